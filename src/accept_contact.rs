@@ -1,0 +1,265 @@
+//! Accept-Contact values (RFC 3841 section 9.2) and the CPM tags in their feature
+//! parameters.
+//!
+//! ```text
+//! Accept-Contact = ("Accept-Contact" / "a") HCOLON ac-value *(COMMA ac-value)
+//! ac-value       = ("*" / name-addr) *(SEMI ac-params)
+//! ac-params      = feature-param / req-param / explicit-param / generic-param
+//! ```
+//!
+//! Only the `+g.3gpp.icsi-ref` parameter (name in any case) names CPM services. Its
+//! value is a quoted, comma-separated list of tag-values (RFC 3840), or one bare value
+//! as some networks send it; a tag-value starting with `!` is a negation (the caller
+//! wants a device *without* the service) and names nothing. `require` and `explicit`
+//! are read and ignored: they instruct proxies, not the terminating client.
+
+use crate::error::{ParseErrorKind, ValueError};
+use crate::feature_tag::{FeatureTag, TagSet};
+use crate::sip::grammar::{self, ParamValue};
+use crate::sip::Limits;
+
+/// The feature parameter that carries ICSI values.
+const ICSI_REF: &[u8] = b"+g.3gpp.icsi-ref";
+
+/// Reads the CPM tags of one Accept-Contact header value.
+///
+/// ```
+/// use cpm_client::{accept_contact, FeatureTag, Limits};
+///
+/// let value = br#"*;+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg";require;explicit"#;
+/// let tags = accept_contact::tags(value, &Limits::DEFAULT).unwrap();
+/// assert_eq!(tags.iter().collect::<Vec<_>>(), [FeatureTag::Msg]);
+///
+/// assert!(accept_contact::tags(br#"*;+g.3gpp.icsi-ref="urn"#, &Limits::DEFAULT).is_err());
+/// ```
+pub fn tags(value: &[u8], limits: &Limits) -> Result<TagSet, AcceptContactError> {
+    let mut reader = TagReader::new(limits);
+    reader.read(value).map_err(|e| AcceptContactError {
+        kind: e.kind,
+        offset: e.at,
+    })?;
+    Ok(reader.tags())
+}
+
+/// A malformed Accept-Contact value, with the offset of the fault inside it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("byte {offset}: {kind}")]
+pub struct AcceptContactError {
+    kind: ParseErrorKind,
+    offset: usize,
+}
+
+impl AcceptContactError {
+    /// What was wrong.
+    pub fn kind(&self) -> &ParseErrorKind {
+        &self.kind
+    }
+
+    /// Offset of the fault in the value.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+}
+
+/// Collects the CPM tags of all the Accept-Contact headers of one request, counting
+/// their values against [`Limits::max_accept_contact_values`].
+#[derive(Debug, Clone)]
+pub(crate) struct TagReader<'l> {
+    tags: TagSet,
+    values: usize,
+    limits: &'l Limits,
+}
+
+impl<'l> TagReader<'l> {
+    pub(crate) fn new(limits: &'l Limits) -> Self {
+        TagReader {
+            tags: TagSet::EMPTY,
+            values: 0,
+            limits,
+        }
+    }
+
+    pub(crate) fn tags(&self) -> TagSet {
+        self.tags
+    }
+
+    /// Reads one header value.
+    pub(crate) fn read(&mut self, value: &[u8]) -> Result<(), ValueError> {
+        let bad = |what, at: &[u8]| {
+            ValueError::new(
+                ParseErrorKind::BadAcceptContact(what),
+                grammar::offset(value, at),
+            )
+        };
+        let mut rest = value;
+        loop {
+            let start = grammar::lws(rest);
+            self.values += 1;
+            if self.values > self.limits.max_accept_contact_values {
+                return Err(ValueError::new(
+                    ParseErrorKind::TooManyAcceptContactValues(
+                        self.limits.max_accept_contact_values,
+                    ),
+                    grammar::offset(value, start),
+                ));
+            }
+            let after_target = match start.first() {
+                Some(b'*') => &start[1..],
+                None | Some(b',') => return Err(bad("empty value", start)),
+                Some(_) => match grammar::name_addr(value, start) {
+                    Ok((after, _uri)) => after,
+                    Err(at) => {
+                        return Err(bad("value is neither '*' nor a name-addr", &value[at..]))
+                    }
+                },
+            };
+            let tags = &mut self.tags;
+            let after = grammar::params(
+                value,
+                after_target,
+                self.limits.max_params,
+                ParseErrorKind::BadAcceptContact,
+                |param| {
+                    if param.name.eq_ignore_ascii_case(ICSI_REF) {
+                        add_icsi_values(param.value, tags);
+                    }
+                    Ok(())
+                },
+            )?;
+            match after.first() {
+                None => return Ok(()),
+                Some(b',') => rest = &after[1..],
+                Some(_) => return Err(bad("unexpected character after a value", after)),
+            }
+        }
+    }
+}
+
+/// Adds the services named by a `+g.3gpp.icsi-ref` value.
+fn add_icsi_values(value: Option<ParamValue<'_>>, tags: &mut TagSet) {
+    let list = match value {
+        Some(ParamValue::Quoted(list) | ParamValue::Bare(list)) => list,
+        None => return,
+    };
+    for tag_value in list.split(|&b| b == b',') {
+        let tag_value = grammar::trim_lws(tag_value);
+        if tag_value.first() == Some(&b'!') {
+            continue;
+        }
+        // RFC 3840 string-values are written `<...>`; take the URN inside.
+        let urn = tag_value
+            .strip_prefix(b"<")
+            .and_then(|v| v.strip_suffix(b">"))
+            .unwrap_or(tag_value);
+        if let Some(tag) = FeatureTag::match_value(urn) {
+            tags.insert(tag);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MSG: &str = "urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg";
+    const SESSION: &str = "urn:urn-7:3gpp-service.ims.icsi.oma.cpm.session";
+
+    fn read(value: &str) -> Result<String, ParseErrorKind> {
+        tags(value.as_bytes(), &Limits::DEFAULT)
+            .map(|t| t.to_string())
+            .map_err(|e| e.kind().clone())
+    }
+
+    #[test]
+    fn quoted_bare_listed_and_named() {
+        assert_eq!(
+            read(&format!("*;+g.3gpp.icsi-ref=\"{MSG}\"")).unwrap(),
+            "msg"
+        );
+        assert_eq!(read(&format!("*;+g.3gpp.icsi-ref={MSG}")).unwrap(), "msg");
+        assert_eq!(
+            read(&format!("*;+G.3GPP.ICSI-REF=\"{SESSION}\"")).unwrap(),
+            "session"
+        );
+        assert_eq!(
+            read(&format!("*;+g.3gpp.icsi-ref=\"{MSG}, {SESSION}\"")).unwrap(),
+            "msg,session"
+        );
+        assert_eq!(
+            read(&format!("*;video, *;+g.3gpp.icsi-ref=\"{MSG}\"")).unwrap(),
+            "msg"
+        );
+        assert_eq!(
+            read(&format!(
+                "\"Bob\" <sip:bob@example.com;lr>;+g.3gpp.icsi-ref=\"{MSG}\""
+            ))
+            .unwrap(),
+            "msg"
+        );
+        assert_eq!(
+            read(&format!("<sip:b@c>;+g.3gpp.icsi-ref=\"<{SESSION}>\"")).unwrap(),
+            "session"
+        );
+        assert_eq!(
+            read(&format!(
+                "*;require;explicit;+g.3gpp.icsi-ref=\"{MSG}\";explicit"
+            ))
+            .unwrap(),
+            "msg"
+        );
+    }
+
+    #[test]
+    fn folds_and_white_space_anywhere() {
+        let v =
+            format!("*\r\n ;\r\n +g.3gpp.icsi-ref\r\n\t=\r\n  \"{MSG}\" ;\r\n explicit ,\r\n *");
+        assert_eq!(read(&v).unwrap(), "msg");
+    }
+
+    #[test]
+    fn what_names_no_service() {
+        assert_eq!(read(&format!("*;+g.3gpp.icsi-ref=\"!{MSG}\"")).unwrap(), "");
+        assert_eq!(read(&format!("*;+g.3gpp.iari-ref=\"{MSG}\"")).unwrap(), "");
+        assert_eq!(read(&format!("*;+g.3gpp.icsi-refx=\"{MSG}\"")).unwrap(), "");
+        assert_eq!(
+            read(&format!("*;x=\"+g.3gpp.icsi-ref={MSG}\"")).unwrap(),
+            ""
+        );
+        assert_eq!(read("*;+g.3gpp.icsi-ref").unwrap(), "");
+        assert_eq!(
+            read(&format!("<sip:a@b;+g.3gpp.icsi-ref={MSG}>")).unwrap(),
+            ""
+        );
+    }
+
+    #[test]
+    fn malformed_values() {
+        let bad = |v: &str| matches!(read(v), Err(ParseErrorKind::BadAcceptContact(_)));
+        assert!(bad(&format!("*;+g.3gpp.icsi-ref=\"{MSG}")));
+        assert!(bad(""));
+        assert!(bad("*;;+g.3gpp.icsi-ref=x"));
+        assert!(bad("*;a,"));
+        assert!(bad(", *"));
+        assert!(bad("*;a *"));
+        assert!(bad("+g.3gpp.icsi-ref=x"));
+        assert!(bad("sip:a@b;x"));
+        assert!(bad("<sip:a@b"));
+        assert!(bad("*;a="));
+    }
+
+    #[test]
+    fn limits_count_values_and_params() {
+        let limits = Limits {
+            max_accept_contact_values: 2,
+            max_params: 2,
+            ..Limits::DEFAULT
+        };
+        let read = |v: &[u8]| tags(v, &limits).map_err(|e| e.kind().clone());
+        assert!(read(b"*;a;b, *").is_ok());
+        assert_eq!(
+            read(b"*, *, *"),
+            Err(ParseErrorKind::TooManyAcceptContactValues(2))
+        );
+        assert_eq!(read(b"*;a;b;c"), Err(ParseErrorKind::TooManyParams(2)));
+    }
+}

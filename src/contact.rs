@@ -1,0 +1,124 @@
+//! The one thing routing reads from Contact: the `isfocus` feature parameter.
+//!
+//! RFC 3840 section 10 defines `isfocus` as a base feature tag that a conference focus
+//! puts in its Contact. An INVITE carrying the `deferred` CPM tag is a deferred
+//! group-session delivery (section 7.3.11) when it comes from a focus, and a stored
+//! large message (7.2.2.2) otherwise (spec reference, section 4).
+//!
+//! Only header parameters count: in `<sip:conf@example.net;isfocus>` the parameter
+//! belongs to the URI, not to the Contact, and marks nothing. (In a Contact written
+//! without angle brackets the parameters after the URI are header parameters, RFC 3261
+//! section 20.10.)
+
+use crate::error::{ParseErrorKind, ValueError};
+use crate::sip::grammar;
+use crate::sip::Limits;
+
+/// Whether any value of one Contact header carries the `isfocus` parameter, with or
+/// without a value, its name in any case.
+///
+/// ```
+/// use cpm_client::{contact, Limits};
+///
+/// let focus = b"<sip:conf-7@example.net;transport=tcp>;isfocus;+g.3gpp.icsi-ref=\"x\"";
+/// assert!(contact::is_focus(focus, &Limits::DEFAULT).unwrap());
+/// assert!(!contact::is_focus(b"<sip:conf-7@example.net;isfocus>", &Limits::DEFAULT).unwrap());
+/// assert!(contact::is_focus(b"<sip:a@b>;;", &Limits::DEFAULT).is_err());
+/// ```
+pub fn is_focus(value: &[u8], limits: &Limits) -> Result<bool, ContactError> {
+    has_isfocus(value, limits).map_err(|e| ContactError {
+        kind: e.kind,
+        offset: e.at,
+    })
+}
+
+/// A malformed Contact value, with the offset of the fault inside it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("byte {offset}: {kind}")]
+pub struct ContactError {
+    kind: ParseErrorKind,
+    offset: usize,
+}
+
+impl ContactError {
+    /// What was wrong.
+    pub fn kind(&self) -> &ParseErrorKind {
+        &self.kind
+    }
+
+    /// Offset of the fault in the value.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+}
+
+pub(crate) fn has_isfocus(value: &[u8], limits: &Limits) -> Result<bool, ValueError> {
+    let bad = |what, at: &[u8]| {
+        ValueError::new(ParseErrorKind::BadContact(what), grammar::offset(value, at))
+    };
+    let mut focus = false;
+    let mut rest = value;
+    loop {
+        let start = grammar::lws(rest);
+        let after_address = match start.first() {
+            // `Contact: *` (REGISTER, removing every binding).
+            Some(b'*') => &start[1..],
+            None | Some(b',') => return Err(bad("empty value", start)),
+            Some(_) => match grammar::address(value, start) {
+                Ok((after, _uri)) => after,
+                Err(at) => return Err(bad("value is not a name-addr or addr-spec", &value[at..])),
+            },
+        };
+        let after = grammar::params(
+            value,
+            after_address,
+            limits.max_params,
+            ParseErrorKind::BadContact,
+            |param| {
+                focus |= param.name.eq_ignore_ascii_case(b"isfocus");
+                Ok(())
+            },
+        )?;
+        match after.first() {
+            None => return Ok(focus),
+            Some(b',') => rest = &after[1..],
+            Some(_) => return Err(bad("unexpected character after a value", after)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn focus(v: &str) -> Result<bool, ValueError> {
+        has_isfocus(v.as_bytes(), &Limits::DEFAULT)
+    }
+
+    #[test]
+    fn isfocus_as_a_header_parameter() {
+        assert!(focus("<sip:g@conf.example.net>;isfocus").unwrap());
+        assert!(focus("<sip:g@conf.example.net>;ISFOCUS=\"\"").unwrap());
+        assert!(focus("\"Group\" <sip:g@c>;+sip.instance=\"<urn:uuid:1>\";isfocus").unwrap());
+        assert!(focus("sip:g@conf.example.net;isfocus").unwrap());
+        assert!(focus("<sip:a@b>, <sip:g@c>;isfocus").unwrap());
+        assert!(focus("<sip:g@c>\r\n ;\r\n isfocus").unwrap());
+    }
+
+    #[test]
+    fn isfocus_elsewhere_marks_nothing() {
+        assert!(!focus("<sip:g@conf.example.net;isfocus>").unwrap());
+        assert!(!focus("<sip:g@c>;isfocusx").unwrap());
+        assert!(!focus("<sip:g@c>;x=\"isfocus\"").unwrap());
+        assert!(!focus("*").unwrap());
+    }
+
+    #[test]
+    fn malformed_contacts() {
+        assert!(focus("\"Joe\" <sip:joe@example.org>;;;;").is_err());
+        assert!(focus("<sip:a@b").is_err());
+        assert!(focus("").is_err());
+        assert!(focus("<sip:a@b>,").is_err());
+        assert!(focus("\"Joe\" sip:joe@example.org").is_err());
+    }
+}

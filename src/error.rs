@@ -1,0 +1,248 @@
+//! Errors of reading an incoming request.
+//!
+//! Every rejection is a [`ParseError`]: *what* was wrong ([`ParseErrorKind`]) and
+//! *where* (1-based line and 0-based byte offset into the input). Its `Display` form,
+//! `line 7: CSeq method INVITE differs from the request method MESSAGE`, is written to
+//! be used as the reason phrase of a `400 Bad Request`.
+
+use std::fmt;
+
+use crate::sip::KnownHeader;
+
+/// Why and where an incoming request was refused.
+///
+/// # Example
+///
+/// ```
+/// let err = cpm_client::route(b"INVITE sip:bob@example.com SIP/3.0\r\n\r\n").unwrap_err();
+/// assert_eq!(err.line(), 1);
+/// assert_eq!(err.to_string(), "line 1: unsupported SIP version (only SIP/2.0 is served)");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {kind}")]
+pub struct ParseError {
+    kind: ParseErrorKind,
+    line: usize,
+    offset: usize,
+}
+
+impl ParseError {
+    /// An error of `kind` found at byte `offset` of `input`; the line number is counted
+    /// from the input (this runs only when a request is refused).
+    pub(crate) fn at(kind: ParseErrorKind, input: &[u8], offset: usize) -> Self {
+        let offset = offset.min(input.len());
+        let line = memchr::memchr_iter(b'\n', &input[..offset]).count() + 1;
+        ParseError { kind, line, offset }
+    }
+
+    /// What was wrong.
+    pub fn kind(&self) -> &ParseErrorKind {
+        &self.kind
+    }
+
+    /// The 1-based line of the request on which the fault lies (folded header lines
+    /// count as the physical lines they are).
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// The 0-based byte offset of the fault in the input.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// The SIP status code a server answers this error with: 505 for an unsupported
+    /// version, 513 for a message over the size limit, 400 for the rest.
+    ///
+    /// ```
+    /// let err = cpm_client::route(b"OPTIONS sip:a@b SIP/2.0\r\n\r\n").unwrap_err();
+    /// assert_eq!(err.status_code(), 400);
+    /// ```
+    pub fn status_code(&self) -> u16 {
+        match self.kind {
+            ParseErrorKind::UnsupportedVersion => 505,
+            ParseErrorKind::MessageTooLarge { .. } => 513,
+            _ => 400,
+        }
+    }
+}
+
+/// What was wrong with a request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseErrorKind {
+    /// The input is empty or holds no complete request line.
+    #[error("empty message")]
+    Empty,
+    /// The first line is a status line: a response reached the request reader.
+    #[error("not a request: the first line is a response status line")]
+    NotARequest,
+    /// The request line does not start with a method token.
+    #[error("request line has no method")]
+    NoMethod,
+    /// The request line has no Request-URI after the method.
+    #[error("request line has no Request-URI")]
+    NoRequestUri,
+    /// The Request-URI does not start with `scheme:`.
+    #[error("Request-URI is not an absolute URI (scheme:...)")]
+    BadRequestUri,
+    /// Whitespace inside the Request-URI (RFC 3261 forbids LWS there).
+    #[error("whitespace inside the Request-URI")]
+    WhitespaceInRequestUri,
+    /// The request line ends without a SIP version.
+    #[error("request line has no SIP version")]
+    NoVersion,
+    /// Whitespace after the SIP version at the end of the request line.
+    #[error("trailing whitespace after the SIP version")]
+    TrailingWhitespace,
+    /// A version other than SIP/2.0.
+    #[error("unsupported SIP version (only SIP/2.0 is served)")]
+    UnsupportedVersion,
+    /// A line ends in a bare LF or a bare CR instead of CRLF.
+    #[error("line does not end in CRLF")]
+    BareLineEnd,
+    /// No empty line ends the header section.
+    #[error("headers are not ended by an empty line")]
+    UnterminatedHead,
+    /// A header line has no colon.
+    #[error("header line has no colon")]
+    NoColon,
+    /// A header name is empty or holds a byte that is not a token character.
+    #[error("header name is not a token")]
+    BadHeaderName,
+    /// A continuation line (starting with SP or HTAB) with no header above it.
+    #[error("folded line with no header above it")]
+    OrphanContinuation,
+    /// One of Via, From, To, Call-ID, CSeq is absent.
+    #[error("missing {0} header")]
+    MissingHeader(KnownHeader),
+    /// A header that must appear once appears several times.
+    #[error("more than one {0} header")]
+    DuplicateHeader(KnownHeader),
+    /// A header that must have a value is empty.
+    #[error("empty {0} header")]
+    EmptyHeader(KnownHeader),
+    /// The CSeq value is not `number method`, or the number is over 2^32-1.
+    #[error("CSeq is not a sequence number (0 to 4294967295) and a method")]
+    BadCSeq,
+    /// The CSeq method is not the request method.
+    #[error("CSeq method {cseq} differs from the request method {method}")]
+    CSeqMethodMismatch {
+        /// The method in the CSeq header.
+        cseq: ShortText,
+        /// The method of the request line.
+        method: ShortText,
+    },
+    /// Content-Length is not a decimal number.
+    #[error("Content-Length is not a number")]
+    BadContentLength,
+    /// The body is shorter than Content-Length says.
+    #[error("body has {available} bytes, Content-Length says {declared}")]
+    BodyTooShort {
+        /// Content-Length.
+        declared: usize,
+        /// Bytes present after the empty line.
+        available: usize,
+    },
+    /// A Via value is not `SIP/2.0/transport host[:port] *(;param)`.
+    #[error("malformed Via: {0}")]
+    BadVia(&'static str),
+    /// An Accept-Contact value breaks RFC 3841's grammar.
+    #[error("malformed Accept-Contact: {0}")]
+    BadAcceptContact(&'static str),
+    /// A Contact value (read for the `isfocus` parameter) breaks RFC 3261's grammar.
+    #[error("malformed Contact: {0}")]
+    BadContact(&'static str),
+    /// The message is larger than [`Limits::max_message_size`](crate::Limits).
+    #[error("message of {size} bytes exceeds the limit of {limit}")]
+    MessageTooLarge {
+        /// Input length.
+        size: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// More header lines than [`Limits::max_headers`](crate::Limits).
+    #[error("more than {0} headers")]
+    TooManyHeaders(usize),
+    /// A header (with its folded lines) longer than
+    /// [`Limits::max_header_size`](crate::Limits).
+    #[error("header longer than {0} bytes")]
+    HeaderTooLong(usize),
+    /// More Accept-Contact values than
+    /// [`Limits::max_accept_contact_values`](crate::Limits).
+    #[error("more than {0} Accept-Contact values")]
+    TooManyAcceptContactValues(usize),
+    /// More parameters in one value than [`Limits::max_params`](crate::Limits).
+    #[error("more than {0} parameters in one header value")]
+    TooManyParams(usize),
+}
+
+/// A short piece of the input (a method name) kept inline, so that building an error
+/// allocates nothing; longer text is cut and ends in `...`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ShortText {
+    buf: [u8; ShortText::CAPACITY],
+    len: u8,
+    cut: bool,
+}
+
+impl ShortText {
+    const CAPACITY: usize = 24;
+
+    pub(crate) fn new(text: &[u8]) -> Self {
+        let len = text.len().min(Self::CAPACITY);
+        let mut buf = [0; Self::CAPACITY];
+        buf[..len].copy_from_slice(&text[..len]);
+        ShortText {
+            buf,
+            len: len as u8,
+            cut: text.len() > len,
+        }
+    }
+
+    /// The kept bytes, lossily as text.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..usize::from(self.len)]
+    }
+}
+
+impl fmt::Display for ShortText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for chunk in self.as_bytes().utf8_chunks() {
+            f.write_str(chunk.valid())?;
+            if !chunk.invalid().is_empty() {
+                f.write_str("\u{FFFD}")?;
+            }
+        }
+        if self.cut {
+            f.write_str("...")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for ShortText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{self}\"")
+    }
+}
+
+/// A fault found inside one header value, before it is placed in the whole input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ValueError {
+    pub(crate) kind: ParseErrorKind,
+    /// Offset of the fault inside the value.
+    pub(crate) at: usize,
+}
+
+impl ValueError {
+    pub(crate) fn new(kind: ParseErrorKind, at: usize) -> Self {
+        ValueError { kind, at }
+    }
+}
+
+impl fmt::Display for ValueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "byte {}: {}", self.at, self.kind)
+    }
+}

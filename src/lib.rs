@@ -1,0 +1,81 @@
+//! # cpm-client
+//!
+//! The client side of OMA CPM (Converged IP Messaging, the standard under GSMA RCS
+//! chat), as a library: bytes of an incoming SIP request go in, and out comes the
+//! section-7 procedure of the CPM Conversation Functions specification that the request
+//! starts. The library never opens a socket (a sans-IO design): transport, timers and
+//! retransmission belong to the application.
+//!
+//! ## A 30-second tour
+//!
+//! A network delivers a pager-mode message. Route it:
+//!
+//! ```
+//! use cpm_client::{route, Route};
+//!
+//! let wire = b"MESSAGE sip:+15550100002@ims.example.net SIP/2.0\r\n\
+//! Via: SIP/2.0/TCP 192.0.2.10:5060;branch=z9hG4bK-p1\r\n\
+//! Max-Forwards: 70\r\n\
+//! From: <sip:+15550100001@ims.example.net>;tag=a73kd9\r\n\
+//! To: <sip:+15550100002@ims.example.net>\r\n\
+//! Call-ID: 9b0c1e2d-pager@192.0.2.10\r\n\
+//! CSeq: 1 MESSAGE\r\n\
+//! Accept-Contact: *;+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg\"\r\n\
+//! Content-Type: text/plain\r\n\
+//! Content-Length: 11\r\n\
+//! \r\n\
+//! Hello, Bob!";
+//!
+//! let procedure = route(wire).expect("a well-formed request");
+//! assert_eq!(procedure, Route::Pager);
+//! assert_eq!(procedure.section(), Some("7.2.2.1"));
+//! ```
+//!
+//! [`route()`] reads the request in one pass and allocates nothing. When the handler
+//! needs the request's parts, [`IncomingRequest::parse`] keeps the bytes and hands out
+//! slices of them, and routes the same way:
+//!
+//! ```
+//! # let wire = b"MESSAGE sip:b@example.net SIP/2.0\r\nv: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\
+//! #   f: <sip:a@example.net>;tag=1\r\nt: <sip:b@example.net>\r\ni: c\r\nCSeq: 1 MESSAGE\r\n\
+//! #   a: *;+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg\"\r\nl: 11\r\n\r\nHello, Bob!";
+//! use cpm_client::{FeatureTag, IncomingRequest, Route};
+//!
+//! let request = IncomingRequest::parse(bytes::Bytes::from_static(wire))?;
+//! assert_eq!(request.route(), Route::Pager);
+//! assert!(request.tags().contains(FeatureTag::Msg));
+//! assert_eq!(request.body(), b"Hello, Bob!");
+//! # Ok::<(), cpm_client::ParseError>(())
+//! ```
+//!
+//! A malformed request is an error whose text is fit for the reason phrase of a 400:
+//!
+//! ```
+//! let err = cpm_client::route(b"MESSAGE sip:b@example.net SIP/2.0\r\nCSeq: 1 MESSAGE\r\n\r\n").unwrap_err();
+//! assert_eq!(err.to_string(), "line 3: missing Via header");
+//! ```
+//!
+//! ## Where things are
+//!
+//! - [`sip`]: reading SIP requests ([`IncomingRequest`], [`Method`], header names).
+//! - [`feature_tag`]: the five CPM services ([`FeatureTag`], [`TagSet`]) and their ICSI
+//!   values, matched in place.
+//! - [`accept_contact`]: RFC 3841 Accept-Contact values; [`contact`]: `isfocus`.
+//! - [`route`](mod@route): the decision table ([`Route`], [`route()`], [`routing`]), with
+//!   the precedence between several tags.
+//! - [`error`]: [`ParseError`] and its kinds.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod accept_contact;
+pub mod contact;
+pub mod error;
+pub mod feature_tag;
+pub mod route;
+pub mod sip;
+
+pub use error::{ParseError, ParseErrorKind};
+pub use feature_tag::{FeatureTag, TagSet};
+pub use route::{route, routing, Route, Routing};
+pub use sip::{IncomingRequest, Limits, Method};

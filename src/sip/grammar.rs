@@ -1,0 +1,361 @@
+//! Grammar pieces of RFC 3261 section 25 shared by the header readers: tokens, linear
+//! white space, quoted strings, `<...>` URIs and `;name=value` parameters.
+//!
+//! Every piece works on one header value as the line reader hands it over, so a folded
+//! line (CRLF followed by SP or HTAB) is still inside it: here CR and LF count as white
+//! space. Nothing is copied or decoded; every result is a slice of the value.
+
+use nom::bytes::complete::{take_while, take_while1};
+use nom::character::complete::char;
+use nom::{IResult, Parser};
+
+use crate::error::{ParseErrorKind, ValueError};
+
+/// `token` characters of RFC 3261: alphanumerics and `-.!%*_+`'~`.
+const TOKEN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        table[c] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+            );
+        c += 1;
+    }
+    table
+};
+
+/// Whether `b` may appear in an RFC 3261 `token`.
+#[inline]
+pub(crate) fn is_token_char(b: u8) -> bool {
+    TOKEN[usize::from(b)]
+}
+
+/// Whether `bytes` is a non-empty token.
+pub(crate) fn is_token(bytes: &[u8]) -> bool {
+    !bytes.is_empty() && bytes.iter().all(|&b| is_token_char(b))
+}
+
+/// SP, HTAB, or the CR/LF of a fold.
+#[inline]
+pub(crate) fn is_lws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// Skips linear white space (folds included).
+pub(crate) fn lws(i: &[u8]) -> &[u8] {
+    let skipped: IResult<&[u8], &[u8]> = take_while(is_lws).parse(i);
+    match skipped {
+        Ok((rest, _)) => rest,
+        Err(_) => i,
+    }
+}
+
+/// Strips linear white space from both ends.
+pub(crate) fn trim_lws(mut v: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = v {
+        if !is_lws(*first) {
+            break;
+        }
+        v = rest;
+    }
+    while let [rest @ .., last] = v {
+        if !is_lws(*last) {
+            break;
+        }
+        v = rest;
+    }
+    v
+}
+
+/// One token.
+pub(crate) fn token(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_while1(is_token_char).parse(i)
+}
+
+/// A quoted string: returns what stands between the quotes, escapes (`\"`, `\\`)
+/// left in place. An unterminated string is an error.
+pub(crate) fn quoted_string(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    let (body, _) = char('"').parse(i)?;
+    let mut at = 0;
+    loop {
+        match memchr::memchr2(b'"', b'\\', &body[at..]) {
+            Some(n) if body[at + n] == b'"' => {
+                let end = at + n;
+                return Ok((&body[end + 1..], &body[..end]));
+            }
+            // A backslash escapes the next byte, whatever it is.
+            Some(n) if at + n + 1 < body.len() => at += n + 2,
+            _ => {
+                return Err(nom::Err::Error(nom::error::Error::new(
+                    &body[body.len()..],
+                    nom::error::ErrorKind::Char,
+                )))
+            }
+        }
+    }
+}
+
+/// `<` URI `>`: returns the URI. The URI itself is not checked beyond having no `>`.
+pub(crate) fn angle_uri(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    let (rest, _) = char('<').parse(i)?;
+    let (rest, uri) = take_while(|b| b != b'>' && b != b'<').parse(rest)?;
+    let (rest, _) = char('>').parse(rest)?;
+    Ok((rest, uri))
+}
+
+/// A bare (unquoted) parameter value: anything up to the next separator. This is
+/// wider than RFC 3261's `token / host`, to take the unquoted, unencoded URNs that
+/// some networks send.
+fn bare_value(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_while1(|b| !matches!(b, b';' | b',' | b'"' | b'<' | b'>') && !is_lws(b)).parse(i)
+}
+
+/// The value of a parameter: what follows `=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ParamValue<'a> {
+    /// Between double quotes, escapes left in place.
+    Quoted(&'a [u8]),
+    /// As written, without quotes.
+    Bare(&'a [u8]),
+}
+
+/// One `;name[=value]` parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Param<'a> {
+    pub(crate) name: &'a [u8],
+    pub(crate) value: Option<ParamValue<'a>>,
+    /// Where the value starts, as an offset into the header value.
+    pub(crate) value_at: usize,
+}
+
+/// Offset of `rest` inside `whole` (`rest` is a suffix of `whole`).
+#[inline]
+pub(crate) fn offset(whole: &[u8], rest: &[u8]) -> usize {
+    whole.len() - rest.len()
+}
+
+/// Reads `*(SEMI param)` from `rest` (a suffix of `whole`) and hands each parameter to
+/// `each`. Stops, without consuming it, at the first byte after LWS that is not `;`:
+/// the caller decides whether that byte (`,`, end of value) is allowed.
+///
+/// Errors, made with `bad` so that they name the header: an empty parameter (`;;` or a
+/// trailing `;`), a name that is not a token, `=` with no value, an unterminated quoted
+/// string; and more than `max_params` parameters.
+pub(crate) fn params<'a>(
+    whole: &'a [u8],
+    mut rest: &'a [u8],
+    max_params: usize,
+    bad: fn(&'static str) -> ParseErrorKind,
+    mut each: impl FnMut(Param<'a>) -> Result<(), ValueError>,
+) -> Result<&'a [u8], ValueError> {
+    let fail = |kind, at: &[u8]| ValueError::new(kind, offset(whole, at));
+    let mut count = 0;
+    loop {
+        let after = lws(rest);
+        let Some(after_semi) = after.strip_prefix(b";") else {
+            return Ok(after);
+        };
+        count += 1;
+        if count > max_params {
+            return Err(fail(ParseErrorKind::TooManyParams(max_params), after));
+        }
+        let at_name = lws(after_semi);
+        let Ok((after_name, name)) = token(at_name) else {
+            let what = match at_name.first() {
+                None | Some(b';') | Some(b',') => "empty parameter",
+                Some(_) => "parameter name is not a token",
+            };
+            return Err(fail(bad(what), at_name));
+        };
+        let (next, value, value_at) = match lws(after_name).strip_prefix(b"=") {
+            None => (after_name, None, offset(whole, after_name)),
+            Some(after_eq) => {
+                let at_value = lws(after_eq);
+                let value_at = offset(whole, at_value);
+                if at_value.first() == Some(&b'"') {
+                    let Ok((next, inner)) = quoted_string(at_value) else {
+                        return Err(fail(bad("unterminated quoted string"), at_value));
+                    };
+                    (next, Some(ParamValue::Quoted(inner)), value_at)
+                } else {
+                    let Ok((next, raw)) = bare_value(at_value) else {
+                        return Err(fail(bad("parameter has '=' but no value"), at_value));
+                    };
+                    (next, Some(ParamValue::Bare(raw)), value_at)
+                }
+            }
+        };
+        each(Param {
+            name,
+            value,
+            value_at,
+        })?;
+        rest = next;
+    }
+}
+
+/// Reads a `name-addr`: an optional display name (quoted string or tokens), then
+/// `<URI>`. Returns the rest and the URI, or the offset of the fault.
+pub(crate) fn name_addr<'a>(whole: &'a [u8], i: &'a [u8]) -> Result<(&'a [u8], &'a [u8]), usize> {
+    let i = lws(i);
+    let at_bracket = at_angle_bracket(i).ok_or_else(|| offset(whole, i))?;
+    angle_uri(at_bracket).map_err(|_| offset(whole, at_bracket))
+}
+
+/// Reads a `name-addr`, or a bare `addr-spec` up to the first `;`, `,` or white space
+/// (so that the parameters after it belong to the header, as RFC 3261 section 20 says).
+/// Returns the rest and the URI, or the offset of the fault.
+pub(crate) fn address<'a>(whole: &'a [u8], i: &'a [u8]) -> Result<(&'a [u8], &'a [u8]), usize> {
+    let i = lws(i);
+    if at_angle_bracket(i).is_some() || i.first() == Some(&b'"') {
+        return name_addr(whole, i);
+    }
+    let end = i
+        .iter()
+        .position(|&b| matches!(b, b';' | b',') || is_lws(b))
+        .unwrap_or(i.len());
+    if end == 0 {
+        return Err(offset(whole, i));
+    }
+    Ok((&i[end..], &i[..end]))
+}
+
+/// Skips a display name (`quoted-string` or `*(token LWS)`) and returns the input from
+/// the `<` that must follow it, or `None` when no `<` follows.
+fn at_angle_bracket(i: &[u8]) -> Option<&[u8]> {
+    let mut at = if i.first() == Some(&b'"') {
+        lws(quoted_string(i).ok()?.0)
+    } else {
+        i
+    };
+    loop {
+        if at.first() == Some(&b'<') {
+            return Some(at);
+        }
+        at = lws(token(at).ok()?.0);
+    }
+}
+
+/// Splits a list header value at commas that stand outside quoted strings and `<...>`,
+/// trimming white space from each element.
+///
+/// ```
+/// use cpm_client::sip::split_list;
+///
+/// let parts: Vec<&[u8]> = split_list(br#"*;a="x,y", <sip:b@c;p=1,2>;q , *"#).collect();
+/// assert_eq!(parts, [&br#"*;a="x,y""#[..], b"<sip:b@c;p=1,2>;q", b"*"]);
+/// ```
+pub fn split_list(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(value);
+    std::iter::from_fn(move || {
+        let v = rest?;
+        let mut quoted = false;
+        let mut angle = false;
+        let mut i = 0;
+        while i < v.len() {
+            match v[i] {
+                b'\\' if quoted => i += 1,
+                b'"' if !angle => quoted = !quoted,
+                b'<' if !quoted => angle = true,
+                b'>' if !quoted => angle = false,
+                b',' if !quoted && !angle => {
+                    rest = Some(&v[i + 1..]);
+                    return Some(trim_lws(&v[..i]));
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        rest = None;
+        Some(trim_lws(v))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(v: &[u8]) -> Result<(Vec<Param<'_>>, &[u8]), ValueError> {
+        let mut out = Vec::new();
+        let rest = params(v, v, 8, ParseErrorKind::BadContact, |p| {
+            out.push(p);
+            Ok(())
+        })?;
+        Ok((out, rest))
+    }
+
+    #[test]
+    fn tokens_follow_rfc_3261() {
+        assert!(is_token(b"z9hG4bK-.!%*_+`'~"));
+        assert!(!is_token(b""));
+        assert!(!is_token(b"a b"));
+        assert!(!is_token(b"a:b"));
+        assert!(!is_token(b"a\0"));
+    }
+
+    #[test]
+    fn quoted_strings_keep_escapes_and_need_a_close() {
+        assert_eq!(
+            quoted_string(br#""a\"b" x"#).unwrap(),
+            (&b" x"[..], &br#"a\"b"#[..])
+        );
+        assert_eq!(quoted_string(br#""\\" x"#).unwrap().1, br"\\");
+        assert_eq!(quoted_string(br#""""#).unwrap().1, b"");
+        assert!(quoted_string(br#""abc"#).is_err());
+        assert!(quoted_string(br#""abc\""#).is_err());
+        assert!(quoted_string(b"abc").is_err());
+    }
+
+    #[test]
+    fn params_read_names_values_and_flags() {
+        let (ps, rest) = collect(b";a=1 ; B = \"x;y\" ;c\r\n ;d=e, next").unwrap();
+        assert_eq!(rest, b", next");
+        let names: Vec<&[u8]> = ps.iter().map(|p| p.name).collect();
+        assert_eq!(names, [&b"a"[..], b"B", b"c", b"d"]);
+        assert_eq!(ps[1].value, Some(ParamValue::Quoted(b"x;y")));
+        assert_eq!(ps[2].value, None);
+        assert_eq!(ps[3].value, Some(ParamValue::Bare(b"e")));
+    }
+
+    #[test]
+    fn params_refuse_empty_and_broken_ones() {
+        assert!(collect(b";;a").is_err());
+        assert!(collect(b";a;").is_err());
+        assert!(collect(b";a=").is_err());
+        assert!(collect(b";a=\"open").is_err());
+        assert!(collect(b";=1").is_err());
+        let too_many = b";a;a;a;a;a;a;a;a;a";
+        assert_eq!(
+            collect(too_many).unwrap_err().kind,
+            ParseErrorKind::TooManyParams(8)
+        );
+    }
+
+    #[test]
+    fn addresses_with_and_without_brackets() {
+        let v = br#""Bob \"B\"" <sip:bob@x;lr>;tag=1"#;
+        assert_eq!(
+            address(v, v).unwrap(),
+            (&b";tag=1"[..], &b"sip:bob@x;lr"[..])
+        );
+        let v = b"Bob Smith <sip:b@x>";
+        assert_eq!(address(v, v).unwrap().1, b"sip:b@x");
+        let v = b"sip:b@x;isfocus";
+        assert_eq!(address(v, v).unwrap(), (&b";isfocus"[..], &b"sip:b@x"[..]));
+        let v = b"<sip:b@x";
+        assert!(address(v, v).is_err());
+        let v = b";a";
+        assert!(address(v, v).is_err());
+    }
+
+    #[test]
+    fn lists_split_outside_quotes_and_brackets() {
+        let parts: Vec<&[u8]> = split_list(b"a, \"b,c\" ,<d,e>").collect();
+        assert_eq!(parts, [&b"a"[..], b"\"b,c\"", b"<d,e>"]);
+        let parts: Vec<&[u8]> = split_list(b"").collect();
+        assert_eq!(parts, [&b""[..]]);
+    }
+}

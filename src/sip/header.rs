@@ -1,0 +1,399 @@
+//! Header names (case-insensitive, with their compact forms) and header views.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use super::grammar;
+
+macro_rules! known_headers {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal $(, $compact:literal)? ; )*) => {
+        /// A header the library knows by name.
+        ///
+        /// Names compare without regard to case, and every compact form of the IANA
+        /// registry is understood (`a` is Accept-Contact, `v` is Via, ...).
+        ///
+        /// ```
+        /// use cpm_client::sip::KnownHeader;
+        ///
+        /// assert_eq!(KnownHeader::from_name(b"a"), Some(KnownHeader::AcceptContact));
+        /// assert_eq!(KnownHeader::from_name(b"aCCEPT-cONTACT"), Some(KnownHeader::AcceptContact));
+        /// assert_eq!(KnownHeader::AcceptContact.compact(), Some('a'));
+        /// assert_eq!(KnownHeader::Via.as_str(), "Via");
+        /// assert_eq!(KnownHeader::from_name(b"X-Unknown"), None);
+        /// ```
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum KnownHeader {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl KnownHeader {
+            /// Every known header, in declaration order.
+            pub const ALL: &'static [KnownHeader] = &[$(KnownHeader::$variant),*];
+
+            /// The full name, in its usual spelling.
+            pub const fn as_str(self) -> &'static str {
+                match self { $(KnownHeader::$variant => $name,)* }
+            }
+
+            /// The compact form, for the headers that have one.
+            pub const fn compact(self) -> Option<char> {
+                match self {
+                    $( $(KnownHeader::$variant => Some($compact),)? )*
+                    #[allow(unreachable_patterns)]
+                    _ => None,
+                }
+            }
+
+            /// The header a name stands for: full name in any case, or compact form.
+            pub fn from_name(name: &[u8]) -> Option<KnownHeader> {
+                if let [c] = name {
+                    let c = char::from(c.to_ascii_lowercase());
+                    return KnownHeader::ALL.iter().copied().find(|h| h.compact() == Some(c));
+                }
+                KnownHeader::ALL
+                    .iter()
+                    .copied()
+                    .find(|h| h.as_str().as_bytes().eq_ignore_ascii_case(name))
+            }
+        }
+    };
+}
+
+known_headers! {
+    /// Accept-Contact (RFC 3841): the caller's feature preferences; CPM routing reads it.
+    AcceptContact = "Accept-Contact", 'a';
+    /// Referred-By (RFC 3892).
+    ReferredBy = "Referred-By", 'b';
+    /// Content-Type.
+    ContentType = "Content-Type", 'c';
+    /// Request-Disposition (RFC 3841).
+    RequestDisposition = "Request-Disposition", 'd';
+    /// Content-Encoding.
+    ContentEncoding = "Content-Encoding", 'e';
+    /// From.
+    From = "From", 'f';
+    /// Call-ID.
+    CallId = "Call-ID", 'i';
+    /// Reject-Contact (RFC 3841).
+    RejectContact = "Reject-Contact", 'j';
+    /// Supported.
+    Supported = "Supported", 'k';
+    /// Content-Length.
+    ContentLength = "Content-Length", 'l';
+    /// Contact.
+    Contact = "Contact", 'm';
+    /// Identity-Info (RFC 4474, obsolete but still registered).
+    IdentityInfo = "Identity-Info", 'n';
+    /// Event (RFC 6665).
+    Event = "Event", 'o';
+    /// Refer-To (RFC 3515).
+    ReferTo = "Refer-To", 'r';
+    /// Subject.
+    Subject = "Subject", 's';
+    /// To.
+    To = "To", 't';
+    /// Allow-Events (RFC 6665).
+    AllowEvents = "Allow-Events", 'u';
+    /// Via.
+    Via = "Via", 'v';
+    /// Session-Expires (RFC 4028).
+    SessionExpires = "Session-Expires", 'x';
+    /// Identity (RFC 8224).
+    Identity = "Identity", 'y';
+    /// CSeq.
+    CSeq = "CSeq";
+    /// Max-Forwards.
+    MaxForwards = "Max-Forwards";
+    /// Route.
+    Route = "Route";
+    /// Record-Route.
+    RecordRoute = "Record-Route";
+    /// Require.
+    Require = "Require";
+    /// Proxy-Require.
+    ProxyRequire = "Proxy-Require";
+    /// Allow.
+    Allow = "Allow";
+    /// Accept.
+    Accept = "Accept";
+    /// Expires.
+    Expires = "Expires";
+    /// User-Agent (carries the CPM release token of a request's sender).
+    UserAgent = "User-Agent";
+    /// Server (carries the CPM release token of a response's sender).
+    Server = "Server";
+    /// Date.
+    Date = "Date";
+    /// P-Asserted-Identity (RFC 3325).
+    PAssertedIdentity = "P-Asserted-Identity";
+    /// P-Preferred-Identity (RFC 3325).
+    PPreferredIdentity = "P-Preferred-Identity";
+    /// P-Asserted-Service (RFC 6050).
+    PAssertedService = "P-Asserted-Service";
+    /// P-Preferred-Service (RFC 6050).
+    PPreferredService = "P-Preferred-Service";
+    /// Conversation-ID (OMA CPM).
+    ConversationId = "Conversation-ID";
+    /// Contribution-ID (OMA CPM).
+    ContributionId = "Contribution-ID";
+    /// InReplyTo-Contribution-ID (OMA CPM).
+    InReplyToContributionId = "InReplyTo-Contribution-ID";
+    /// Session-Replaces (OMA CPM).
+    SessionReplaces = "Session-Replaces";
+}
+
+impl KnownHeader {
+    /// Whether the header's grammar is a comma-separated list, so that several values
+    /// may share one line (RFC 3261 section 7.3.1).
+    pub const fn is_list(self) -> bool {
+        matches!(
+            self,
+            KnownHeader::AcceptContact
+                | KnownHeader::RejectContact
+                | KnownHeader::RequestDisposition
+                | KnownHeader::ContentEncoding
+                | KnownHeader::Supported
+                | KnownHeader::Contact
+                | KnownHeader::AllowEvents
+                | KnownHeader::Via
+                | KnownHeader::Route
+                | KnownHeader::RecordRoute
+                | KnownHeader::Require
+                | KnownHeader::ProxyRequire
+                | KnownHeader::Allow
+                | KnownHeader::Accept
+                | KnownHeader::PAssertedIdentity
+                | KnownHeader::PPreferredIdentity
+                | KnownHeader::PAssertedService
+                | KnownHeader::PPreferredService
+        )
+    }
+
+    /// The headers the line reader itself checks or routing reads, told apart with a
+    /// few byte comparisons (the hot path does not search the whole table).
+    #[inline]
+    pub(crate) fn core(name: &[u8]) -> Option<KnownHeader> {
+        let is = |full: &str| full.as_bytes().eq_ignore_ascii_case(name);
+        match name.len() {
+            1 => match name[0] | 0x20 {
+                b'v' => Some(KnownHeader::Via),
+                b'f' => Some(KnownHeader::From),
+                b't' => Some(KnownHeader::To),
+                b'i' => Some(KnownHeader::CallId),
+                b'l' => Some(KnownHeader::ContentLength),
+                b'a' => Some(KnownHeader::AcceptContact),
+                b'm' => Some(KnownHeader::Contact),
+                _ => None,
+            },
+            2 if is("To") => Some(KnownHeader::To),
+            3 if is("Via") => Some(KnownHeader::Via),
+            4 if is("From") => Some(KnownHeader::From),
+            4 if is("CSeq") => Some(KnownHeader::CSeq),
+            7 if is("Call-ID") => Some(KnownHeader::CallId),
+            7 if is("Contact") => Some(KnownHeader::Contact),
+            14 if is("Content-Length") => Some(KnownHeader::ContentLength),
+            14 if is("Accept-Contact") => Some(KnownHeader::AcceptContact),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for KnownHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One header line of a request, as slices of the request's bytes.
+///
+/// The value is what follows the colon, with the white space around it trimmed. A folded
+/// header (a line continued by CRLF and SP or HTAB) is one header whose value still holds
+/// the fold; [`Header::unfolded`] gives it with each fold turned into one space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) known: Option<KnownHeader>,
+    pub(crate) value: &'a [u8],
+}
+
+impl<'a> Header<'a> {
+    /// The name as written (`a`, `ACCEPT-CONTACT`, ...).
+    pub fn name(&self) -> &'a str {
+        self.name
+    }
+
+    /// The header this name stands for, if the library knows it.
+    pub fn known(&self) -> Option<KnownHeader> {
+        self.known
+    }
+
+    /// Whether this header has the given name (any case, compact forms understood).
+    ///
+    /// ```
+    /// let req = cpm_client::IncomingRequest::parse(bytes::Bytes::from_static(
+    ///     b"OPTIONS sip:a@b SIP/2.0\r\nv: SIP/2.0/UDP h;branch=z9hG4bK1\r\nf: <sip:c@d>;tag=1\r\n\
+    ///       t: <sip:a@b>\r\ni: x\r\nCSeq: 1 OPTIONS\r\n\r\n",
+    /// )).unwrap();
+    /// assert!(req.headers().next().unwrap().is("Via"));
+    /// ```
+    pub fn is(&self, name: &str) -> bool {
+        names_match(self.name, self.known, name)
+    }
+
+    /// The raw value bytes (folds kept).
+    pub fn value(&self) -> &'a [u8] {
+        self.value
+    }
+
+    /// The value as text, if it is UTF-8.
+    pub fn value_str(&self) -> Option<&'a str> {
+        std::str::from_utf8(self.value).ok()
+    }
+
+    /// The value with every fold (CRLF and the white space after it) turned into one
+    /// space. Borrowed unless the header was folded.
+    pub fn unfolded(&self) -> Cow<'a, [u8]> {
+        if memchr::memchr(b'\n', self.value).is_none() {
+            return Cow::Borrowed(self.value);
+        }
+        let mut out = Vec::with_capacity(self.value.len());
+        let mut rest = self.value;
+        while let Some(n) = memchr::memchr(b'\r', rest) {
+            out.extend_from_slice(&rest[..n]);
+            out.push(b' ');
+            rest = &rest[n..];
+            while let [first, tail @ ..] = rest {
+                if !grammar::is_lws(*first) {
+                    break;
+                }
+                rest = tail;
+            }
+        }
+        out.extend_from_slice(rest);
+        Cow::Owned(out)
+    }
+
+    /// The comma-separated values of a list header (see [`KnownHeader::is_list`]); any
+    /// other header gives its whole value once. Commas inside quoted strings and `<...>`
+    /// do not split.
+    pub fn values(&self) -> impl Iterator<Item = &'a [u8]> {
+        let list = self.known.is_some_and(KnownHeader::is_list);
+        let mut whole = (!list).then_some(self.value);
+        let mut split = list.then(|| grammar::split_list(self.value));
+        std::iter::from_fn(move || match split.as_mut() {
+            Some(parts) => parts.next(),
+            None => whole.take(),
+        })
+    }
+}
+
+/// Whether a header written `written` (known as `known`) has the name `wanted`.
+pub(crate) fn names_match(written: &str, known: Option<KnownHeader>, wanted: &str) -> bool {
+    match (known, KnownHeader::from_name(wanted.as_bytes())) {
+        (Some(a), Some(b)) => a == b,
+        (None, None) => written.eq_ignore_ascii_case(wanted),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_compact_form_of_the_iana_registry() {
+        let table = [
+            ('a', KnownHeader::AcceptContact),
+            ('b', KnownHeader::ReferredBy),
+            ('c', KnownHeader::ContentType),
+            ('d', KnownHeader::RequestDisposition),
+            ('e', KnownHeader::ContentEncoding),
+            ('f', KnownHeader::From),
+            ('i', KnownHeader::CallId),
+            ('j', KnownHeader::RejectContact),
+            ('k', KnownHeader::Supported),
+            ('l', KnownHeader::ContentLength),
+            ('m', KnownHeader::Contact),
+            ('n', KnownHeader::IdentityInfo),
+            ('o', KnownHeader::Event),
+            ('r', KnownHeader::ReferTo),
+            ('s', KnownHeader::Subject),
+            ('t', KnownHeader::To),
+            ('u', KnownHeader::AllowEvents),
+            ('v', KnownHeader::Via),
+            ('x', KnownHeader::SessionExpires),
+            ('y', KnownHeader::Identity),
+        ];
+        for (c, header) in table {
+            let lower = [c as u8];
+            let upper = [c.to_ascii_uppercase() as u8];
+            assert_eq!(KnownHeader::from_name(&lower), Some(header), "{c}");
+            assert_eq!(KnownHeader::from_name(&upper), Some(header), "{c}");
+            assert_eq!(header.compact(), Some(c));
+        }
+        for c in [b'g', b'h', b'p', b'q', b'w', b'z'] {
+            assert_eq!(KnownHeader::from_name(&[c]), None);
+        }
+    }
+
+    #[test]
+    fn core_names_agree_with_the_full_table() {
+        for name in [
+            "Via",
+            "v",
+            "V",
+            "From",
+            "f",
+            "To",
+            "t",
+            "Call-ID",
+            "call-id",
+            "i",
+            "CSeq",
+            "cseq",
+            "Content-Length",
+            "l",
+            "Accept-Contact",
+            "aCCEPT-cONTACT",
+            "a",
+            "Contact",
+            "m",
+        ] {
+            let core = KnownHeader::core(name.as_bytes());
+            assert!(core.is_some(), "{name}");
+            assert_eq!(core, KnownHeader::from_name(name.as_bytes()), "{name}");
+        }
+        for name in ["Subject", "s", "Reject-Contact", "j", "Contact-X", "Tov"] {
+            assert_eq!(KnownHeader::core(name.as_bytes()), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn unfolding_turns_each_fold_into_one_space() {
+        let h = Header {
+            name: "Subject",
+            known: Some(KnownHeader::Subject),
+            value: b"a\r\n  b\r\n\tc",
+        };
+        assert_eq!(&*h.unfolded(), b"a b c");
+        let plain = Header { value: b"a b", ..h };
+        assert!(matches!(plain.unfolded(), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn values_split_only_list_headers() {
+        let ac = Header {
+            name: "a",
+            known: Some(KnownHeader::AcceptContact),
+            value: b"*;x, *;y",
+        };
+        assert_eq!(ac.values().count(), 2);
+        let date = Header {
+            name: "Date",
+            known: Some(KnownHeader::Date),
+            value: b"Sat, 13 Nov 2010 23:29:00 GMT",
+        };
+        assert_eq!(date.values().count(), 1);
+    }
+}

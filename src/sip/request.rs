@@ -1,0 +1,252 @@
+//! [`IncomingRequest`]: one request's bytes and where its parts lie in them.
+
+use std::ops::Range;
+
+use bytes::Bytes;
+
+use super::header::{names_match, Header};
+use super::scan::{self, RawHeader, Visit};
+use super::{KnownHeader, Limits, Method};
+use crate::error::{ParseError, ValueError};
+use crate::feature_tag::TagSet;
+use crate::route::{FeatureReader, Route, Routing};
+
+/// An incoming SIP request, read without copying.
+///
+/// It keeps the one [`Bytes`] buffer it was given and the offsets of its parts; every
+/// accessor returns a slice of that buffer. Reading checks what routing and a response
+/// rely on (see [`IncomingRequest::parse`]) and finds the CPM tags on the way, so
+/// [`IncomingRequest::route`] costs nothing more.
+///
+/// # Example
+///
+/// ```
+/// use bytes::Bytes;
+/// use cpm_client::{IncomingRequest, Method, Route};
+///
+/// let wire = Bytes::from_static(b"MESSAGE sip:bob@example.net SIP/2.0\r\n\
+///     Via: SIP/2.0/TCP 192.0.2.7:5060;branch=z9hG4bK-7\r\n\
+///     From: <sip:alice@example.net>;tag=a1\r\n\
+///     To: <sip:bob@example.net>\r\n\
+///     Call-ID: 3f2a\r\n\
+///     CSeq: 1 MESSAGE\r\n\
+///     a: *;+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg\"\r\n\
+///     Content-Type: text/plain\r\n\
+///     Content-Length: 5\r\n\
+///     \r\n\
+///     Hello");
+/// let request = IncomingRequest::parse(wire).unwrap();
+/// assert_eq!(request.method(), Method::Message);
+/// assert_eq!(request.request_uri(), b"sip:bob@example.net");
+/// assert_eq!(request.header("Accept-Contact").unwrap().name(), "a");
+/// assert_eq!(request.header("call-id").unwrap().value(), b"3f2a");
+/// assert_eq!(request.body(), b"Hello");
+/// assert_eq!(request.route(), Route::Pager);
+/// ```
+#[derive(Debug, Clone)]
+pub struct IncomingRequest {
+    bytes: Bytes,
+    method: Range<usize>,
+    uri: Range<usize>,
+    headers: Vec<HeaderSpan>,
+    body: Range<usize>,
+    content_length: Option<usize>,
+    cseq: u32,
+    routing: Routing,
+}
+
+/// Where one header lies in the request.
+#[derive(Debug, Clone)]
+struct HeaderSpan {
+    name: Range<usize>,
+    value: Range<usize>,
+    known: Option<KnownHeader>,
+}
+
+impl IncomingRequest {
+    /// Reads a request under the default [`Limits`].
+    ///
+    /// Refused, with an error naming the line and what was wrong:
+    /// - a broken request line: no method, no Request-URI or one that is not
+    ///   `scheme:...`, whitespace inside the Request-URI, a version other than SIP/2.0,
+    ///   trailing whitespace; a response's status line;
+    /// - a line not ended by CRLF, a header line with no colon or a name that is not a
+    ///   token, headers not ended by an empty line;
+    /// - a missing Via, From, To, Call-ID or CSeq; a second From, To, Call-ID, CSeq or
+    ///   Content-Length; an empty From, To or Call-ID;
+    /// - a CSeq that is not a number up to 2^32-1 and a method, or whose method is not
+    ///   the request's;
+    /// - a Content-Length that is not a number, or a body shorter than it (bytes past
+    ///   Content-Length are not part of the message and are left out of the body);
+    /// - a malformed Via, Accept-Contact, or (on an INVITE) Contact;
+    /// - input over the [`Limits`].
+    ///
+    /// Without Content-Length (allowed over UDP) the body is the rest of the input.
+    pub fn parse(bytes: Bytes) -> Result<IncomingRequest, ParseError> {
+        IncomingRequest::parse_with(bytes, &Limits::DEFAULT)
+    }
+
+    /// Reads a request under the given limits.
+    pub fn parse_with(bytes: Bytes, limits: &Limits) -> Result<IncomingRequest, ParseError> {
+        let mut recorder = Recorder {
+            headers: Vec::with_capacity(24),
+            features: FeatureReader::new(limits),
+        };
+        let frame = match scan::scan(&bytes, limits, &mut recorder) {
+            Ok(frame) => frame,
+            Err(error) => {
+                tracing::debug!(%error, "request refused");
+                return Err(error);
+            }
+        };
+        let routing = recorder.features.routing(frame.method, frame.body);
+        let method_len = frame.method.as_str().len();
+        Ok(IncomingRequest {
+            method: 0..method_len,
+            uri: frame.uri_start..frame.uri_start + frame.uri.len(),
+            body: frame.body_start..frame.body_start + frame.body.len(),
+            content_length: frame.content_length,
+            cseq: frame.cseq,
+            headers: recorder.headers,
+            routing,
+            bytes,
+        })
+    }
+
+    /// The method.
+    pub fn method(&self) -> Method<'_> {
+        Method::parse(&self.bytes[self.method.clone()])
+    }
+
+    /// The Request-URI as written.
+    pub fn request_uri(&self) -> &[u8] {
+        &self.bytes[self.uri.clone()]
+    }
+
+    /// The headers, in the order of the request.
+    pub fn headers(&self) -> impl Iterator<Item = Header<'_>> + '_ {
+        self.headers.iter().map(|span| self.view(span))
+    }
+
+    /// The first header with this name (any case; `a` and `Accept-Contact` are the
+    /// same header).
+    pub fn header(&self, name: &str) -> Option<Header<'_>> {
+        self.headers().find(|h| names_match(h.name, h.known, name))
+    }
+
+    /// Every header with this name, in order.
+    pub fn headers_named<'s>(&'s self, name: &'s str) -> impl Iterator<Item = Header<'s>> + 's {
+        self.headers()
+            .filter(move |h| names_match(h.name, h.known, name))
+    }
+
+    /// Every value of the headers with this name, in order: a list header's lines are
+    /// split at their commas (`Accept-Contact: *;a, *;b` gives two values), as RFC 3261
+    /// section 7.3.1 makes several lines and one comma-joined line the same.
+    ///
+    /// ```
+    /// # let request = cpm_client::IncomingRequest::parse(bytes::Bytes::from_static(
+    /// #     b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h1;branch=z9hG4bK1, SIP/2.0/UDP h2\r\n\
+    /// #       v: SIP/2.0/UDP h3\r\nf: <sip:c@d>;tag=1\r\nt: <sip:a@b>\r\ni: x\r\nCSeq: 1 OPTIONS\r\n\r\n",
+    /// # )).unwrap();
+    /// let vias: Vec<&[u8]> = request.header_values("Via").collect();
+    /// assert_eq!(vias, [&b"SIP/2.0/UDP h1;branch=z9hG4bK1"[..], b"SIP/2.0/UDP h2", b"SIP/2.0/UDP h3"]);
+    /// ```
+    pub fn header_values<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s [u8]> + 's {
+        self.headers_named(name).flat_map(|h| h.values())
+    }
+
+    /// Content-Length, when the request has one.
+    pub fn content_length(&self) -> Option<usize> {
+        self.content_length
+    }
+
+    /// The CSeq sequence number.
+    pub fn cseq(&self) -> u32 {
+        self.cseq
+    }
+
+    /// The body: exactly Content-Length bytes.
+    pub fn body(&self) -> &[u8] {
+        &self.bytes[self.body.clone()]
+    }
+
+    /// The body as a [`Bytes`] that shares the request's buffer.
+    pub fn body_bytes(&self) -> Bytes {
+        self.bytes.slice(self.body.clone())
+    }
+
+    /// The whole request, up to the end of its body (bytes after it, left in a datagram
+    /// past Content-Length, are not included).
+    pub fn as_bytes(&self) -> Bytes {
+        self.bytes.slice(..self.body.end)
+    }
+
+    /// A slice obtained from this request's accessors, as a [`Bytes`] that shares the
+    /// request's buffer; `None` if `part` does not lie inside this request.
+    ///
+    /// ```
+    /// # let request = cpm_client::IncomingRequest::parse(bytes::Bytes::from_static(
+    /// #     b"OPTIONS sip:a@b SIP/2.0\r\nv: SIP/2.0/UDP h;branch=z9hG4bK1\r\nf: <sip:c@d>;tag=1\r\n\
+    /// #       t: <sip:a@b>\r\ni: call-7\r\nCSeq: 1 OPTIONS\r\n\r\n",
+    /// # )).unwrap();
+    /// let call_id = request.share(request.header("Call-ID").unwrap().value()).unwrap();
+    /// assert_eq!(call_id, "call-7");
+    /// assert_eq!(request.share(b"elsewhere"), None);
+    /// ```
+    pub fn share(&self, part: &[u8]) -> Option<Bytes> {
+        let base = self.bytes.as_ptr() as usize;
+        let start = (part.as_ptr() as usize).checked_sub(base)?;
+        let end = start.checked_add(part.len())?;
+        (end <= self.bytes.len()).then(|| self.bytes.slice(start..end))
+    }
+
+    /// The CPM tags found in the Accept-Contact headers.
+    pub fn tags(&self) -> TagSet {
+        self.routing.tags
+    }
+
+    /// The section-7 procedure this request belongs to (see [`crate::route()`]).
+    pub fn route(&self) -> Route {
+        self.routing.route
+    }
+
+    /// The route with the tags and the focus flag that decided it.
+    pub fn routing(&self) -> Routing {
+        self.routing
+    }
+
+    /// The request as `rsip`'s full typed model, for a handler that needs more than
+    /// the views of this crate. `rsip` parses the bytes again, with its own rules.
+    pub fn to_rsip(&self) -> Result<rsip::Request, rsip::Error> {
+        rsip::Request::try_from(&self.bytes[..self.body.end])
+    }
+
+    fn view(&self, span: &HeaderSpan) -> Header<'_> {
+        Header {
+            // Names were checked to be tokens, which are ASCII.
+            name: std::str::from_utf8(&self.bytes[span.name.clone()]).unwrap_or_default(),
+            known: span.known,
+            value: &self.bytes[span.value.clone()],
+        }
+    }
+}
+
+/// The walk's visitor for [`IncomingRequest::parse`]: records every header and reads
+/// the routing features.
+struct Recorder<'l> {
+    headers: Vec<HeaderSpan>,
+    features: FeatureReader<'l>,
+}
+
+impl<'a> Visit<'a> for Recorder<'_> {
+    fn header(&mut self, method: Method<'a>, header: &RawHeader<'a>) -> Result<(), ValueError> {
+        self.features.header(method, header)?;
+        self.headers.push(HeaderSpan {
+            name: header.start..header.start + header.name.len(),
+            value: header.value_start..header.value_start + header.value.len(),
+            known: header.core.or_else(|| KnownHeader::from_name(header.name)),
+        });
+        Ok(())
+    }
+}

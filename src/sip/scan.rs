@@ -1,0 +1,660 @@
+//! The one walk over a request: request line, header lines (folds joined), the checks
+//! every request must pass, and the body framed by Content-Length.
+//!
+//! Both [`route`](crate::route) and [`IncomingRequest::parse`](super::IncomingRequest)
+//! run this walk; they differ only in what they do with each header line, which they
+//! say through a [`Visit`] implementation. The walk allocates nothing.
+
+use memchr::memchr2;
+
+use super::grammar::{self, is_lws};
+use super::{KnownHeader, Limits, Method};
+use crate::error::{ParseError, ParseErrorKind, ShortText, ValueError};
+
+/// One header line as the walk hands it over.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawHeader<'a> {
+    /// Offset of the first byte of the name.
+    pub(crate) start: usize,
+    /// The name, without the white space before the colon.
+    pub(crate) name: &'a [u8],
+    /// The few headers the walk itself looks at (see [`KnownHeader::core`]).
+    pub(crate) core: Option<KnownHeader>,
+    /// Offset of the first byte of the value.
+    pub(crate) value_start: usize,
+    /// The value: LWS around it trimmed, folds inside kept.
+    pub(crate) value: &'a [u8],
+}
+
+/// What a caller of the walk does with each header line.
+pub(crate) trait Visit<'a> {
+    /// Called for every header line, in order, after the walk's own checks of it.
+    fn header(&mut self, method: Method<'a>, header: &RawHeader<'a>) -> Result<(), ValueError>;
+}
+
+/// A request that passed the walk.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Frame<'a> {
+    pub(crate) method: Method<'a>,
+    /// Offset and bytes of the Request-URI.
+    pub(crate) uri_start: usize,
+    pub(crate) uri: &'a [u8],
+    /// Offset of the body (just past the empty line).
+    pub(crate) body_start: usize,
+    /// The body: exactly Content-Length bytes, or the rest of the input without one.
+    pub(crate) body: &'a [u8],
+    pub(crate) content_length: Option<usize>,
+    pub(crate) cseq: u32,
+}
+
+/// Walks `input` once, calling `visit` for each header line.
+pub(crate) fn scan<'a, V: Visit<'a>>(
+    input: &'a [u8],
+    limits: &Limits,
+    visit: &mut V,
+) -> Result<Frame<'a>, ParseError> {
+    let fail = |kind, at| ParseError::at(kind, input, at);
+    if input.len() > limits.max_message_size {
+        return Err(fail(
+            ParseErrorKind::MessageTooLarge {
+                size: input.len(),
+                limit: limits.max_message_size,
+            },
+            limits.max_message_size,
+        ));
+    }
+    let line = request_line(input)?;
+    let method = line.method;
+
+    let mut seen = Seen::default();
+    let mut content_length = None;
+    let mut cseq = 0;
+    let mut count = 0;
+    let mut pos = line.end;
+    let body_start = loop {
+        match input.get(pos..pos + 2) {
+            Some(b"\r\n") => break pos + 2,
+            None if pos == input.len() => return Err(fail(ParseErrorKind::UnterminatedHead, pos)),
+            _ => {}
+        }
+        if matches!(input[pos], b' ' | b'\t') {
+            return Err(fail(ParseErrorKind::OrphanContinuation, pos));
+        }
+        count += 1;
+        if count > limits.max_headers {
+            return Err(fail(
+                ParseErrorKind::TooManyHeaders(limits.max_headers),
+                pos,
+            ));
+        }
+        let (end, next) = header_end(input, pos, limits.max_header_size)?;
+        let header = split_header(input, pos, end)?;
+        let at_value = |e: ValueError| fail(e.kind, header.value_start + e.at);
+        match header.core {
+            Some(KnownHeader::Via) => {
+                seen.via = true;
+                via(header.value, limits).map_err(at_value)?;
+            }
+            Some(known @ (KnownHeader::From | KnownHeader::To | KnownHeader::CallId)) => {
+                seen.once(known, &header, input)?;
+                if header.value.is_empty() {
+                    return Err(fail(ParseErrorKind::EmptyHeader(known), header.start));
+                }
+            }
+            Some(KnownHeader::CSeq) => {
+                seen.once(KnownHeader::CSeq, &header, input)?;
+                let (number, cseq_method) = parse_cseq(header.value)
+                    .ok_or_else(|| fail(ParseErrorKind::BadCSeq, header.value_start))?;
+                if cseq_method != method.as_str().as_bytes() {
+                    return Err(fail(
+                        ParseErrorKind::CSeqMethodMismatch {
+                            cseq: ShortText::new(cseq_method),
+                            method: ShortText::new(method.as_str().as_bytes()),
+                        },
+                        header.value_start,
+                    ));
+                }
+                cseq = number;
+            }
+            Some(KnownHeader::ContentLength) => {
+                seen.once(KnownHeader::ContentLength, &header, input)?;
+                let length = parse_content_length(header.value)
+                    .ok_or_else(|| fail(ParseErrorKind::BadContentLength, header.value_start))?;
+                content_length = Some(length);
+            }
+            _ => {}
+        }
+        visit.header(method, &header).map_err(at_value)?;
+        pos = next;
+    };
+
+    for (present, header) in [
+        (seen.via, KnownHeader::Via),
+        (seen.from, KnownHeader::From),
+        (seen.to, KnownHeader::To),
+        (seen.call_id, KnownHeader::CallId),
+        (seen.cseq, KnownHeader::CSeq),
+    ] {
+        if !present {
+            return Err(fail(ParseErrorKind::MissingHeader(header), body_start - 2));
+        }
+    }
+
+    let available = input.len() - body_start;
+    let body_len = match content_length {
+        Some(declared) if declared > available => {
+            return Err(fail(
+                ParseErrorKind::BodyTooShort {
+                    declared,
+                    available,
+                },
+                input.len(),
+            ))
+        }
+        Some(declared) => declared,
+        // Without Content-Length (allowed over UDP) the body is the rest.
+        None => available,
+    };
+    Ok(Frame {
+        method,
+        uri_start: line.uri_start,
+        uri: line.uri,
+        body_start,
+        body: &input[body_start..body_start + body_len],
+        content_length,
+        cseq,
+    })
+}
+
+/// Which of the headers that must be there were seen.
+#[derive(Default)]
+struct Seen {
+    via: bool,
+    from: bool,
+    to: bool,
+    call_id: bool,
+    cseq: bool,
+    content_length: bool,
+}
+
+impl Seen {
+    /// Marks a header that may appear only once; a second one is an error.
+    fn once(
+        &mut self,
+        known: KnownHeader,
+        h: &RawHeader<'_>,
+        input: &[u8],
+    ) -> Result<(), ParseError> {
+        let flag = match known {
+            KnownHeader::From => &mut self.from,
+            KnownHeader::To => &mut self.to,
+            KnownHeader::CallId => &mut self.call_id,
+            KnownHeader::CSeq => &mut self.cseq,
+            _ => &mut self.content_length,
+        };
+        if std::mem::replace(flag, true) {
+            return Err(ParseError::at(
+                ParseErrorKind::DuplicateHeader(known),
+                input,
+                h.start,
+            ));
+        }
+        Ok(())
+    }
+}
+
+struct RequestLine<'a> {
+    method: Method<'a>,
+    uri_start: usize,
+    uri: &'a [u8],
+    /// Offset just past the line's CRLF.
+    end: usize,
+}
+
+fn request_line(input: &[u8]) -> Result<RequestLine<'_>, ParseError> {
+    let fail = |kind, at| ParseError::at(kind, input, at);
+    if input.is_empty() {
+        return Err(fail(ParseErrorKind::Empty, 0));
+    }
+    let (line, end) = match memchr2(b'\r', b'\n', input) {
+        Some(n) if input[n] == b'\r' && input.get(n + 1) == Some(&b'\n') => (&input[..n], n + 2),
+        Some(n) => return Err(fail(ParseErrorKind::BareLineEnd, n)),
+        None => (input, input.len()),
+    };
+    if is_status_line(line) {
+        return Err(fail(ParseErrorKind::NotARequest, 0));
+    }
+    let method_token = match grammar::token(line) {
+        Ok((_, token)) => token,
+        Err(_) => return Err(fail(ParseErrorKind::NoMethod, 0)),
+    };
+    let after_method = method_token.len();
+    match line.get(after_method) {
+        Some(b' ') => {}
+        None => return Err(fail(ParseErrorKind::NoRequestUri, after_method)),
+        Some(_) => return Err(fail(ParseErrorKind::NoMethod, after_method)),
+    }
+    let uri_start = after_method + 1;
+    let rest = &line[uri_start..];
+    let Some(last_space) = memchr::memrchr(b' ', rest) else {
+        let kind = if rest.is_empty() {
+            ParseErrorKind::NoRequestUri
+        } else {
+            ParseErrorKind::NoVersion
+        };
+        return Err(fail(kind, line.len()));
+    };
+    let (uri, version) = (&rest[..last_space], &rest[last_space + 1..]);
+    if version.is_empty() || version.last().is_some_and(|&b| is_lws(b)) {
+        return Err(fail(ParseErrorKind::TrailingWhitespace, line.len()));
+    }
+    if uri.is_empty() {
+        return Err(fail(ParseErrorKind::NoRequestUri, uri_start));
+    }
+    if let Some(ws) = uri.iter().position(|&b| is_lws(b)) {
+        return Err(fail(ParseErrorKind::WhitespaceInRequestUri, uri_start + ws));
+    }
+    if !has_scheme(uri) {
+        return Err(fail(ParseErrorKind::BadRequestUri, uri_start));
+    }
+    let version_at = uri_start + last_space + 1;
+    if !version.eq_ignore_ascii_case(b"SIP/2.0") {
+        let kind = if version.len() > 4 && version[..4].eq_ignore_ascii_case(b"SIP/") {
+            ParseErrorKind::UnsupportedVersion
+        } else {
+            ParseErrorKind::NoVersion
+        };
+        return Err(fail(kind, version_at));
+    }
+    if end == input.len() && !input.ends_with(b"\r\n") {
+        return Err(fail(ParseErrorKind::UnterminatedHead, end));
+    }
+    Ok(RequestLine {
+        method: Method::parse(method_token),
+        uri_start,
+        uri,
+        end,
+    })
+}
+
+/// `SIP/x.y NNN ...`: a response's first line.
+fn is_status_line(line: &[u8]) -> bool {
+    line.len() >= 4 && line[..4].eq_ignore_ascii_case(b"SIP/")
+}
+
+/// `scheme ":"` with `scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`.
+fn has_scheme(uri: &[u8]) -> bool {
+    let Some(colon) = memchr::memchr(b':', uri) else {
+        return false;
+    };
+    let scheme = &uri[..colon];
+    scheme.first().is_some_and(u8::is_ascii_alphabetic)
+        && scheme
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+}
+
+/// Finds where the header starting at `start` ends: returns the offset of its final CRLF
+/// and the offset of the next line. Folded continuation lines belong to the header.
+fn header_end(input: &[u8], start: usize, max: usize) -> Result<(usize, usize), ParseError> {
+    let fail = |kind, at| ParseError::at(kind, input, at);
+    let mut at = start;
+    loop {
+        let Some(n) = memchr2(b'\r', b'\n', &input[at..]) else {
+            return Err(fail(ParseErrorKind::UnterminatedHead, input.len()));
+        };
+        let cr = at + n;
+        if input[cr] != b'\r' || input.get(cr + 1) != Some(&b'\n') {
+            return Err(fail(ParseErrorKind::BareLineEnd, cr));
+        }
+        if cr - start > max {
+            return Err(fail(ParseErrorKind::HeaderTooLong(max), start));
+        }
+        let next = cr + 2;
+        match input.get(next) {
+            Some(b' ' | b'\t') => at = next,
+            _ => return Ok((cr, next)),
+        }
+    }
+}
+
+/// Splits `input[start..end]` into name and value.
+fn split_header(input: &[u8], start: usize, end: usize) -> Result<RawHeader<'_>, ParseError> {
+    let line = &input[start..end];
+    let Some(colon) = memchr::memchr(b':', line) else {
+        return Err(ParseError::at(ParseErrorKind::NoColon, input, start));
+    };
+    let mut name = &line[..colon];
+    while let [rest @ .., b' ' | b'\t'] = name {
+        name = rest;
+    }
+    if !grammar::is_token(name) {
+        return Err(ParseError::at(ParseErrorKind::BadHeaderName, input, start));
+    }
+    let raw_value = &line[colon + 1..];
+    let value = grammar::trim_lws(raw_value);
+    let lead = raw_value.len() - grammar::lws(raw_value).len();
+    Ok(RawHeader {
+        start,
+        name,
+        core: KnownHeader::core(name),
+        value_start: start + colon + 1 + lead,
+        value,
+    })
+}
+
+/// `CSeq: 1*DIGIT LWS Method`, the number at most 2^32 - 1 (RFC 3261 section 8.1.1.5
+/// and RFC 4475 section 3.1.2.4).
+fn parse_cseq(value: &[u8]) -> Option<(u32, &[u8])> {
+    let digits = value.iter().take_while(|b| b.is_ascii_digit()).count();
+    let number = parse_decimal(&value[..digits]).and_then(|n| u32::try_from(n).ok())?;
+    let rest = &value[digits..];
+    let method = grammar::lws(rest);
+    if method.len() == rest.len() || !grammar::is_token(method) {
+        return None;
+    }
+    Some((number, method))
+}
+
+/// `Content-Length: 1*DIGIT`.
+fn parse_content_length(value: &[u8]) -> Option<usize> {
+    parse_decimal(value)
+}
+
+/// A non-empty run of ASCII digits that fits in `u64` (leading zeros allowed).
+fn parse_decimal(digits: &[u8]) -> Option<usize> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0usize, |n, &b| {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n.checked_mul(10)?.checked_add(usize::from(b - b'0'))
+    })
+}
+
+/// Checks a Via value: `via-parm *(COMMA via-parm)`, each
+/// `protocol-name SLASH version SLASH transport LWS sent-by *(SEMI via-params)`.
+fn via(value: &[u8], limits: &Limits) -> Result<(), ValueError> {
+    let bad =
+        |what, at: &[u8]| ValueError::new(ParseErrorKind::BadVia(what), grammar::offset(value, at));
+    let mut rest = value;
+    loop {
+        let mut at = grammar::lws(rest);
+        for (i, what) in ["no protocol name", "no protocol version", "no transport"]
+            .into_iter()
+            .enumerate()
+        {
+            if i > 0 {
+                at = match grammar::lws(at).strip_prefix(b"/") {
+                    Some(after) => grammar::lws(after),
+                    None => return Err(bad("sent-protocol is not name/version/transport", at)),
+                };
+            }
+            at = match grammar::token(at) {
+                Ok((after, _)) => after,
+                Err(_) => return Err(bad(what, at)),
+            };
+        }
+        let host_at = grammar::lws(at);
+        if host_at.len() == at.len() {
+            return Err(bad("no space before sent-by", at));
+        }
+        at = sent_by(host_at).ok_or_else(|| bad("sent-by is not host[:port]", host_at))?;
+        at = grammar::params(value, at, limits.max_params, ParseErrorKind::BadVia, |_| {
+            Ok(())
+        })?;
+        match at.first() {
+            None => return Ok(()),
+            Some(b',') => rest = &at[1..],
+            Some(_) => return Err(bad("unexpected character", at)),
+        }
+    }
+}
+
+/// `host [COLON port]`, host a name, an IPv4 address or a bracketed IPv6 reference.
+fn sent_by(i: &[u8]) -> Option<&[u8]> {
+    let host_len = if i.first() == Some(&b'[') {
+        memchr::memchr(b']', i)? + 1
+    } else {
+        i.iter()
+            .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+            .count()
+    };
+    if host_len == 0 {
+        return None;
+    }
+    let rest = &i[host_len..];
+    let after_colon = grammar::lws(rest);
+    match after_colon.strip_prefix(b":") {
+        Some(port) => {
+            let port = grammar::lws(port);
+            let digits = port.iter().take_while(|b| b.is_ascii_digit()).count();
+            (digits > 0).then_some(&port[digits..])
+        }
+        None => Some(rest),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Nothing;
+    impl<'a> Visit<'a> for Nothing {
+        fn header(&mut self, _: Method<'a>, _: &RawHeader<'a>) -> Result<(), ValueError> {
+            Ok(())
+        }
+    }
+
+    const BASE: &str = "Via: SIP/2.0/UDP h.example.com:5060;branch=z9hG4bK1\r\n\
+        From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\nCall-ID: c1\r\n";
+
+    fn walk(text: &str) -> Result<Frame<'_>, ParseError> {
+        scan(text.as_bytes(), &Limits::DEFAULT, &mut Nothing)
+    }
+
+    fn kind(text: &str) -> ParseErrorKind {
+        walk(text).unwrap_err().kind().clone()
+    }
+
+    #[test]
+    fn a_minimal_request_walks() {
+        let text = format!("OPTIONS sip:b@example.com SIP/2.0\r\n{BASE}CSeq: 7 OPTIONS\r\n\r\n");
+        let frame = walk(&text).unwrap();
+        assert_eq!(frame.method, Method::Options);
+        assert_eq!(frame.uri, b"sip:b@example.com");
+        assert_eq!(frame.cseq, 7);
+        assert_eq!(frame.body, b"");
+        assert_eq!(frame.content_length, None);
+    }
+
+    #[test]
+    fn request_line_faults() {
+        let tail = format!("\r\n{BASE}CSeq: 1 INVITE\r\n\r\n");
+        let case = |line: &str| kind(&format!("{line}{tail}"));
+        assert_eq!(case(" INVITE sip:a@b SIP/2.0"), ParseErrorKind::NoMethod);
+        assert_eq!(
+            case("INVITE sip:a@b; lr SIP/2.0"),
+            ParseErrorKind::WhitespaceInRequestUri
+        );
+        assert_eq!(
+            case("INVITE <sip:a@b> SIP/2.0"),
+            ParseErrorKind::BadRequestUri
+        );
+        assert_eq!(
+            case("INVITE sip:a@b SIP/2.0 "),
+            ParseErrorKind::TrailingWhitespace
+        );
+        assert_eq!(
+            case("INVITE sip:a@b SIP/3.0"),
+            ParseErrorKind::UnsupportedVersion
+        );
+        assert_eq!(case("INVITE sip:a@b"), ParseErrorKind::NoVersion);
+        assert_eq!(case("INVITE"), ParseErrorKind::NoRequestUri);
+        assert_eq!(case("INVITE  SIP/2.0"), ParseErrorKind::NoRequestUri);
+        assert_eq!(case("SIP/2.0 200 OK"), ParseErrorKind::NotARequest);
+        assert_eq!(kind(""), ParseErrorKind::Empty);
+    }
+
+    #[test]
+    fn required_headers_and_their_counts() {
+        let line = "INVITE sip:b@example.com SIP/2.0\r\n";
+        for (drop, header) in [
+            ("Via:", KnownHeader::Via),
+            ("From:", KnownHeader::From),
+            ("To:", KnownHeader::To),
+            ("Call-ID:", KnownHeader::CallId),
+        ] {
+            let kept: String = BASE
+                .split_inclusive("\r\n")
+                .filter(|l| !l.starts_with(drop))
+                .collect();
+            let text = format!("{line}{kept}CSeq: 1 INVITE\r\n\r\n");
+            assert_eq!(kind(&text), ParseErrorKind::MissingHeader(header));
+        }
+        let text = format!("{line}{BASE}\r\n");
+        assert_eq!(
+            kind(&text),
+            ParseErrorKind::MissingHeader(KnownHeader::CSeq)
+        );
+        let text = format!("{line}{BASE}CSeq: 1 INVITE\r\ni: again\r\n\r\n");
+        assert_eq!(
+            kind(&text),
+            ParseErrorKind::DuplicateHeader(KnownHeader::CallId)
+        );
+        let text = format!("{line}{BASE}CSeq: 1 INVITE\r\nl: 0\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(
+            kind(&text),
+            ParseErrorKind::DuplicateHeader(KnownHeader::ContentLength)
+        );
+    }
+
+    #[test]
+    fn cseq_is_number_and_matching_method() {
+        let line = "MESSAGE sip:b@example.com SIP/2.0\r\n";
+        let with = |cseq: &str| format!("{line}{BASE}CSeq: {cseq}\r\n\r\n");
+        assert!(walk(&with("4294967295 MESSAGE")).is_ok());
+        assert!(walk(&with("0009\r\n  MESSAGE")).is_ok());
+        assert_eq!(kind(&with("4294967296 MESSAGE")), ParseErrorKind::BadCSeq);
+        assert_eq!(kind(&with("x MESSAGE")), ParseErrorKind::BadCSeq);
+        assert_eq!(kind(&with("1MESSAGE")), ParseErrorKind::BadCSeq);
+        assert_eq!(kind(&with("1")), ParseErrorKind::BadCSeq);
+        let err = walk(&with("1 INVITE")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 6: CSeq method INVITE differs from the request method MESSAGE"
+        );
+    }
+
+    #[test]
+    fn content_length_frames_the_body() {
+        let line = "MESSAGE sip:b@example.com SIP/2.0\r\n";
+        let with = |cl: &str, body: &str| format!("{line}{BASE}CSeq: 1 MESSAGE\r\n{cl}\r\n{body}");
+        let text = with("l: 5\r\n", "hello and more");
+        assert_eq!(walk(&text).unwrap().body, b"hello");
+        assert_eq!(
+            kind(&with("l: 50\r\n", "hello")),
+            ParseErrorKind::BodyTooShort {
+                declared: 50,
+                available: 5
+            }
+        );
+        assert_eq!(
+            kind(&with("l: five\r\n", "hello")),
+            ParseErrorKind::BadContentLength
+        );
+        assert_eq!(
+            kind(&with("l: -5\r\n", "hello")),
+            ParseErrorKind::BadContentLength
+        );
+        assert_eq!(
+            kind(&with("l: 18446744073709551616\r\n", "")),
+            ParseErrorKind::BadContentLength
+        );
+        assert_eq!(walk(&with("", "no length")).unwrap().body, b"no length");
+    }
+
+    #[test]
+    fn line_faults() {
+        let line = "OPTIONS sip:b@example.com SIP/2.0\r\n";
+        let end = "CSeq: 1 OPTIONS\r\n";
+        assert_eq!(
+            kind(&format!("{line}{BASE}{end}")),
+            ParseErrorKind::UnterminatedHead
+        );
+        assert_eq!(
+            kind(&format!("{line}{BASE}No colon here\r\n{end}\r\n")),
+            ParseErrorKind::NoColon
+        );
+        assert_eq!(
+            kind(&format!("{line}{BASE}Bad Name: x\r\n{end}\r\n")),
+            ParseErrorKind::BadHeaderName
+        );
+        assert_eq!(
+            kind(&format!("{line}{BASE}N\0: x\r\n{end}\r\n")),
+            ParseErrorKind::BadHeaderName
+        );
+        assert_eq!(
+            kind(&format!("{line}{BASE}X: a\nY: b\r\n{end}\r\n")),
+            ParseErrorKind::BareLineEnd
+        );
+        assert_eq!(
+            kind(&format!("{line}{BASE}X: a\rb\r\n{end}\r\n")),
+            ParseErrorKind::BareLineEnd
+        );
+        assert_eq!(
+            kind(&format!("{line} folded\r\n{BASE}{end}\r\n")),
+            ParseErrorKind::OrphanContinuation
+        );
+        assert_eq!(
+            kind("OPTIONS sip:b@example.com SIP/2.0\n\n"),
+            ParseErrorKind::BareLineEnd
+        );
+    }
+
+    #[test]
+    fn via_values() {
+        let ok = |v: &str| via(v.as_bytes(), &Limits::DEFAULT).is_ok();
+        assert!(ok("SIP/2.0/UDP 192.0.2.1"));
+        assert!(ok("SIP/2.0/TCP h.example.com:5060;branch=z9hG4bK1;rport"));
+        assert!(ok(
+            "SIP  /   2.0\r\n /UDP\r\n    192.0.2.2;branch=390skdjuw"
+        ));
+        assert!(ok(
+            "SIP/2.0/TCP [2001:db8::1]:5060;branch=x, SIP/2.0/UDP h2"
+        ));
+        assert!(ok("SIP/2.0/UDP h ; branch =\r\n z9hG4bK30239"));
+        assert!(!ok("SIP/2.0/UDP 192.0.2.15;;,;,,"));
+        assert!(!ok("SIP/2.0 192.0.2.15"));
+        assert!(!ok("SIP/2.0/UDP"));
+        assert!(!ok("SIP/2.0/UDP h,"));
+        assert!(!ok("SIP/2.0/UDP h:"));
+        assert!(!ok("garbage"));
+    }
+
+    #[test]
+    fn limits_are_enforced() {
+        let text = format!("OPTIONS sip:b@example.com SIP/2.0\r\n{BASE}CSeq: 1 OPTIONS\r\n\r\n");
+        let tight = |limits: Limits| scan(text.as_bytes(), &limits, &mut Nothing).unwrap_err();
+        let e = tight(Limits {
+            max_message_size: 10,
+            ..Limits::DEFAULT
+        });
+        assert!(matches!(
+            e.kind(),
+            ParseErrorKind::MessageTooLarge { limit: 10, .. }
+        ));
+        let e = tight(Limits {
+            max_headers: 2,
+            ..Limits::DEFAULT
+        });
+        assert_eq!(e.kind(), &ParseErrorKind::TooManyHeaders(2));
+        let e = tight(Limits {
+            max_header_size: 20,
+            ..Limits::DEFAULT
+        });
+        assert_eq!(e.kind(), &ParseErrorKind::HeaderTooLong(20));
+    }
+}
