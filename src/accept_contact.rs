@@ -32,33 +32,10 @@ const ICSI_REF: &[u8] = b"+g.3gpp.icsi-ref";
 ///
 /// assert!(accept_contact::tags(br#"*;+g.3gpp.icsi-ref="urn"#, &Limits::DEFAULT).is_err());
 /// ```
-pub fn tags(value: &[u8], limits: &Limits) -> Result<TagSet, AcceptContactError> {
+pub fn tags(value: &[u8], limits: &Limits) -> Result<TagSet, ValueError> {
     let mut reader = TagReader::new(limits);
-    reader.read(value).map_err(|e| AcceptContactError {
-        kind: e.kind,
-        offset: e.at,
-    })?;
+    reader.read(value)?;
     Ok(reader.tags())
-}
-
-/// A malformed Accept-Contact value, with the offset of the fault inside it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("byte {offset}: {kind}")]
-pub struct AcceptContactError {
-    kind: ParseErrorKind,
-    offset: usize,
-}
-
-impl AcceptContactError {
-    /// What was wrong.
-    pub fn kind(&self) -> &ParseErrorKind {
-        &self.kind
-    }
-
-    /// Offset of the fault in the value.
-    pub fn offset(&self) -> usize {
-        self.offset
-    }
 }
 
 /// Collects the CPM tags of all the Accept-Contact headers of one request, counting

@@ -25,34 +25,7 @@ use crate::sip::Limits;
 /// assert!(!contact::is_focus(b"<sip:conf-7@example.net;isfocus>", &Limits::DEFAULT).unwrap());
 /// assert!(contact::is_focus(b"<sip:a@b>;;", &Limits::DEFAULT).is_err());
 /// ```
-pub fn is_focus(value: &[u8], limits: &Limits) -> Result<bool, ContactError> {
-    has_isfocus(value, limits).map_err(|e| ContactError {
-        kind: e.kind,
-        offset: e.at,
-    })
-}
-
-/// A malformed Contact value, with the offset of the fault inside it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("byte {offset}: {kind}")]
-pub struct ContactError {
-    kind: ParseErrorKind,
-    offset: usize,
-}
-
-impl ContactError {
-    /// What was wrong.
-    pub fn kind(&self) -> &ParseErrorKind {
-        &self.kind
-    }
-
-    /// Offset of the fault in the value.
-    pub fn offset(&self) -> usize {
-        self.offset
-    }
-}
-
-pub(crate) fn has_isfocus(value: &[u8], limits: &Limits) -> Result<bool, ValueError> {
+pub fn is_focus(value: &[u8], limits: &Limits) -> Result<bool, ValueError> {
     let bad = |what, at: &[u8]| {
         ValueError::new(ParseErrorKind::BadContact(what), grammar::offset(value, at))
     };
@@ -92,7 +65,7 @@ mod tests {
     use super::*;
 
     fn focus(v: &str) -> Result<bool, ValueError> {
-        has_isfocus(v.as_bytes(), &Limits::DEFAULT)
+        is_focus(v.as_bytes(), &Limits::DEFAULT)
     }
 
     #[test]

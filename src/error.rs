@@ -227,9 +227,19 @@ impl fmt::Debug for ShortText {
     }
 }
 
-/// A fault found inside one header value, before it is placed in the whole input.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ValueError {
+/// A fault inside one header value, read on its own (for example by
+/// [`accept_contact::tags`](crate::accept_contact::tags)): what was wrong and the
+/// offset of the fault in the value. Inside a whole request the same fault becomes a
+/// [`ParseError`] that names the line.
+///
+/// ```
+/// let err = cpm_client::contact::is_focus(b"<sip:a@b>;;", &cpm_client::Limits::DEFAULT).unwrap_err();
+/// assert_eq!(err.offset(), 10);
+/// assert_eq!(err.to_string(), "byte 10: malformed Contact: empty parameter");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("byte {at}: {kind}")]
+pub struct ValueError {
     pub(crate) kind: ParseErrorKind,
     /// Offset of the fault inside the value.
     pub(crate) at: usize,
@@ -239,10 +249,14 @@ impl ValueError {
     pub(crate) fn new(kind: ParseErrorKind, at: usize) -> Self {
         ValueError { kind, at }
     }
-}
 
-impl fmt::Display for ValueError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "byte {}: {}", self.at, self.kind)
+    /// What was wrong.
+    pub fn kind(&self) -> &ParseErrorKind {
+        &self.kind
+    }
+
+    /// The offset of the fault in the value.
+    pub fn offset(&self) -> usize {
+        self.at
     }
 }

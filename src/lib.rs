@@ -75,7 +75,7 @@ pub mod feature_tag;
 pub mod route;
 pub mod sip;
 
-pub use error::{ParseError, ParseErrorKind};
+pub use error::{ParseError, ParseErrorKind, ValueError};
 pub use feature_tag::{FeatureTag, TagSet};
 pub use route::{route, routing, Route, Routing};
 pub use sip::{IncomingRequest, Limits, Method};

@@ -210,7 +210,7 @@ impl<'a> Visit<'a> for FeatureReader<'_> {
         match header.core {
             Some(KnownHeader::AcceptContact) => self.tags.read(header.value),
             Some(KnownHeader::Contact) if method == Method::Invite => {
-                self.from_focus |= contact::has_isfocus(header.value, self.limits)?;
+                self.from_focus |= contact::is_focus(header.value, self.limits)?;
                 Ok(())
             }
             _ => Ok(()),

@@ -45,12 +45,10 @@ pub(crate) fn is_lws(b: u8) -> bool {
 }
 
 /// Skips linear white space (folds included).
+#[inline]
 pub(crate) fn lws(i: &[u8]) -> &[u8] {
-    let skipped: IResult<&[u8], &[u8]> = take_while(is_lws).parse(i);
-    match skipped {
-        Ok((rest, _)) => rest,
-        Err(_) => i,
-    }
+    let n = i.iter().position(|&b| !is_lws(b)).unwrap_or(i.len());
+    &i[n..]
 }
 
 /// Strips linear white space from both ends.
@@ -71,8 +69,15 @@ pub(crate) fn trim_lws(mut v: &[u8]) -> &[u8] {
 }
 
 /// One token.
+#[inline]
 pub(crate) fn token(i: &[u8]) -> IResult<&[u8], &[u8]> {
-    take_while1(is_token_char).parse(i)
+    match i.iter().position(|&b| !is_token_char(b)).unwrap_or(i.len()) {
+        0 => Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::TakeWhile1,
+        ))),
+        n => Ok((&i[n..], &i[..n])),
+    }
 }
 
 /// A quoted string: returns what stands between the quotes, escapes (`\"`, `\\`)

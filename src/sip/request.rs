@@ -46,6 +46,8 @@ use crate::route::{FeatureReader, Route, Routing};
 #[derive(Debug, Clone)]
 pub struct IncomingRequest {
     bytes: Bytes,
+    /// Offset of the request line.
+    start: usize,
     method: Range<usize>,
     uri: Range<usize>,
     headers: Vec<HeaderSpan>,
@@ -100,9 +102,10 @@ impl IncomingRequest {
             }
         };
         let routing = recorder.features.routing(frame.method, frame.body);
-        let method_len = frame.method.as_str().len();
+        let method_end = frame.start + frame.method.as_str().len();
         Ok(IncomingRequest {
-            method: 0..method_len,
+            start: frame.start,
+            method: frame.start..method_end,
             uri: frame.uri_start..frame.uri_start + frame.uri.len(),
             body: frame.body_start..frame.body_start + frame.body.len(),
             content_length: frame.content_length,
@@ -176,10 +179,11 @@ impl IncomingRequest {
         self.bytes.slice(self.body.clone())
     }
 
-    /// The whole request, up to the end of its body (bytes after it, left in a datagram
-    /// past Content-Length, are not included).
+    /// The whole request, from its request line to the end of its body: keep-alive
+    /// CRLFs before it and bytes after it (left in a datagram past Content-Length) are
+    /// not included.
     pub fn as_bytes(&self) -> Bytes {
-        self.bytes.slice(..self.body.end)
+        self.bytes.slice(self.start..self.body.end)
     }
 
     /// A slice obtained from this request's accessors, as a [`Bytes`] that shares the
@@ -219,7 +223,7 @@ impl IncomingRequest {
     /// The request as `rsip`'s full typed model, for a handler that needs more than
     /// the views of this crate. `rsip` parses the bytes again, with its own rules.
     pub fn to_rsip(&self) -> Result<rsip::Request, rsip::Error> {
-        rsip::Request::try_from(&self.bytes[..self.body.end])
+        rsip::Request::try_from(&self.bytes[self.start..self.body.end])
     }
 
     fn view(&self, span: &HeaderSpan) -> Header<'_> {

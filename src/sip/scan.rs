@@ -35,6 +35,8 @@ pub(crate) trait Visit<'a> {
 /// A request that passed the walk.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Frame<'a> {
+    /// Offset of the request line (past any keep-alive CRLFs).
+    pub(crate) start: usize,
     pub(crate) method: Method<'a>,
     /// Offset and bytes of the Request-URI.
     pub(crate) uri_start: usize,
@@ -66,9 +68,7 @@ pub(crate) fn scan<'a, V: Visit<'a>>(
     let line = request_line(input)?;
     let method = line.method;
 
-    let mut seen = Seen::default();
-    let mut content_length = None;
-    let mut cseq = 0;
+    let mut required = Required::default();
     let mut count = 0;
     let mut pos = line.end;
     let body_start = loop {
@@ -89,59 +89,18 @@ pub(crate) fn scan<'a, V: Visit<'a>>(
         }
         let (end, next) = header_end(input, pos, limits.max_header_size)?;
         let header = split_header(input, pos, end)?;
-        let at_value = |e: ValueError| fail(e.kind, header.value_start + e.at);
-        match header.core {
-            Some(KnownHeader::Via) => {
-                seen.via = true;
-                via(header.value, limits).map_err(at_value)?;
-            }
-            Some(known @ (KnownHeader::From | KnownHeader::To | KnownHeader::CallId)) => {
-                seen.once(known, &header, input)?;
-                if header.value.is_empty() {
-                    return Err(fail(ParseErrorKind::EmptyHeader(known), header.start));
-                }
-            }
-            Some(KnownHeader::CSeq) => {
-                seen.once(KnownHeader::CSeq, &header, input)?;
-                let (number, cseq_method) = parse_cseq(header.value)
-                    .ok_or_else(|| fail(ParseErrorKind::BadCSeq, header.value_start))?;
-                if cseq_method != method.as_str().as_bytes() {
-                    return Err(fail(
-                        ParseErrorKind::CSeqMethodMismatch {
-                            cseq: ShortText::new(cseq_method),
-                            method: ShortText::new(method.as_str().as_bytes()),
-                        },
-                        header.value_start,
-                    ));
-                }
-                cseq = number;
-            }
-            Some(KnownHeader::ContentLength) => {
-                seen.once(KnownHeader::ContentLength, &header, input)?;
-                let length = parse_content_length(header.value)
-                    .ok_or_else(|| fail(ParseErrorKind::BadContentLength, header.value_start))?;
-                content_length = Some(length);
-            }
-            _ => {}
-        }
-        visit.header(method, &header).map_err(at_value)?;
+        required.check(method, &header, limits, input)?;
+        visit
+            .header(method, &header)
+            .map_err(|e| fail(e.kind, header.value_start + e.at))?;
         pos = next;
     };
-
-    for (present, header) in [
-        (seen.via, KnownHeader::Via),
-        (seen.from, KnownHeader::From),
-        (seen.to, KnownHeader::To),
-        (seen.call_id, KnownHeader::CallId),
-        (seen.cseq, KnownHeader::CSeq),
-    ] {
-        if !present {
-            return Err(fail(ParseErrorKind::MissingHeader(header), body_start - 2));
-        }
+    if let Some(missing) = required.missing() {
+        return Err(fail(ParseErrorKind::MissingHeader(missing), body_start - 2));
     }
 
     let available = input.len() - body_start;
-    let body_len = match content_length {
+    let body_len = match required.content_length {
         Some(declared) if declared > available => {
             return Err(fail(
                 ParseErrorKind::BodyTooShort {
@@ -156,54 +115,105 @@ pub(crate) fn scan<'a, V: Visit<'a>>(
         None => available,
     };
     Ok(Frame {
+        start: line.start,
         method,
         uri_start: line.uri_start,
         uri: line.uri,
         body_start,
         body: &input[body_start..body_start + body_len],
-        content_length,
-        cseq,
+        content_length: required.content_length,
+        cseq: required.cseq.unwrap_or_default(),
     })
 }
 
-/// Which of the headers that must be there were seen.
+/// The headers every request must have (RFC 3261 section 8.1.1), with the checks of
+/// their values that routing and a response rely on.
 #[derive(Default)]
-struct Seen {
+struct Required {
     via: bool,
     from: bool,
     to: bool,
     call_id: bool,
-    cseq: bool,
-    content_length: bool,
+    cseq: Option<u32>,
+    content_length: Option<usize>,
 }
 
-impl Seen {
-    /// Marks a header that may appear only once; a second one is an error.
-    fn once(
+impl Required {
+    /// Checks one header of `input`.
+    fn check(
         &mut self,
-        known: KnownHeader,
-        h: &RawHeader<'_>,
+        method: Method<'_>,
+        header: &RawHeader<'_>,
+        limits: &Limits,
         input: &[u8],
     ) -> Result<(), ParseError> {
-        let flag = match known {
+        let at_header = |kind| ParseError::at(kind, input, header.start);
+        let at_value = |kind, offset| ParseError::at(kind, input, header.value_start + offset);
+        let Some(known) = header.core else {
+            return Ok(());
+        };
+        let seen = match known {
+            KnownHeader::Via => {
+                via(header.value, limits).map_err(|e| at_value(e.kind, e.at))?;
+                self.via = true;
+                return Ok(());
+            }
             KnownHeader::From => &mut self.from,
             KnownHeader::To => &mut self.to,
             KnownHeader::CallId => &mut self.call_id,
-            KnownHeader::CSeq => &mut self.cseq,
-            _ => &mut self.content_length,
+            KnownHeader::CSeq => {
+                if self.cseq.is_some() {
+                    return Err(at_header(ParseErrorKind::DuplicateHeader(known)));
+                }
+                let (number, cseq_method) =
+                    parse_cseq(header.value).ok_or_else(|| at_value(ParseErrorKind::BadCSeq, 0))?;
+                if cseq_method != method.as_str().as_bytes() {
+                    let mismatch = ParseErrorKind::CSeqMethodMismatch {
+                        cseq: ShortText::new(cseq_method),
+                        method: ShortText::new(method.as_str().as_bytes()),
+                    };
+                    return Err(at_value(mismatch, 0));
+                }
+                self.cseq = Some(number);
+                return Ok(());
+            }
+            KnownHeader::ContentLength => {
+                if self.content_length.is_some() {
+                    return Err(at_header(ParseErrorKind::DuplicateHeader(known)));
+                }
+                let length = parse_content_length(header.value)
+                    .ok_or_else(|| at_value(ParseErrorKind::BadContentLength, 0))?;
+                self.content_length = Some(length);
+                return Ok(());
+            }
+            _ => return Ok(()),
         };
-        if std::mem::replace(flag, true) {
-            return Err(ParseError::at(
-                ParseErrorKind::DuplicateHeader(known),
-                input,
-                h.start,
-            ));
+        if std::mem::replace(seen, true) {
+            return Err(at_header(ParseErrorKind::DuplicateHeader(known)));
+        }
+        if header.value.is_empty() {
+            return Err(at_header(ParseErrorKind::EmptyHeader(known)));
         }
         Ok(())
+    }
+
+    /// The first required header not seen, in the order of RFC 3261 section 8.1.1.
+    fn missing(&self) -> Option<KnownHeader> {
+        [
+            (self.via, KnownHeader::Via),
+            (self.from, KnownHeader::From),
+            (self.to, KnownHeader::To),
+            (self.call_id, KnownHeader::CallId),
+            (self.cseq.is_some(), KnownHeader::CSeq),
+        ]
+        .into_iter()
+        .find_map(|(present, header)| (!present).then_some(header))
     }
 }
 
 struct RequestLine<'a> {
+    /// Offset of the method.
+    start: usize,
     method: Method<'a>,
     uri_start: usize,
     uri: &'a [u8],
@@ -212,14 +222,21 @@ struct RequestLine<'a> {
 }
 
 fn request_line(input: &[u8]) -> Result<RequestLine<'_>, ParseError> {
-    let fail = |kind, at| ParseError::at(kind, input, at);
-    if input.is_empty() {
+    // CRLFs before the request line are keep-alives of stream transports, to be
+    // ignored (RFC 3261 section 7.5, RFC 5626 section 3.5.1).
+    let mut lead = 0;
+    while input[lead..].starts_with(b"\r\n") {
+        lead += 2;
+    }
+    let fail = |kind, at| ParseError::at(kind, input, lead + at);
+    let rest = &input[lead..];
+    if rest.is_empty() {
         return Err(fail(ParseErrorKind::Empty, 0));
     }
-    let (line, end) = match memchr2(b'\r', b'\n', input) {
-        Some(n) if input[n] == b'\r' && input.get(n + 1) == Some(&b'\n') => (&input[..n], n + 2),
+    let (line, end) = match memchr2(b'\r', b'\n', rest) {
+        Some(n) if rest[n] == b'\r' && rest.get(n + 1) == Some(&b'\n') => (&rest[..n], n + 2),
         Some(n) => return Err(fail(ParseErrorKind::BareLineEnd, n)),
-        None => (input, input.len()),
+        None => (rest, rest.len()),
     };
     if is_status_line(line) {
         return Err(fail(ParseErrorKind::NotARequest, 0));
@@ -266,14 +283,15 @@ fn request_line(input: &[u8]) -> Result<RequestLine<'_>, ParseError> {
         };
         return Err(fail(kind, version_at));
     }
-    if end == input.len() && !input.ends_with(b"\r\n") {
+    if end == rest.len() && !rest.ends_with(b"\r\n") {
         return Err(fail(ParseErrorKind::UnterminatedHead, end));
     }
     Ok(RequestLine {
+        start: lead,
         method: Method::parse(method_token),
-        uri_start,
+        uri_start: lead + uri_start,
         uri,
-        end,
+        end: lead + end,
     })
 }
 
@@ -321,25 +339,32 @@ fn header_end(input: &[u8], start: usize, max: usize) -> Result<(usize, usize), 
 /// Splits `input[start..end]` into name and value.
 fn split_header(input: &[u8], start: usize, end: usize) -> Result<RawHeader<'_>, ParseError> {
     let line = &input[start..end];
-    let Some(colon) = memchr::memchr(b':', line) else {
-        return Err(ParseError::at(ParseErrorKind::NoColon, input, start));
+    // The name is short: one pass over it finds its end, then white space, then ':'.
+    let name_len = line
+        .iter()
+        .position(|&b| !grammar::is_token_char(b))
+        .unwrap_or(line.len());
+    let after_name = &line[name_len..];
+    let colon = match after_name.iter().position(|&b| b != b' ' && b != b'\t') {
+        Some(n) if after_name[n] == b':' => name_len + n,
+        _ if memchr::memchr(b':', line).is_none() => {
+            return Err(ParseError::at(ParseErrorKind::NoColon, input, start))
+        }
+        _ => return Err(ParseError::at(ParseErrorKind::BadHeaderName, input, start)),
     };
-    let mut name = &line[..colon];
-    while let [rest @ .., b' ' | b'\t'] = name {
-        name = rest;
-    }
-    if !grammar::is_token(name) {
+    if name_len == 0 {
         return Err(ParseError::at(ParseErrorKind::BadHeaderName, input, start));
     }
+    let name = &line[..name_len];
     let raw_value = &line[colon + 1..];
-    let value = grammar::trim_lws(raw_value);
-    let lead = raw_value.len() - grammar::lws(raw_value).len();
+    let value = grammar::lws(raw_value);
+    let value_start = start + colon + 1 + (raw_value.len() - value.len());
     Ok(RawHeader {
         start,
         name,
         core: KnownHeader::core(name),
-        value_start: start + colon + 1 + lead,
-        value,
+        value_start,
+        value: grammar::trim_lws(value),
     })
 }
 
@@ -496,6 +521,18 @@ mod tests {
         assert_eq!(case("INVITE  SIP/2.0"), ParseErrorKind::NoRequestUri);
         assert_eq!(case("SIP/2.0 200 OK"), ParseErrorKind::NotARequest);
         assert_eq!(kind(""), ParseErrorKind::Empty);
+        assert_eq!(kind("\r\n\r\n"), ParseErrorKind::Empty);
+    }
+
+    #[test]
+    fn keep_alive_crlfs_before_the_request_line_are_ignored() {
+        let text =
+            format!("\r\n\r\nOPTIONS sip:b@example.com SIP/2.0\r\n{BASE}CSeq: 1 OPTIONS\r\n\r\n");
+        let frame = walk(&text).unwrap();
+        assert_eq!(frame.uri, b"sip:b@example.com");
+        assert_eq!(frame.uri_start, 12);
+        let err = walk("\r\nOPTIONS sip:b@example.com SIP/9.9\r\n\r\n").unwrap_err();
+        assert_eq!((err.line(), err.offset()), (2, 28));
     }
 
     #[test]
