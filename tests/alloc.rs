@@ -1,0 +1,108 @@
+//! `route` allocates nothing: proved with a counting global allocator on every message
+//! of both corpora, whatever their outcome (errors included).
+//!
+//! The allocator counts per thread, so tests running beside each other do not disturb
+//! the count.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::path::Path;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: every call is passed on to the system allocator unchanged; the counter is a
+// thread-local `Cell` with a const initializer, which itself never allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
+        System.alloc(layout)
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
+        System.alloc_zeroed(layout)
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
+        System.realloc(ptr, layout, new_size)
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations made by `f` on this thread.
+fn allocations<T>(f: impl FnOnce() -> T) -> (usize, T) {
+    let before = ALLOCATIONS.with(Cell::get);
+    let out = f();
+    (ALLOCATIONS.with(Cell::get) - before, out)
+}
+
+fn messages() -> Vec<(String, Vec<u8>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let mut out = Vec::new();
+    for dir in ["corpus", "data"] {
+        for entry in std::fs::read_dir(root.join(dir)).expect("corpus folder") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "sip") {
+                let bytes = std::fs::read(&path).expect("message");
+                out.push((path.display().to_string(), bytes));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn route_allocates_nothing_on_any_corpus_message() {
+    let messages = messages();
+    assert!(messages.len() > 180, "both corpora are read");
+    let mut outcomes = [0usize; 2];
+    for (name, bytes) in &messages {
+        let (count, result) = allocations(|| cpm_client::route(bytes));
+        assert_eq!(count, 0, "{name}: route allocated {count} times");
+        outcomes[usize::from(result.is_err())] += 1;
+    }
+    assert!(
+        outcomes[0] > 0 && outcomes[1] > 0,
+        "routed and refused messages are both measured"
+    );
+}
+
+#[test]
+fn routing_an_already_read_request_allocates_nothing() {
+    for (name, bytes) in messages() {
+        let Ok(request) = cpm_client::IncomingRequest::parse(bytes::Bytes::from(bytes)) else {
+            continue;
+        };
+        let (count, _) = allocations(|| (request.route(), request.routing(), request.tags()));
+        assert_eq!(count, 0, "{name}");
+    }
+}
+
+#[test]
+fn reading_a_request_allocates_once_for_its_header_table() {
+    // The header table starts with room for 24 headers: a typical CPM request (up to
+    // 24 headers) costs exactly one allocation, the `Vec` of header offsets.
+    let (_, bytes) = messages()
+        .into_iter()
+        .find(|(name, _)| name.ends_with("adv-compact-a-message-msg.sip"))
+        .expect("sample message");
+    // Made outside the count: a `Bytes` built from a `Vec` allocates its shared
+    // header on the first clone.
+    let input = bytes::Bytes::from(bytes);
+    let (count, request) = allocations(move || cpm_client::IncomingRequest::parse(input));
+    let request = request.expect("valid");
+    assert!(request.headers().count() <= 24);
+    assert_eq!(count, 1);
+}
