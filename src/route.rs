@@ -13,10 +13,11 @@
 //! 1. **`deferred` wins.** Stored messages come back through a deferred delivery
 //!    whatever else the INVITE names: `deferred-group-session` (7.3.11) when Contact
 //!    carries `isfocus`, `large-message` (7.2.2.2) otherwise (spec reference, section 4).
-//! 2. **`filetransfer`** routes `file-transfer` (7.4.2) when it is the only other
-//!    service, or when the SDP offers a file (an `a=file-selector` line, RFC 5547): a
-//!    file selector is what a file transfer cannot do without, and what a session or a
-//!    large message never carries.
+//! 2. **`filetransfer`** routes `file-transfer` (7.4.2) when neither `session` nor
+//!    `largemsg` is named beside it, or when the SDP offers a file (an
+//!    `a=file-selector` line, RFC 5547): a file selector is what a file transfer cannot
+//!    do without, and what a session or a large message never carries. (`msg` beside it
+//!    changes nothing: it names no INVITE procedure.)
 //! 3. **`largemsg`** routes `large-message` (7.2.2.2) before `session`: it names one
 //!    specific one-shot procedure, while a session is the general container, and a
 //!    large-message sender expects its MSRP session to be answered `recvonly`.
