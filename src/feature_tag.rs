@@ -45,6 +45,8 @@ pub enum FeatureTag {
 
 /// What every CPM ICSI starts with.
 const PREFIX: &[u8] = b"urn:urn-7:3gpp-service.ims.icsi.oma.cpm.";
+/// The same, with its colons percent-encoded as Accept-Contact usually carries it.
+const ENCODED_PREFIX: &[u8] = b"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.";
 
 impl FeatureTag {
     /// All five, in the order the spec reference lists them.
@@ -93,6 +95,19 @@ impl FeatureTag {
     /// `...oma.cpm.session.group`), a truncated or invalid escape, and the `ims-icsi`
     /// misspelling are no match. The caller handles `!` negation before calling.
     pub fn match_value(value: &[u8]) -> Option<FeatureTag> {
+        // The two spellings networks send, compared in one go; any other goes through
+        // the byte-by-byte decoder below.
+        for prefix in [ENCODED_PREFIX, PREFIX] {
+            if let Some(head) = value.get(..prefix.len()) {
+                let service = &value[prefix.len()..];
+                if head.eq_ignore_ascii_case(prefix)
+                    && !service.contains(&b'%')
+                    && !service.contains(&b'\\')
+                {
+                    return FeatureTag::from_service(service);
+                }
+            }
+        }
         let mut decoded = Decoded::new(value);
         for &expected in PREFIX {
             if !decoded.next()??.eq_ignore_ascii_case(&expected) {
@@ -103,12 +118,17 @@ impl FeatureTag {
         let mut service = [0u8; 12];
         let mut len = 0;
         for byte in decoded {
-            *service.get_mut(len)? = byte?.to_ascii_lowercase();
+            *service.get_mut(len)? = byte?;
             len += 1;
         }
+        FeatureTag::from_service(&service[..len])
+    }
+
+    /// The tag whose URN ends in `service` (what follows `...oma.cpm.`), any case.
+    fn from_service(service: &[u8]) -> Option<FeatureTag> {
         FeatureTag::ALL
             .into_iter()
-            .find(|tag| tag.urn().as_bytes()[PREFIX.len()..] == service[..len])
+            .find(|tag| tag.urn().as_bytes()[PREFIX.len()..].eq_ignore_ascii_case(service))
     }
 
     const fn bit(self) -> u8 {
@@ -308,6 +328,18 @@ mod tests {
         ] {
             assert_eq!(FeatureTag::match_value(value.as_bytes()), None, "{value}");
         }
+    }
+
+    #[test]
+    fn escapes_after_the_common_prefix_are_decoded_too() {
+        let value = b"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.m%73g";
+        assert_eq!(FeatureTag::match_value(value), Some(FeatureTag::Msg));
+        let value = b"urn:urn-7:3gpp-service.ims.icsi.oma.cpm.%53ession";
+        assert_eq!(FeatureTag::match_value(value), Some(FeatureTag::Session));
+        let value = b"urn%3Aurn-7:3gpp-service.ims.icsi.oma.cpm.deferred";
+        assert_eq!(FeatureTag::match_value(value), Some(FeatureTag::Deferred));
+        let value = b"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.ms%";
+        assert_eq!(FeatureTag::match_value(value), None);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! line (CRLF followed by SP or HTAB) is still inside it: here CR and LF count as white
 //! space. Nothing is copied or decoded; every result is a slice of the value.
 
-use nom::bytes::complete::{take_while, take_while1};
+use nom::bytes::complete::take_while;
 use nom::character::complete::char;
 use nom::{IResult, Parser};
 
@@ -47,8 +47,13 @@ pub(crate) fn is_lws(b: u8) -> bool {
 /// Skips linear white space (folds included).
 #[inline]
 pub(crate) fn lws(i: &[u8]) -> &[u8] {
-    let n = i.iter().position(|&b| !is_lws(b)).unwrap_or(i.len());
-    &i[n..]
+    match i.first() {
+        Some(&b) if is_lws(b) => {
+            let n = i.iter().position(|&b| !is_lws(b)).unwrap_or(i.len());
+            &i[n..]
+        }
+        _ => i,
+    }
 }
 
 /// Strips linear white space from both ends.
@@ -114,8 +119,12 @@ pub(crate) fn angle_uri(i: &[u8]) -> IResult<&[u8], &[u8]> {
 /// A bare (unquoted) parameter value: anything up to the next separator. This is
 /// wider than RFC 3261's `token / host`, to take the unquoted, unencoded URNs that
 /// some networks send.
-fn bare_value(i: &[u8]) -> IResult<&[u8], &[u8]> {
-    take_while1(|b| !matches!(b, b';' | b',' | b'"' | b'<' | b'>') && !is_lws(b)).parse(i)
+fn bare_value(i: &[u8]) -> Option<(&[u8], &[u8])> {
+    let n = i
+        .iter()
+        .position(|&b| matches!(b, b';' | b',' | b'"' | b'<' | b'>') || is_lws(b))
+        .unwrap_or(i.len());
+    (n > 0).then(|| (&i[n..], &i[..n]))
 }
 
 /// The value of a parameter: what follows `=`.
@@ -186,7 +195,7 @@ pub(crate) fn params<'a>(
                     };
                     (next, Some(ParamValue::Quoted(inner)), value_at)
                 } else {
-                    let Ok((next, raw)) = bare_value(at_value) else {
+                    let Some((next, raw)) = bare_value(at_value) else {
                         return Err(fail(bad("parameter has '=' but no value"), at_value));
                     };
                     (next, Some(ParamValue::Bare(raw)), value_at)
