@@ -68,6 +68,16 @@ impl ParseError {
 }
 
 /// What was wrong with a request.
+///
+/// ```
+/// use cpm_client::sip::KnownHeader;
+/// use cpm_client::{route, ParseErrorKind};
+///
+/// let no_via = b"OPTIONS sip:a@b SIP/2.0\r\nf: <sip:c@d>;tag=1\r\nt: <sip:a@b>\r\n\
+///     i: x\r\nCSeq: 1 OPTIONS\r\n\r\n";
+/// let err = route(no_via).unwrap_err();
+/// assert_eq!(err.kind(), &ParseErrorKind::MissingHeader(KnownHeader::Via));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ParseErrorKind {

@@ -79,3 +79,8 @@ pub use error::{ParseError, ParseErrorKind, ValueError};
 pub use feature_tag::{FeatureTag, TagSet};
 pub use route::{route, routing, Route, Routing};
 pub use sip::{IncomingRequest, Limits, Method};
+
+/// The README's code, compiled and run as a doc test so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -210,6 +210,20 @@ impl fmt::Display for KnownHeader {
 /// The value is what follows the colon, with the white space around it trimmed. A folded
 /// header (a line continued by CRLF and SP or HTAB) is one header whose value still holds
 /// the fold; [`Header::unfolded`] gives it with each fold turned into one space.
+///
+/// ```
+/// use cpm_client::sip::KnownHeader;
+///
+/// let request = cpm_client::IncomingRequest::parse(bytes::Bytes::from_static(
+///     b"OPTIONS sip:a@b SIP/2.0\r\nv: SIP/2.0/UDP h;branch=z9hG4bK1\r\nf: <sip:c@d>;tag=1\r\n\
+///       t: <sip:a@b>\r\ni: x\r\nCSeq: 1 OPTIONS\r\nSubject: folded\r\n  here\r\n\r\n",
+/// )).unwrap();
+/// let subject = request.header("s").unwrap();
+/// assert_eq!(subject.name(), "Subject");
+/// assert_eq!(subject.known(), Some(KnownHeader::Subject));
+/// assert_eq!(subject.value(), b"folded\r\n  here");
+/// assert_eq!(&*subject.unfolded(), b"folded here");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header<'a> {
     pub(crate) name: &'a str,
