@@ -90,6 +90,9 @@ pub enum ParseErrorKind {
     /// The request line does not start with a method token.
     #[error("request line has no method")]
     NoMethod,
+    /// The method is not followed by one SP.
+    #[error("request line is not Method SP Request-URI SP SIP/2.0")]
+    BadRequestLine,
     /// The request line has no Request-URI after the method.
     #[error("request line has no Request-URI")]
     NoRequestUri,

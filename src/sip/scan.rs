@@ -249,19 +249,19 @@ fn request_line(input: &[u8]) -> Result<RequestLine<'_>, ParseError> {
     match line.get(after_method) {
         Some(b' ') => {}
         None => return Err(fail(ParseErrorKind::NoRequestUri, after_method)),
-        Some(_) => return Err(fail(ParseErrorKind::NoMethod, after_method)),
+        Some(_) => return Err(fail(ParseErrorKind::BadRequestLine, after_method)),
     }
     let uri_start = after_method + 1;
-    let rest = &line[uri_start..];
-    let Some(last_space) = memchr::memrchr(b' ', rest) else {
-        let kind = if rest.is_empty() {
+    let target = &line[uri_start..];
+    let Some(last_space) = memchr::memrchr(b' ', target) else {
+        let kind = if target.is_empty() {
             ParseErrorKind::NoRequestUri
         } else {
             ParseErrorKind::NoVersion
         };
         return Err(fail(kind, line.len()));
     };
-    let (uri, version) = (&rest[..last_space], &rest[last_space + 1..]);
+    let (uri, version) = (&target[..last_space], &target[last_space + 1..]);
     if version.is_empty() || version.last().is_some_and(|&b| is_lws(b)) {
         return Err(fail(ParseErrorKind::TrailingWhitespace, line.len()));
     }
@@ -283,9 +283,8 @@ fn request_line(input: &[u8]) -> Result<RequestLine<'_>, ParseError> {
         };
         return Err(fail(kind, version_at));
     }
-    if end == rest.len() && !rest.ends_with(b"\r\n") {
-        return Err(fail(ParseErrorKind::UnterminatedHead, end));
-    }
+    // A line with no CRLF after it leaves the header walk at the end of the input,
+    // which reports the head as unterminated.
     Ok(RequestLine {
         start: lead,
         method: Method::parse(method_token),
@@ -501,6 +500,14 @@ mod tests {
         let case = |line: &str| kind(&format!("{line}{tail}"));
         assert_eq!(case(" INVITE sip:a@b SIP/2.0"), ParseErrorKind::NoMethod);
         assert_eq!(
+            case("INVITE\tsip:a@b SIP/2.0"),
+            ParseErrorKind::BadRequestLine
+        );
+        assert_eq!(
+            case("INV:ITE sip:a@b SIP/2.0"),
+            ParseErrorKind::BadRequestLine
+        );
+        assert_eq!(
             case("INVITE sip:a@b; lr SIP/2.0"),
             ParseErrorKind::WhitespaceInRequestUri
         );
@@ -521,6 +528,10 @@ mod tests {
         assert_eq!(case("INVITE  SIP/2.0"), ParseErrorKind::NoRequestUri);
         assert_eq!(case("SIP/2.0 200 OK"), ParseErrorKind::NotARequest);
         assert_eq!(kind(""), ParseErrorKind::Empty);
+        assert_eq!(
+            kind("OPTIONS sip:a@b SIP/2.0"),
+            ParseErrorKind::UnterminatedHead
+        );
         assert_eq!(kind("\r\n\r\n"), ParseErrorKind::Empty);
     }
 
