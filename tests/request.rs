@@ -196,6 +196,21 @@ fn the_full_typed_model_through_rsip() {
 }
 
 #[test]
+fn folded_and_oddly_spaced_requests_convert_to_rsip() {
+    let text = message(
+        &format!("Accept-Contact  \t:  *;\r\n +g.3gpp.icsi-ref=\r\n  \"{MSG_TAG}\"\r\nSubject: a\r\n b\r\n"),
+        "Hello",
+    );
+    let typed = parse(&text).to_rsip().expect("rsip reads the plain form");
+    assert_eq!(typed.body, b"Hello");
+    let subject = typed.headers.iter().find_map(|h| match h {
+        rsip::Header::Subject(s) => Some(s.to_string()),
+        _ => None,
+    });
+    assert_eq!(subject.as_deref(), Some("Subject: a b"));
+}
+
+#[test]
 fn errors_name_the_line_and_the_byte() {
     let text = message("X-Fine: yes\r\nbroken line\r\n", "");
     let err = route(text.as_bytes()).unwrap_err();

@@ -221,9 +221,36 @@ impl IncomingRequest {
     }
 
     /// The request as `rsip`'s full typed model, for a handler that needs more than
-    /// the views of this crate. `rsip` parses the bytes again, with its own rules.
+    /// the views of this crate.
+    ///
+    /// `rsip` reads the request again with its own, stricter rules. What this reader
+    /// already accepted is handed over in the plainest form first: each header on one
+    /// line as `Name: value` (folds turned into a space, no white space before the
+    /// colon), so a folded or oddly spaced request converts too. This copies the
+    /// request once; rsip then allocates its own model.
+    ///
+    /// ```
+    /// let request = cpm_client::IncomingRequest::parse(bytes::Bytes::from_static(
+    ///     b"OPTIONS sip:a@example.net SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\
+    ///       From: <sip:c@example.net>;tag=1\r\nTo: <sip:a@example.net>\r\nCall-ID: x\r\n\
+    ///       CSeq  :  1\r\n OPTIONS\r\nContent-Length: 0\r\n\r\n",
+    /// )).unwrap();
+    /// let typed = request.to_rsip().unwrap();
+    /// assert_eq!(typed.method, rsip::Method::Options);
+    /// ```
     pub fn to_rsip(&self) -> Result<rsip::Request, rsip::Error> {
-        rsip::Request::try_from(&self.bytes[self.start..self.body.end])
+        let mut plain = Vec::with_capacity(self.body.end - self.start);
+        plain.extend_from_slice(&self.bytes[self.method.start..self.uri.end]);
+        plain.extend_from_slice(b" SIP/2.0\r\n");
+        for header in self.headers() {
+            plain.extend_from_slice(header.name().as_bytes());
+            plain.extend_from_slice(b": ");
+            plain.extend_from_slice(&header.unfolded());
+            plain.extend_from_slice(b"\r\n");
+        }
+        plain.extend_from_slice(b"\r\n");
+        plain.extend_from_slice(self.body());
+        rsip::Request::try_from(plain)
     }
 
     fn view(&self, span: &HeaderSpan) -> Header<'_> {
