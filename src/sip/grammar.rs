@@ -11,26 +11,52 @@ use nom::{IResult, Parser};
 
 use crate::error::{ParseErrorKind, ValueError};
 
-/// `token` characters of RFC 3261: alphanumerics and `-.!%*_+`'~`.
-const TOKEN: [bool; 256] = {
-    let mut table = [false; 256];
+/// Byte classes, one table lookup per byte on the hot path.
+const TOKEN: u8 = 1;
+const LWS: u8 = 2;
+/// Ends a bare parameter value: `;` `,` `"` `<` `>` and white space.
+const BARE_END: u8 = 4;
+/// May stand in a host name or IPv4 address.
+const HOST: u8 = 8;
+
+const CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
     let mut c = 0;
     while c < 256 {
         let b = c as u8;
-        table[c] = b.is_ascii_alphanumeric()
+        if b.is_ascii_alphanumeric()
             || matches!(
                 b,
                 b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
-            );
+            )
+        {
+            table[c] |= TOKEN;
+        }
+        if matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
+            table[c] |= LWS | BARE_END;
+        }
+        if matches!(b, b';' | b',' | b'"' | b'<' | b'>') {
+            table[c] |= BARE_END;
+        }
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_') {
+            table[c] |= HOST;
+        }
         c += 1;
     }
     table
 };
 
-/// Whether `b` may appear in an RFC 3261 `token`.
+/// Whether `b` may appear in an RFC 3261 `token` (alphanumerics and
+/// ``-.!%*_+`'~``).
 #[inline]
 pub(crate) fn is_token_char(b: u8) -> bool {
-    TOKEN[usize::from(b)]
+    CLASS[usize::from(b)] & TOKEN != 0
+}
+
+/// Whether `b` may appear in a host name or an IPv4 address.
+#[inline]
+pub(crate) fn is_host_char(b: u8) -> bool {
+    CLASS[usize::from(b)] & HOST != 0
 }
 
 /// Whether `bytes` is a non-empty token.
@@ -41,7 +67,7 @@ pub(crate) fn is_token(bytes: &[u8]) -> bool {
 /// SP, HTAB, or the CR/LF of a fold.
 #[inline]
 pub(crate) fn is_lws(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+    CLASS[usize::from(b)] & LWS != 0
 }
 
 /// Skips linear white space (folds included).
@@ -122,7 +148,7 @@ pub(crate) fn angle_uri(i: &[u8]) -> IResult<&[u8], &[u8]> {
 fn bare_value(i: &[u8]) -> Option<(&[u8], &[u8])> {
     let n = i
         .iter()
-        .position(|&b| matches!(b, b';' | b',' | b'"' | b'<' | b'>') || is_lws(b))
+        .position(|&b| CLASS[usize::from(b)] & BARE_END != 0)
         .unwrap_or(i.len());
     (n > 0).then(|| (&i[n..], &i[..n]))
 }

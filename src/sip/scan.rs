@@ -442,9 +442,7 @@ fn sent_by(i: &[u8]) -> Option<&[u8]> {
     let host_len = if i.first() == Some(&b'[') {
         memchr::memchr(b']', i)? + 1
     } else {
-        i.iter()
-            .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
-            .count()
+        i.iter().take_while(|&&b| grammar::is_host_char(b)).count()
     };
     if host_len == 0 {
         return None;
