@@ -15,7 +15,7 @@
 
 use crate::error::{ParseErrorKind, ValueError};
 use crate::feature_tag::{FeatureTag, TagSet};
-use crate::sip::grammar::{self, ParamValue};
+use crate::sip::grammar::{self, ListItem, ParamValue};
 use crate::sip::Limits;
 
 /// The feature parameter that carries ICSI values.
@@ -62,53 +62,31 @@ impl<'l> TagReader<'l> {
 
     /// Reads one header value.
     pub(crate) fn read(&mut self, value: &[u8]) -> Result<(), ValueError> {
-        let bad = |what, at: &[u8]| {
-            ValueError::new(
-                ParseErrorKind::BadAcceptContact(what),
-                grammar::offset(value, at),
-            )
-        };
-        let mut rest = value;
-        loop {
-            let start = grammar::lws(rest);
-            self.values += 1;
-            if self.values > self.limits.max_accept_contact_values {
-                return Err(ValueError::new(
-                    ParseErrorKind::TooManyAcceptContactValues(
-                        self.limits.max_accept_contact_values,
-                    ),
-                    grammar::offset(value, start),
-                ));
-            }
-            let after_target = match start.first() {
-                Some(b'*') => &start[1..],
-                None | Some(b',') => return Err(bad("empty value", start)),
-                Some(_) => match grammar::name_addr(value, start) {
-                    Ok((after, _uri)) => after,
-                    Err(at) => {
-                        return Err(bad("value is neither '*' nor a name-addr", &value[at..]))
+        let max_values = self.limits.max_accept_contact_values;
+        let (tags, values) = (&mut self.tags, &mut self.values);
+        grammar::address_list(
+            value,
+            self.limits.max_params,
+            ParseErrorKind::BadAcceptContact,
+            grammar::name_addr,
+            "value is neither '*' nor a name-addr",
+            |item| {
+                match item {
+                    ListItem::Value(at) => {
+                        *values += 1;
+                        if *values > max_values {
+                            let kind = ParseErrorKind::TooManyAcceptContactValues(max_values);
+                            return Err(ValueError::new(kind, at));
+                        }
                     }
-                },
-            };
-            let tags = &mut self.tags;
-            let after = grammar::params(
-                value,
-                after_target,
-                self.limits.max_params,
-                ParseErrorKind::BadAcceptContact,
-                |param| {
-                    if param.name.eq_ignore_ascii_case(ICSI_REF) {
+                    ListItem::Param(param) if param.name.eq_ignore_ascii_case(ICSI_REF) => {
                         add_icsi_values(param.value, tags);
                     }
-                    Ok(())
-                },
-            )?;
-            match after.first() {
-                None => return Ok(()),
-                Some(b',') => rest = &after[1..],
-                Some(_) => return Err(bad("unexpected character after a value", after)),
-            }
-        }
+                    ListItem::Param(_) => {}
+                }
+                Ok(())
+            },
+        )
     }
 }
 

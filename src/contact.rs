@@ -11,7 +11,7 @@
 //! section 20.10.)
 
 use crate::error::{ParseErrorKind, ValueError};
-use crate::sip::grammar;
+use crate::sip::grammar::{self, ListItem};
 use crate::sip::Limits;
 
 /// Whether any value of one Contact header carries the `isfocus` parameter, with or
@@ -26,38 +26,22 @@ use crate::sip::Limits;
 /// assert!(contact::is_focus(b"<sip:a@b>;;", &Limits::DEFAULT).is_err());
 /// ```
 pub fn is_focus(value: &[u8], limits: &Limits) -> Result<bool, ValueError> {
-    let bad = |what, at: &[u8]| {
-        ValueError::new(ParseErrorKind::BadContact(what), grammar::offset(value, at))
-    };
     let mut focus = false;
-    let mut rest = value;
-    loop {
-        let start = grammar::lws(rest);
-        let after_address = match start.first() {
-            // `Contact: *` (REGISTER, removing every binding).
-            Some(b'*') => &start[1..],
-            None | Some(b',') => return Err(bad("empty value", start)),
-            Some(_) => match grammar::address(value, start) {
-                Ok((after, _uri)) => after,
-                Err(at) => return Err(bad("value is not a name-addr or addr-spec", &value[at..])),
-            },
-        };
-        let after = grammar::params(
-            value,
-            after_address,
-            limits.max_params,
-            ParseErrorKind::BadContact,
-            |param| {
+    // `Contact: *` (a REGISTER removing every binding) is read as a value too.
+    grammar::address_list(
+        value,
+        limits.max_params,
+        ParseErrorKind::BadContact,
+        grammar::address,
+        "value is not a name-addr or addr-spec",
+        |item| {
+            if let ListItem::Param(param) = item {
                 focus |= param.name.eq_ignore_ascii_case(b"isfocus");
-                Ok(())
-            },
-        )?;
-        match after.first() {
-            None => return Ok(focus),
-            Some(b',') => rest = &after[1..],
-            Some(_) => return Err(bad("unexpected character after a value", after)),
-        }
-    }
+            }
+            Ok(())
+        },
+    )?;
+    Ok(focus)
 }
 
 #[cfg(test)]

@@ -83,13 +83,12 @@ pub(crate) fn lws(i: &[u8]) -> &[u8] {
 }
 
 /// Strips linear white space from both ends.
-pub(crate) fn trim_lws(mut v: &[u8]) -> &[u8] {
-    while let [first, rest @ ..] = v {
-        if !is_lws(*first) {
-            break;
-        }
-        v = rest;
-    }
+pub(crate) fn trim_lws(v: &[u8]) -> &[u8] {
+    trim_end_lws(lws(v))
+}
+
+/// Strips linear white space from the end.
+pub(crate) fn trim_end_lws(mut v: &[u8]) -> &[u8] {
     while let [rest @ .., last] = v {
         if !is_lws(*last) {
             break;
@@ -234,6 +233,51 @@ pub(crate) fn params<'a>(
             value_at,
         })?;
         rest = next;
+    }
+}
+
+/// One step of [`address_list`]: the start of a value, or one of its parameters.
+pub(crate) enum ListItem<'a> {
+    /// A value starts at this offset of the header value.
+    Value(usize),
+    /// A parameter of the current value.
+    Param(Param<'a>),
+}
+
+/// Reads a list written as Accept-Contact and Contact are:
+/// `("*" / address) *(SEMI param)` values separated by commas. `address` reads what
+/// is not `*` ([`name_addr`] or [`address`]), `address_fault` names it when it fails,
+/// and `bad` makes the header's error kind. `each` hears of every value and parameter.
+#[inline]
+pub(crate) fn address_list<'a>(
+    value: &'a [u8],
+    max_params: usize,
+    bad: fn(&'static str) -> ParseErrorKind,
+    address: impl Fn(&'a [u8], &'a [u8]) -> Result<(&'a [u8], &'a [u8]), usize>,
+    address_fault: &'static str,
+    mut each: impl FnMut(ListItem<'a>) -> Result<(), ValueError>,
+) -> Result<(), ValueError> {
+    let fail = |what, at: &[u8]| ValueError::new(bad(what), offset(value, at));
+    let mut rest = value;
+    loop {
+        let start = lws(rest);
+        each(ListItem::Value(offset(value, start)))?;
+        let after_target = match start.first() {
+            Some(b'*') => &start[1..],
+            None | Some(b',') => return Err(fail("empty value", start)),
+            Some(_) => match address(value, start) {
+                Ok((after, _uri)) => after,
+                Err(at) => return Err(fail(address_fault, &value[at..])),
+            },
+        };
+        let after = params(value, after_target, max_params, bad, |p| {
+            each(ListItem::Param(p))
+        })?;
+        match after.first() {
+            None => return Ok(()),
+            Some(b',') => rest = &after[1..],
+            Some(_) => return Err(fail("unexpected character after a value", after)),
+        }
     }
 }
 

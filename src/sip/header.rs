@@ -252,7 +252,7 @@ impl<'a> Header<'a> {
     /// assert!(req.headers().next().unwrap().is("Via"));
     /// ```
     pub fn is(&self, name: &str) -> bool {
-        names_match(self.name, self.known, name)
+        HeaderName::new(name).matches(self)
     }
 
     /// The raw value bytes (folds kept).
@@ -276,13 +276,7 @@ impl<'a> Header<'a> {
         while let Some(n) = memchr::memchr(b'\r', rest) {
             out.extend_from_slice(&rest[..n]);
             out.push(b' ');
-            rest = &rest[n..];
-            while let [first, tail @ ..] = rest {
-                if !grammar::is_lws(*first) {
-                    break;
-                }
-                rest = tail;
-            }
+            rest = grammar::lws(&rest[n..]);
         }
         out.extend_from_slice(rest);
         Cow::Owned(out)
@@ -302,12 +296,29 @@ impl<'a> Header<'a> {
     }
 }
 
-/// Whether a header written `written` (known as `known`) has the name `wanted`.
-pub(crate) fn names_match(written: &str, known: Option<KnownHeader>, wanted: &str) -> bool {
-    match (known, KnownHeader::from_name(wanted.as_bytes())) {
-        (Some(a), Some(b)) => a == b,
-        (None, None) => written.eq_ignore_ascii_case(wanted),
-        _ => false,
+/// A header name looked for, resolved once (to a [`KnownHeader`] when it is one) so
+/// that comparing it with each header of a request is one comparison.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HeaderName<'n> {
+    written: &'n str,
+    known: Option<KnownHeader>,
+}
+
+impl<'n> HeaderName<'n> {
+    pub(crate) fn new(written: &'n str) -> Self {
+        HeaderName {
+            written,
+            known: KnownHeader::from_name(written.as_bytes()),
+        }
+    }
+
+    /// Whether `header` has this name (any case, compact forms understood).
+    pub(crate) fn matches(&self, header: &Header<'_>) -> bool {
+        match (self.known, header.known) {
+            (Some(wanted), Some(found)) => wanted == found,
+            (None, None) => header.name.eq_ignore_ascii_case(self.written),
+            _ => false,
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use bytes::Bytes;
 
-use super::header::{names_match, Header};
+use super::header::{Header, HeaderName};
 use super::scan::{self, RawHeader, Visit};
 use super::{KnownHeader, Limits, Method};
 use crate::error::{ParseError, ValueError};
@@ -134,13 +134,14 @@ impl IncomingRequest {
     /// The first header with this name (any case; `a` and `Accept-Contact` are the
     /// same header).
     pub fn header(&self, name: &str) -> Option<Header<'_>> {
-        self.headers().find(|h| names_match(h.name, h.known, name))
+        let name = HeaderName::new(name);
+        self.headers().find(|h| name.matches(h))
     }
 
     /// Every header with this name, in order.
     pub fn headers_named<'s>(&'s self, name: &'s str) -> impl Iterator<Item = Header<'s>> + 's {
-        self.headers()
-            .filter(move |h| names_match(h.name, h.known, name))
+        let name = HeaderName::new(name);
+        self.headers().filter(move |h| name.matches(h))
     }
 
     /// Every value of the headers with this name, in order: a list header's lines are

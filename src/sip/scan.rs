@@ -181,7 +181,7 @@ impl Required {
                 if self.content_length.is_some() {
                     return Err(at_header(ParseErrorKind::DuplicateHeader(known)));
                 }
-                let length = parse_content_length(header.value)
+                let length = parse_decimal(header.value)
                     .ok_or_else(|| at_value(ParseErrorKind::BadContentLength, 0))?;
                 self.content_length = Some(length);
                 return Ok(());
@@ -363,7 +363,7 @@ fn split_header(input: &[u8], start: usize, end: usize) -> Result<RawHeader<'_>,
         name,
         core: KnownHeader::core(name),
         value_start,
-        value: grammar::trim_lws(value),
+        value: grammar::trim_end_lws(value),
     })
 }
 
@@ -380,12 +380,8 @@ fn parse_cseq(value: &[u8]) -> Option<(u32, &[u8])> {
     Some((number, method))
 }
 
-/// `Content-Length: 1*DIGIT`.
-fn parse_content_length(value: &[u8]) -> Option<usize> {
-    parse_decimal(value)
-}
-
-/// A non-empty run of ASCII digits that fits in `u64` (leading zeros allowed).
+/// A non-empty run of ASCII digits that fits in `usize` (leading zeros allowed):
+/// `Content-Length: 1*DIGIT`, and the number of a CSeq.
 fn parse_decimal(digits: &[u8]) -> Option<usize> {
     if digits.is_empty() {
         return None;
