@@ -63,6 +63,8 @@
 //! - [`accept_contact`]: RFC 3841 Accept-Contact values; [`contact`]: `isfocus`.
 //! - [`route`](mod@route): the decision table ([`Route`], [`route()`], [`routing`]), with
 //!   the precedence between several tags.
+//! - [`user_agent`]: the Appendix D release stamp ([`ReleaseVersion`], [`ProductStamp`],
+//!   [`Release::of_peer`]).
 //! - [`error`]: [`ParseError`] and its kinds.
 
 #![forbid(unsafe_code)]
@@ -74,11 +76,13 @@ pub mod error;
 pub mod feature_tag;
 pub mod route;
 pub mod sip;
+pub mod user_agent;
 
 pub use error::{ParseError, ParseErrorKind, ValueError};
 pub use feature_tag::{FeatureTag, TagSet};
 pub use route::{route, routing, Route, Routing};
 pub use sip::{IncomingRequest, Limits, Method};
+pub use user_agent::{ProductStamp, Release, ReleaseVersion};
 
 /// The README's code, compiled and run as a doc test so that it stays true.
 #[cfg(doctest)]
