@@ -65,12 +65,16 @@
 //!   the precedence between several tags.
 //! - [`user_agent`]: the Appendix D release stamp ([`ReleaseVersion`], [`ProductStamp`],
 //!   [`Release::of_peer`]).
+//! - [`body`]: zero-copy readers of the bodies a CPM client receives: CPIM
+//!   ([`body::CpimMessage`]), SDP for MSRP ([`body::Sdp`]), multipart
+//!   ([`body::Multipart`]) and Content-Type values ([`body::MediaType`]).
 //! - [`error`]: [`ParseError`] and its kinds.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod accept_contact;
+pub mod body;
 pub mod contact;
 pub mod error;
 pub mod feature_tag;

@@ -1,0 +1,552 @@
+//! `message/cpim` bodies (RFC 3862) with the IMDN headers of RFC 5438.
+
+use std::fmt;
+
+use super::multipart::header_pair;
+use super::{lines, raw_headers, split_header_block, BodyError, BodyErrorKind, MediaType};
+use crate::sip::grammar::{lws, quoted_string, trim_lws};
+
+/// The IMDN namespace URN (RFC 5438), which CPIM messages bind to a prefix with
+/// `NS: imdn <urn:ietf:params:imdn>`.
+pub const IMDN_NS: &str = "urn:ietf:params:imdn";
+
+/// A CPIM message, read in place: the message headers (until an empty line), the MIME
+/// headers of the content (until an empty line), then the content.
+///
+/// Line ends may be CRLF or bare LF. Header names are compared ignoring ASCII case.
+/// Prefixed headers (`imdn.Message-ID`) are found by namespace URN through the `NS:`
+/// declarations, so whatever prefix a peer binds to a URN works; when no `NS:` line
+/// declares the prefix, the conventional `imdn.` prefix is still taken for
+/// [`IMDN_NS`].
+///
+/// ```
+/// use cpm_client::body::{CpimMessage, Disposition};
+///
+/// let body = b"From: <sip:+15550100001@ims.example.net>\r\n\
+/// To: <sip:+15550100002@ims.example.net>\r\n\
+/// DateTime: 2026-11-24T10:15:00.000Z\r\n\
+/// NS: imdn <urn:ietf:params:imdn>\r\n\
+/// imdn.Message-ID: 7f3c2a10e4\r\n\
+/// imdn.Disposition-Notification: positive-delivery, display\r\n\
+/// \r\n\
+/// Content-Type: text/plain;charset=UTF-8\r\n\
+/// Content-Length: 11\r\n\
+/// \r\n\
+/// Hello, Bob!";
+/// let cpim = CpimMessage::parse(body)?;
+/// assert_eq!(cpim.from().unwrap().uri, "sip:+15550100001@ims.example.net");
+/// assert_eq!(cpim.to().next().unwrap().uri, "sip:+15550100002@ims.example.net");
+/// assert_eq!(cpim.date_time(), Some("2026-11-24T10:15:00.000Z"));
+/// assert_eq!(cpim.message_id(), Some("7f3c2a10e4"));
+/// let notification = cpim.disposition_notification().unwrap();
+/// assert!(notification.contains(Disposition::Display));
+/// assert!(!notification.contains(Disposition::Processing));
+/// assert!(cpim.content_type().unwrap().is("text/plain"));
+/// assert_eq!(cpim.content(), b"Hello, Bob!");
+/// # Ok::<(), cpm_client::body::BodyError>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct CpimMessage<'a> {
+    headers: &'a [u8],
+    content_headers: &'a [u8],
+    content: &'a [u8],
+    content_at: usize,
+}
+
+impl<'a> CpimMessage<'a> {
+    /// Reads a `message/cpim` body.
+    ///
+    /// Errors, each at the byte where the fault lies: a header block not ended by an
+    /// empty line (the content header block may be absent only when nothing follows
+    /// the message headers), a header line without a colon or with an empty name, a
+    /// continuation line with no header before it, header text that is not UTF-8.
+    ///
+    /// ```
+    /// use cpm_client::body::{BodyErrorKind, CpimMessage};
+    ///
+    /// let err = CpimMessage::parse(b"From: <sip:a@x>\r\nhello\r\n\r\n").unwrap_err();
+    /// assert_eq!((err.kind(), err.offset()), (&BodyErrorKind::MalformedHeader("no colon"), 17));
+    /// let err = CpimMessage::parse(b"From: <sip:a@x>\r\n").unwrap_err();
+    /// assert_eq!(err.kind(), &BodyErrorKind::UnterminatedHeaders);
+    /// ```
+    pub fn parse(body: &'a [u8]) -> Result<Self, BodyError> {
+        let (head_len, after_head) = split_header_block(body).ok_or(BodyError::new(
+            BodyErrorKind::UnterminatedHeaders,
+            body.len(),
+        ))?;
+        let headers = &body[..head_len];
+        check_block(headers, 0)?;
+        let rest = &body[after_head..];
+        let (content_headers, content) = if rest.is_empty() {
+            (rest, rest)
+        } else {
+            let (len, after) = split_header_block(rest).ok_or(BodyError::new(
+                BodyErrorKind::UnterminatedHeaders,
+                body.len(),
+            ))?;
+            check_block(&rest[..len], after_head)?;
+            (&rest[..len], &rest[after..])
+        };
+        let mut message = CpimMessage {
+            headers,
+            content_headers,
+            content,
+            content_at: body.len() - content.len(),
+        };
+        if let Some(n) = message.content_length() {
+            if let Ok(n) = usize::try_from(n) {
+                if n < content.len() {
+                    message.content = &content[..n];
+                }
+            }
+        }
+        Ok(message)
+    }
+
+    /// The message headers in order, as `(name, value)` exactly as written (prefixes
+    /// included; a folded value keeps its folds).
+    pub fn headers(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        raw_headers(self.headers).filter_map(header_pair)
+    }
+
+    /// The MIME headers of the content in order, as `(name, value)`.
+    pub fn content_headers(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        raw_headers(self.content_headers).filter_map(header_pair)
+    }
+
+    /// The values of every message header whose name, as written, is `name` (ignoring
+    /// ASCII case): `headers_named("To")`, `headers_named("imdn.Message-ID")`.
+    pub fn headers_named<'s>(&self, name: &'s str) -> impl Iterator<Item = &'a str> + 's
+    where
+        'a: 's,
+    {
+        self.headers()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// The first `From` address, when present and well-formed.
+    pub fn from(&self) -> Option<CpimAddress<'a>> {
+        self.addresses("From").next()
+    }
+
+    /// The `To` addresses (several `To` headers are allowed), malformed ones skipped.
+    pub fn to(&self) -> impl Iterator<Item = CpimAddress<'a>> + 'a {
+        self.addresses("To")
+    }
+
+    /// The `cc` addresses, malformed ones skipped.
+    pub fn cc(&self) -> impl Iterator<Item = CpimAddress<'a>> + 'a {
+        self.addresses("cc")
+    }
+
+    fn addresses(&self, name: &'static str) -> impl Iterator<Item = CpimAddress<'a>> + 'a {
+        self.headers_named(name)
+            .filter_map(|v| CpimAddress::parse(v).ok())
+    }
+
+    /// The `DateTime` value as written (RFC 3339), see [`is_date_time`] to check it.
+    pub fn date_time(&self) -> Option<&'a str> {
+        self.headers_named("DateTime").next()
+    }
+
+    /// The first `Subject` value as written (a `;lang=` parameter included).
+    pub fn subject(&self) -> Option<&'a str> {
+        self.headers_named("Subject").next()
+    }
+
+    /// The `NS` declarations in order, as `(prefix, urn)`; the prefix is empty for a
+    /// default namespace (`NS: <urn:...>`). Malformed declarations are skipped.
+    ///
+    /// ```
+    /// let cpim = cpm_client::body::CpimMessage::parse(
+    ///     b"NS: imdn <urn:ietf:params:imdn>\nNS: cpm <http://www.openmobilealliance.org/cpm/>\n\n")?;
+    /// let ns: Vec<_> = cpim.namespaces().collect();
+    /// assert_eq!(ns, [("imdn", "urn:ietf:params:imdn"), ("cpm", "http://www.openmobilealliance.org/cpm/")]);
+    /// # Ok::<(), cpm_client::body::BodyError>(())
+    /// ```
+    pub fn namespaces(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        self.headers_named("NS").filter_map(namespace)
+    }
+
+    /// The first header called `name` in the namespace `namespace_urn` (URN compared
+    /// ignoring ASCII case, name ignoring ASCII case), whatever prefix the message
+    /// binds to the URN.
+    ///
+    /// ```
+    /// use cpm_client::body::{CpimMessage, IMDN_NS};
+    ///
+    /// let cpim = CpimMessage::parse(b"NS: n <urn:ietf:params:imdn>\r\nn.Message-ID: 42\r\n\r\n")?;
+    /// assert_eq!(cpim.header(IMDN_NS, "message-id"), Some("42"));
+    /// assert_eq!(cpim.message_id(), Some("42"));
+    /// # Ok::<(), cpm_client::body::BodyError>(())
+    /// ```
+    pub fn header(&self, namespace_urn: &str, name: &str) -> Option<&'a str> {
+        self.headers()
+            .find(|&(full, _)| {
+                let (prefix, local) = full.split_once('.').unwrap_or(("", full));
+                local.eq_ignore_ascii_case(name) && self.binds(prefix, namespace_urn)
+            })
+            .map(|(_, v)| v)
+    }
+
+    /// Whether `prefix` stands for `urn` in this message.
+    fn binds(&self, prefix: &str, urn: &str) -> bool {
+        let mut declared = false;
+        for (p, u) in self.namespaces() {
+            if p.eq_ignore_ascii_case(prefix) {
+                if u.eq_ignore_ascii_case(urn) {
+                    return true;
+                }
+                declared = true;
+            }
+        }
+        !declared && prefix.eq_ignore_ascii_case("imdn") && urn.eq_ignore_ascii_case(IMDN_NS)
+    }
+
+    /// The IMDN `Message-ID` (RFC 5438).
+    pub fn message_id(&self) -> Option<&'a str> {
+        self.header(IMDN_NS, "Message-ID")
+    }
+
+    /// The IMDN `Disposition-Notification` (RFC 5438): which notifications the sender
+    /// asks for.
+    pub fn disposition_notification(&self) -> Option<DispositionNotification<'a>> {
+        self.header(IMDN_NS, "Disposition-Notification")
+            .map(|raw| DispositionNotification { raw })
+    }
+
+    /// The Content-Type of the content, as written.
+    pub fn content_type_raw(&self) -> Option<&'a str> {
+        self.content_header("Content-Type")
+    }
+
+    /// The Content-Type of the content, when present and well-formed.
+    pub fn content_type(&self) -> Option<MediaType<'a>> {
+        MediaType::parse(self.content_type_raw()?).ok()
+    }
+
+    /// The Content-Length the content headers declare, when present and a number.
+    pub fn content_length(&self) -> Option<u64> {
+        self.content_header("Content-Length")?.trim().parse().ok()
+    }
+
+    /// The first content header called `name` (ignoring ASCII case).
+    pub fn content_header(&self, name: &str) -> Option<&'a str> {
+        self.content_headers()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// The content: the bytes after the empty line that ends the content headers, cut
+    /// to the declared Content-Length when that is smaller.
+    pub fn content(&self) -> &'a [u8] {
+        self.content
+    }
+
+    /// Offset of the content in the body.
+    pub fn content_offset(&self) -> usize {
+        self.content_at
+    }
+}
+
+/// Checks the lines of a header block starting at offset `base` of the body.
+fn check_block(block: &[u8], base: usize) -> Result<(), BodyError> {
+    if let Err(e) = std::str::from_utf8(block) {
+        return Err(BodyError::new(
+            BodyErrorKind::NotUtf8,
+            base + e.valid_up_to(),
+        ));
+    }
+    for line in lines(block, base) {
+        let malformed = |what| {
+            Err(BodyError::new(
+                BodyErrorKind::MalformedHeader(what),
+                line.at,
+            ))
+        };
+        match line.text {
+            [b' ' | b'\t', ..] if line.at == base => {
+                return malformed("continuation line with no header before it")
+            }
+            [b' ' | b'\t', ..] => {}
+            text => match memchr::memchr(b':', text) {
+                None => return malformed("no colon"),
+                Some(n) if trim_lws(&text[..n]).is_empty() => return malformed("empty name"),
+                Some(_) => {}
+            },
+        }
+    }
+    Ok(())
+}
+
+/// Reads an `NS` value: `[prefix] <urn>`.
+fn namespace(value: &str) -> Option<(&str, &str)> {
+    let (prefix, rest) = value.split_once('<')?;
+    let (urn, after) = rest.split_once('>')?;
+    let prefix = prefix.trim();
+    let well_formed = after.trim().is_empty() && !prefix.contains(char::is_whitespace);
+    well_formed.then_some((prefix, urn.trim()))
+}
+
+/// Whether `value` is an RFC 3339 `date-time` (`2026-11-24T10:15:00.000Z`,
+/// `2026-11-24T12:15:00+02:00`), as CPIM's `DateTime` must be. Only the shape and the
+/// field ranges are checked, not the calendar (`02-31` passes).
+///
+/// ```
+/// use cpm_client::body::cpim::is_date_time;
+///
+/// assert!(is_date_time("2026-11-24T10:15:00.000Z"));
+/// assert!(is_date_time("2026-11-24t12:15:00+02:00"));
+/// assert!(!is_date_time("2026-11-24 10:15"));
+/// ```
+pub fn is_date_time(value: &str) -> bool {
+    fn num(b: &[u8], at: usize, len: usize, max: u32) -> Option<()> {
+        let digits = b.get(at..at + len)?;
+        if !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let n = digits
+            .iter()
+            .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+        (n <= max).then_some(())
+    }
+    fn check(b: &[u8]) -> Option<()> {
+        num(b, 0, 4, 9999)?;
+        (b.get(4) == Some(&b'-')).then_some(())?;
+        num(b, 5, 2, 12)?;
+        (b.get(7) == Some(&b'-')).then_some(())?;
+        num(b, 8, 2, 31)?;
+        matches!(b.get(10), Some(b'T' | b't')).then_some(())?;
+        num(b, 11, 2, 23)?;
+        (b.get(13) == Some(&b':')).then_some(())?;
+        num(b, 14, 2, 59)?;
+        (b.get(16) == Some(&b':')).then_some(())?;
+        num(b, 17, 2, 60)?;
+        let mut at = 19;
+        if b.get(at) == Some(&b'.') {
+            let n = b[at + 1..]
+                .iter()
+                .take_while(|d| d.is_ascii_digit())
+                .count();
+            (n > 0).then_some(())?;
+            at += 1 + n;
+        }
+        match b.get(at..)? {
+            [b'Z' | b'z'] => Some(()),
+            [b'+' | b'-', ..] if b.len() == at + 6 => {
+                num(b, at + 1, 2, 23)?;
+                (b.get(at + 3) == Some(&b':')).then_some(())?;
+                num(b, at + 4, 2, 59)
+            }
+            _ => None,
+        }
+    }
+    check(value.as_bytes()).is_some()
+}
+
+/// A CPIM address (RFC 3862 section 3.3): `"Display Name" <URI>`, `Name <URI>`,
+/// `<URI>`, or (leniently) a bare URI.
+///
+/// ```
+/// use cpm_client::body::CpimAddress;
+///
+/// let a = CpimAddress::parse(r#""Alice A." <sip:alice@example.net>"#)?;
+/// assert_eq!((a.display_name, a.uri), (Some("Alice A."), "sip:alice@example.net"));
+/// let a = CpimAddress::parse("Alice <im:alice@example.net>")?;
+/// assert_eq!((a.display_name, a.uri), (Some("Alice"), "im:alice@example.net"));
+/// let a = CpimAddress::parse("<sip:b@example.net>")?;
+/// assert_eq!((a.display_name, a.uri), (None, "sip:b@example.net"));
+/// assert!(CpimAddress::parse("<sip:b@example.net").is_err());
+/// # Ok::<(), cpm_client::body::BodyError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CpimAddress<'a> {
+    /// The display name: what stands between the quotes (escapes left in place), or
+    /// the unquoted words before `<`; `None` when there is none.
+    pub display_name: Option<&'a str>,
+    /// The URI, without the angle brackets.
+    pub uri: &'a str,
+}
+
+impl<'a> CpimAddress<'a> {
+    /// Reads an address from a From, To or cc value. Errors (offsets into `value`): an
+    /// empty value, an unterminated quoted name or `<`, anything after the `>`.
+    pub fn parse(value: &'a str) -> Result<Self, BodyError> {
+        let bytes = value.as_bytes();
+        let fail = |what, rest: &[u8]| {
+            Err(BodyError::new(
+                BodyErrorKind::Address(what),
+                bytes.len() - rest.len(),
+            ))
+        };
+        let pos = |rest: &[u8]| bytes.len() - rest.len();
+        let start = lws(bytes);
+        let (display, at_angle) = if start.first() == Some(&b'"') {
+            let Ok((after, inner)) = quoted_string(start) else {
+                return fail("unterminated quoted name", start);
+            };
+            let at = pos(start) + 1;
+            (Some(&value[at..at + inner.len()]), lws(after))
+        } else {
+            match memchr::memchr(b'<', start) {
+                Some(n) => {
+                    let words = trim_lws(&start[..n]);
+                    let at = pos(start);
+                    let name = (!words.is_empty()).then(|| &value[at..at + words.len()]);
+                    (name, &start[n..])
+                }
+                None => {
+                    let uri = trim_lws(start);
+                    if uri.is_empty() {
+                        return fail("empty address", start);
+                    }
+                    if uri.iter().any(|&b| b == b'>' || b == b'"') {
+                        return fail("stray character in a bare URI", uri);
+                    }
+                    let at = pos(start);
+                    return Ok(CpimAddress {
+                        display_name: None,
+                        uri: &value[at..at + uri.len()],
+                    });
+                }
+            }
+        };
+        let Some(inside) = at_angle.strip_prefix(b"<") else {
+            return fail("no '<' after the display name", at_angle);
+        };
+        let Some(close) = memchr::memchr(b'>', inside) else {
+            return fail("unterminated '<'", at_angle);
+        };
+        let after = lws(&inside[close + 1..]);
+        if !after.is_empty() {
+            return fail("unexpected character after '>'", after);
+        }
+        let uri_bytes = trim_lws(&inside[..close]);
+        if uri_bytes.is_empty() {
+            return fail("empty URI", inside);
+        }
+        let at = pos(lws(inside));
+        Ok(CpimAddress {
+            display_name: display,
+            uri: &value[at..at + uri_bytes.len()],
+        })
+    }
+}
+
+impl fmt::Display for CpimAddress<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.display_name {
+            Some(name) => write!(f, "\"{name}\" <{}>", self.uri),
+            None => write!(f, "<{}>", self.uri),
+        }
+    }
+}
+
+/// One notification an IMDN `Disposition-Notification` asks for (RFC 5438 section
+/// 7.2.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Disposition<'a> {
+    /// `positive-delivery`: tell the sender when the message is delivered.
+    PositiveDelivery,
+    /// `negative-delivery`: tell the sender when delivery fails.
+    NegativeDelivery,
+    /// `display`: tell the sender when the message is shown to the user.
+    Display,
+    /// `processing`: tell the sender of intermediate processing.
+    Processing,
+    /// A token this library does not know, as written.
+    Other(&'a str),
+}
+
+impl<'a> Disposition<'a> {
+    fn from_token(token: &'a str) -> Self {
+        const KNOWN: [(&str, Disposition<'static>); 4] = [
+            ("positive-delivery", Disposition::PositiveDelivery),
+            ("negative-delivery", Disposition::NegativeDelivery),
+            ("display", Disposition::Display),
+            ("processing", Disposition::Processing),
+        ];
+        KNOWN
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(token))
+            .map_or(Disposition::Other(token), |&(_, d)| d)
+    }
+}
+
+/// The value of an IMDN `Disposition-Notification` header: a comma-separated list of
+/// [`Disposition`]s.
+///
+/// ```
+/// use cpm_client::body::{Disposition, DispositionNotification};
+///
+/// let n = DispositionNotification::new("positive-delivery, Display ,x-later");
+/// let all: Vec<_> = n.iter().collect();
+/// assert_eq!(all, [Disposition::PositiveDelivery, Disposition::Display, Disposition::Other("x-later")]);
+/// assert!(n.contains(Disposition::Display));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DispositionNotification<'a> {
+    raw: &'a str,
+}
+
+impl<'a> DispositionNotification<'a> {
+    /// Reads a header value.
+    pub fn new(raw: &'a str) -> Self {
+        DispositionNotification { raw }
+    }
+
+    /// The value as written.
+    pub fn as_str(&self) -> &'a str {
+        self.raw
+    }
+
+    /// The dispositions in order, empty list items skipped.
+    pub fn iter(&self) -> impl Iterator<Item = Disposition<'a>> + 'a {
+        self.raw
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(Disposition::from_token)
+    }
+
+    /// Whether `disposition` is asked for.
+    pub fn contains(&self, disposition: Disposition<'_>) -> bool {
+        self.iter().any(|d| match (d, disposition) {
+            (Disposition::Other(a), Disposition::Other(b)) => a.eq_ignore_ascii_case(b),
+            (d, wanted) => d == wanted,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_undeclared_prefix_does_not_bind_unless_conventional() {
+        let cpim = CpimMessage::parse(b"x.Message-ID: 1\nimdn.Message-ID: 2\n\n").unwrap();
+        assert_eq!(cpim.message_id(), Some("2"));
+        let cpim = CpimMessage::parse(b"NS: imdn <urn:other>\nimdn.Message-ID: 2\n\n").unwrap();
+        assert_eq!(cpim.message_id(), None);
+    }
+
+    #[test]
+    fn content_is_cut_to_a_smaller_content_length() {
+        let cpim = CpimMessage::parse(b"\r\nContent-Length: 2\r\n\r\nabcd").unwrap();
+        assert_eq!(cpim.content(), b"ab");
+        let cpim = CpimMessage::parse(b"\r\nContent-Length: 9\r\n\r\nabcd").unwrap();
+        assert_eq!(cpim.content(), b"abcd");
+        let cpim = CpimMessage::parse(b"From: <a:b>\r\n\r\n").unwrap();
+        assert_eq!(cpim.content(), b"");
+    }
+
+    #[test]
+    fn date_times() {
+        assert!(is_date_time("2026-01-01T00:00:60Z"));
+        assert!(!is_date_time("2026-13-01T00:00:00Z"));
+        assert!(!is_date_time("2026-01-01T00:00:00.Z"));
+        assert!(!is_date_time("2026-01-01T00:00:00+0200"));
+        assert!(!is_date_time("２026-01-01T00:00:00Z"));
+    }
+}
