@@ -3,8 +3,10 @@
 use std::fmt;
 
 use super::multipart::header_pair;
-use super::{lines, raw_headers, split_header_block, BodyError, BodyErrorKind, MediaType};
-use crate::sip::grammar::{lws, quoted_string, trim_lws};
+use super::{
+    is_mime_token_char, lines, raw_headers, split_header_block, BodyError, BodyErrorKind, MediaType,
+};
+use crate::sip::grammar::{lws, quoted_string, trim_end_lws, trim_lws};
 
 /// The IMDN namespace URN (RFC 5438), which CPIM messages bind to a prefix with
 /// `NS: imdn <urn:ietf:params:imdn>`.
@@ -58,7 +60,8 @@ impl<'a> CpimMessage<'a> {
     ///
     /// Errors, each at the byte where the fault lies: a header block not ended by an
     /// empty line (the content header block may be absent only when nothing follows
-    /// the message headers), a header line without a colon or with an empty name, a
+    /// the message headers), a header line without a colon or whose name is empty or
+    /// not a token, a
     /// continuation line with no header before it, header text that is not UTF-8.
     ///
     /// ```
@@ -272,8 +275,13 @@ fn check_block(block: &[u8], base: usize) -> Result<(), BodyError> {
             [b' ' | b'\t', ..] => {}
             text => match memchr::memchr(b':', text) {
                 None => return malformed("no colon"),
-                Some(n) if trim_lws(&text[..n]).is_empty() => return malformed("empty name"),
-                Some(_) => {}
+                Some(n) => match trim_end_lws(&text[..n]) {
+                    [] => return malformed("empty name"),
+                    name if !name.iter().all(|&b| is_mime_token_char(b)) => {
+                        return malformed("name is not a token")
+                    }
+                    _ => {}
+                },
             },
         }
     }

@@ -2,7 +2,8 @@
 //! preview or a file icon.
 
 use super::{
-    raw_headers, split_header_block, utf8, BodyError, BodyErrorKind, MediaType, RawHeader,
+    is_mime_token_char, raw_headers, split_header_block, utf8, BodyError, BodyErrorKind, MediaType,
+    RawHeader,
 };
 
 /// The number of parts a [`Multipart`] accepts unless told otherwise.
@@ -172,12 +173,12 @@ impl<'a> Iterator for Parts<'a> {
         }
         let start = delimiter.after;
         let following = find_delimiter(self.body, self.boundary, start);
-        let (end, unterminated) = match following {
-            Some(d) => (content_end(self.body, start, d.dashes), false),
-            None => (self.body.len(), true),
+        let (end, delimiter_at, unterminated) = match following {
+            Some(d) => (content_end(self.body, start, d.dashes), d.dashes, false),
+            None => (self.body.len(), self.body.len(), true),
         };
         self.next = following;
-        Some(Part::new(self.body, start, end, unterminated))
+        Some(Part::new(self.body, start, end, delimiter_at, unterminated))
     }
 }
 
@@ -204,18 +205,36 @@ pub struct Part<'a> {
 }
 
 impl<'a> Part<'a> {
-    fn new(whole: &'a [u8], start: usize, end: usize, unterminated: bool) -> Self {
+    /// The part in `whole[start..end]`; the line end before the next delimiter is
+    /// `whole[end..delimiter_at]`.
+    fn new(
+        whole: &'a [u8],
+        start: usize,
+        end: usize,
+        delimiter_at: usize,
+        unterminated: bool,
+    ) -> Self {
         let content = whole.get(start..end).unwrap_or_default();
         // With no empty line, the part is all headers (RFC 2046 puts the empty line
         // before any body).
         let (head_len, body_at) =
             split_header_block(content).unwrap_or((content.len(), content.len()));
-        Part {
+        let mut part = Part {
             headers: &content[..head_len],
             headers_at: start,
             body: &content[body_at..],
             unterminated,
+        };
+        // Many senders count the line end before the delimiter in the part's
+        // Content-Length (their SDP ends with its CRLF); when the declared length says
+        // exactly that, the line end is given to the body.
+        let line_end = delimiter_at.saturating_sub(end);
+        if line_end > 0 && part.content_length() == Some((part.body.len() + line_end) as u64) {
+            if let Some(body) = whole.get(start + body_at..delimiter_at) {
+                part.body = body;
+            }
         }
+        part
     }
 
     /// Offset of the part (its first header line) in the multipart body.
@@ -249,7 +268,9 @@ impl<'a> Part<'a> {
     }
 
     /// The part's body: the bytes after the empty line that ends its headers, up to
-    /// the line end before the next delimiter.
+    /// the line end before the next delimiter. That line end belongs to the delimiter
+    /// (RFC 2046), unless the part's Content-Length counts it: then it is the body's
+    /// (so an SDP part keeps the line end of its last line).
     pub fn body(&self) -> &'a [u8] {
         self.body
     }
@@ -263,10 +284,11 @@ impl<'a> Part<'a> {
 
 /// A header of a block as a `(name, value)` pair of `&str`, when it is one.
 pub(crate) fn header_pair(h: RawHeader<'_>) -> Option<(&str, &str)> {
-    let name = utf8(h.name?)?;
-    if name.is_empty() {
+    let name = h.name?;
+    if name.is_empty() || !name.iter().all(|&b| is_mime_token_char(b)) {
         return None;
     }
+    let name = utf8(name)?;
     Some((name, utf8(h.value)?))
 }
 
