@@ -277,7 +277,7 @@ fn attributes<'a>(
 
 fn find_attribute<'a>(mut all: impl Iterator<Item = Attribute<'a>>, name: &str) -> Option<&'a str> {
     all.find(|a| a.name.eq_ignore_ascii_case(name))
-        .map(|a| a.value.unwrap_or_default())
+        .map(|a| a.value.unwrap_or(&a.name[a.name.len()..]))
 }
 
 /// One media section: an `m=` line and the lines after it up to the next `m=`.
@@ -379,7 +379,7 @@ fn split_field(value: &str) -> (&str, &str) {
     let value = value.trim_start();
     match value.find(|c: char| c.is_ascii_whitespace()) {
         Some(n) => (&value[..n], value[n..].trim_start()),
-        None => (value, ""),
+        None => (value, &value[value.len()..]),
     }
 }
 
