@@ -87,6 +87,12 @@ pub enum ParseErrorKind {
     /// The first line is a status line: a response reached the request reader.
     #[error("not a request: the first line is a response status line")]
     NotARequest,
+    /// The first line is not a status line (a response was expected).
+    #[error("first line is not a status line")]
+    NotAResponse,
+    /// The status line is not `SIP/2.0 SP 3DIGIT SP reason`.
+    #[error("status line is not SIP/2.0 SP status-code SP reason-phrase")]
+    BadStatusLine,
     /// The request line does not start with a method token.
     #[error("request line has no method")]
     NoMethod,

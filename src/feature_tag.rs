@@ -81,6 +81,24 @@ impl FeatureTag {
         }
     }
 
+    /// The ICSI URN with its colons percent-encoded, as a `+g.3gpp.icsi-ref` value
+    /// carries it (RFC 3840 string values cannot hold a bare `:` in every stack).
+    ///
+    /// ```
+    /// use cpm_client::FeatureTag;
+    ///
+    /// assert_eq!(FeatureTag::Msg.encoded_urn(), "urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg");
+    /// ```
+    pub const fn encoded_urn(self) -> &'static str {
+        match self {
+            FeatureTag::Msg => "urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg",
+            FeatureTag::LargeMsg => "urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.largemsg",
+            FeatureTag::Deferred => "urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.deferred",
+            FeatureTag::Session => "urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session",
+            FeatureTag::FileTransfer => "urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.filetransfer",
+        }
+    }
+
     /// The tag with this short name.
     pub fn from_short_name(name: &str) -> Option<FeatureTag> {
         FeatureTag::ALL.into_iter().find(|t| t.short_name() == name)
@@ -204,6 +222,18 @@ impl TagSet {
     /// Adds a tag.
     pub fn insert(&mut self, tag: FeatureTag) {
         self.0 |= tag.bit();
+    }
+
+    /// The set with `tag` added.
+    ///
+    /// ```
+    /// use cpm_client::{FeatureTag, TagSet};
+    ///
+    /// let set = TagSet::EMPTY.with(FeatureTag::Session);
+    /// assert!(set.contains(FeatureTag::Session) && set.len() == 1);
+    /// ```
+    pub const fn with(self, tag: FeatureTag) -> TagSet {
+        TagSet(self.0 | tag.bit())
     }
 
     /// Whether the tag is in the set.

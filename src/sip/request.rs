@@ -57,12 +57,33 @@ pub struct IncomingRequest {
     routing: Routing,
 }
 
-/// Where one header lies in the request.
+/// Where one header lies in a message.
 #[derive(Debug, Clone)]
-struct HeaderSpan {
+pub(crate) struct HeaderSpan {
     name: Range<usize>,
     value: Range<usize>,
     known: Option<KnownHeader>,
+}
+
+impl HeaderSpan {
+    /// Where `header` lies.
+    pub(crate) fn of(header: &RawHeader<'_>) -> HeaderSpan {
+        HeaderSpan {
+            name: header.start..header.start + header.name.len(),
+            value: header.value_start..header.value_start + header.value.len(),
+            known: header.core.or_else(|| KnownHeader::from_name(header.name)),
+        }
+    }
+
+    /// The header in `bytes`, the buffer it was found in.
+    pub(crate) fn view<'b>(&self, bytes: &'b [u8]) -> Header<'b> {
+        Header {
+            // Names were checked to be tokens, which are ASCII.
+            name: std::str::from_utf8(&bytes[self.name.clone()]).unwrap_or_default(),
+            known: self.known,
+            value: &bytes[self.value.clone()],
+        }
+    }
 }
 
 impl IncomingRequest {
@@ -90,6 +111,15 @@ impl IncomingRequest {
 
     /// Reads a request under the given limits.
     pub fn parse_with(bytes: Bytes, limits: &Limits) -> Result<IncomingRequest, ParseError> {
+        IncomingRequest::parse_or_return(bytes, limits).map_err(|(error, _)| error)
+    }
+
+    /// Reads a request; on failure, hands the bytes back beside the error (so that a
+    /// caller can still answer them without having cloned them first).
+    pub(crate) fn parse_or_return(
+        bytes: Bytes,
+        limits: &Limits,
+    ) -> Result<IncomingRequest, (ParseError, Bytes)> {
         let mut recorder = Recorder {
             headers: Vec::with_capacity(24),
             features: FeatureReader::new(limits),
@@ -98,7 +128,7 @@ impl IncomingRequest {
             Ok(frame) => frame,
             Err(error) => {
                 tracing::debug!(%error, "request refused");
-                return Err(error);
+                return Err((error, bytes));
             }
         };
         let routing = recorder.features.routing(frame.method, frame.body);
@@ -128,7 +158,7 @@ impl IncomingRequest {
 
     /// The headers, in the order of the request.
     pub fn headers(&self) -> impl Iterator<Item = Header<'_>> + '_ {
-        self.headers.iter().map(|span| self.view(span))
+        self.headers.iter().map(|span| span.view(&self.bytes))
     }
 
     /// The first header with this name (any case; `a` and `Accept-Contact` are the
@@ -185,6 +215,11 @@ impl IncomingRequest {
     /// not included.
     pub fn as_bytes(&self) -> Bytes {
         self.bytes.slice(self.start..self.body.end)
+    }
+
+    /// The length of the request line and headers, up to the body.
+    pub(crate) fn head_len(&self) -> usize {
+        self.body.start - self.start
     }
 
     /// A slice obtained from this request's accessors, as a [`Bytes`] that shares the
@@ -253,15 +288,6 @@ impl IncomingRequest {
         plain.extend_from_slice(self.body());
         rsip::Request::try_from(plain)
     }
-
-    fn view(&self, span: &HeaderSpan) -> Header<'_> {
-        Header {
-            // Names were checked to be tokens, which are ASCII.
-            name: std::str::from_utf8(&self.bytes[span.name.clone()]).unwrap_or_default(),
-            known: span.known,
-            value: &self.bytes[span.value.clone()],
-        }
-    }
 }
 
 /// The walk's visitor for [`IncomingRequest::parse`]: records every header and reads
@@ -274,11 +300,7 @@ struct Recorder<'l> {
 impl<'a> Visit<'a> for Recorder<'_> {
     fn header(&mut self, method: Method<'a>, header: &RawHeader<'a>) -> Result<(), ValueError> {
         self.features.header(method, header)?;
-        self.headers.push(HeaderSpan {
-            name: header.start..header.start + header.name.len(),
-            value: header.value_start..header.value_start + header.value.len(),
-            known: header.core.or_else(|| KnownHeader::from_name(header.name)),
-        });
+        self.headers.push(HeaderSpan::of(header));
         Ok(())
     }
 }

@@ -66,11 +66,86 @@ pub(crate) fn scan<'a, V: Visit<'a>>(
         ));
     }
     let line = request_line(input)?;
-    let method = line.method;
+    let head = header_lines(input, line.end, Some(line.method), limits, visit)?;
+    Ok(Frame {
+        start: line.start,
+        method: line.method,
+        uri_start: line.uri_start,
+        uri: line.uri,
+        body_start: head.body_start,
+        body: head.body,
+        content_length: head.content_length,
+        cseq: head.cseq,
+    })
+}
 
+/// A response that passed the walk.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ResponseFrame<'a> {
+    /// Offset of the status line (past any keep-alive CRLFs).
+    pub(crate) start: usize,
+    pub(crate) status: u16,
+    /// Offset and bytes of the reason phrase.
+    pub(crate) reason_start: usize,
+    pub(crate) reason: &'a [u8],
+    pub(crate) body_start: usize,
+    pub(crate) body: &'a [u8],
+    pub(crate) content_length: Option<usize>,
+    pub(crate) cseq: u32,
+}
+
+/// Walks a response once: the status line, then the same header walk as a request
+/// (the CSeq method is not compared with anything: a response has no method).
+pub(crate) fn scan_response<'a, V: Visit<'a>>(
+    input: &'a [u8],
+    limits: &Limits,
+    visit: &mut V,
+) -> Result<ResponseFrame<'a>, ParseError> {
+    if input.len() > limits.max_message_size {
+        return Err(ParseError::at(
+            ParseErrorKind::MessageTooLarge {
+                size: input.len(),
+                limit: limits.max_message_size,
+            },
+            input,
+            limits.max_message_size,
+        ));
+    }
+    let line = status_line(input)?;
+    let head = header_lines(input, line.end, None, limits, visit)?;
+    Ok(ResponseFrame {
+        start: line.start,
+        status: line.status,
+        reason_start: line.reason_start,
+        reason: &input[line.reason_start..line.reason_end],
+        body_start: head.body_start,
+        body: head.body,
+        content_length: head.content_length,
+        cseq: head.cseq,
+    })
+}
+
+/// What the header walk found after the start line.
+struct Head<'a> {
+    body_start: usize,
+    body: &'a [u8],
+    content_length: Option<usize>,
+    cseq: u32,
+}
+
+/// Walks the header lines from `pos` to the empty line, checks them (the CSeq method
+/// against `method` when there is one), and frames the body.
+fn header_lines<'a, V: Visit<'a>>(
+    input: &'a [u8],
+    mut pos: usize,
+    method: Option<Method<'a>>,
+    limits: &Limits,
+    visit: &mut V,
+) -> Result<Head<'a>, ParseError> {
+    let fail = |kind, at| ParseError::at(kind, input, at);
+    let visited_as = method.unwrap_or(Method::Extension(""));
     let mut required = Required::default();
     let mut count = 0;
-    let mut pos = line.end;
     let body_start = loop {
         match input.get(pos..pos + 2) {
             Some(b"\r\n") => break pos + 2,
@@ -91,7 +166,7 @@ pub(crate) fn scan<'a, V: Visit<'a>>(
         let header = split_header(input, pos, end)?;
         required.check(method, &header, limits, input)?;
         visit
-            .header(method, &header)
+            .header(visited_as, &header)
             .map_err(|e| fail(e.kind, header.value_start + e.at))?;
         pos = next;
     };
@@ -114,11 +189,7 @@ pub(crate) fn scan<'a, V: Visit<'a>>(
         // Without Content-Length (allowed over UDP) the body is the rest.
         None => available,
     };
-    Ok(Frame {
-        start: line.start,
-        method,
-        uri_start: line.uri_start,
-        uri: line.uri,
+    Ok(Head {
         body_start,
         body: &input[body_start..body_start + body_len],
         content_length: required.content_length,
@@ -142,7 +213,7 @@ impl Required {
     /// Checks one header of `input`.
     fn check(
         &mut self,
-        method: Method<'_>,
+        method: Option<Method<'_>>,
         header: &RawHeader<'_>,
         limits: &Limits,
         input: &[u8],
@@ -167,7 +238,7 @@ impl Required {
                 }
                 let (number, cseq_method) =
                     parse_cseq(header.value).ok_or_else(|| at_value(ParseErrorKind::BadCSeq, 0))?;
-                if cseq_method != method.as_str().as_bytes() {
+                if let Some(method) = method.filter(|m| cseq_method != m.as_str().as_bytes()) {
                     let mismatch = ParseErrorKind::CSeqMethodMismatch {
                         cseq: ShortText::new(cseq_method),
                         method: ShortText::new(method.as_str().as_bytes()),
@@ -290,6 +361,57 @@ fn request_line(input: &[u8]) -> Result<RequestLine<'_>, ParseError> {
         method: Method::parse(method_token),
         uri_start: lead + uri_start,
         uri,
+        end: lead + end,
+    })
+}
+
+struct StatusLine {
+    start: usize,
+    status: u16,
+    reason_start: usize,
+    reason_end: usize,
+    /// Offset just past the line's CRLF.
+    end: usize,
+}
+
+/// `SIP/2.0 SP 3DIGIT SP reason-phrase CRLF` (RFC 3261 section 7.2).
+fn status_line(input: &[u8]) -> Result<StatusLine, ParseError> {
+    let mut lead = 0;
+    while input[lead..].starts_with(b"\r\n") {
+        lead += 2;
+    }
+    let fail = |kind, at| ParseError::at(kind, input, lead + at);
+    let rest = &input[lead..];
+    if rest.is_empty() {
+        return Err(fail(ParseErrorKind::Empty, 0));
+    }
+    let (line, end) = match memchr2(b'\r', b'\n', rest) {
+        Some(n) if rest[n] == b'\r' && rest.get(n + 1) == Some(&b'\n') => (&rest[..n], n + 2),
+        Some(n) => return Err(fail(ParseErrorKind::BareLineEnd, n)),
+        None => (rest, rest.len()),
+    };
+    if !is_status_line(line) {
+        return Err(fail(ParseErrorKind::NotAResponse, 0));
+    }
+    if !line
+        .get(..8)
+        .is_some_and(|v| v.eq_ignore_ascii_case(b"SIP/2.0 "))
+    {
+        return Err(fail(ParseErrorKind::UnsupportedVersion, 0));
+    }
+    let code = line.get(8..11).filter(|c| c.iter().all(u8::is_ascii_digit));
+    let status = code
+        .map(|c| c.iter().fold(0u16, |n, d| n * 10 + u16::from(d - b'0')))
+        .filter(|n| (100..=699).contains(n));
+    let (Some(status), Some(b' ') | None) = (status, line.get(11)) else {
+        return Err(fail(ParseErrorKind::BadStatusLine, 8));
+    };
+    let reason_start = (line.len()).min(12);
+    Ok(StatusLine {
+        start: lead,
+        status,
+        reason_start: lead + reason_start,
+        reason_end: lead + line.len(),
         end: lead + end,
     })
 }
