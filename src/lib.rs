@@ -63,6 +63,10 @@
 //! - [`accept_contact`]: RFC 3841 Accept-Contact values; [`contact`]: `isfocus`.
 //! - [`route`](mod@route): the decision table ([`Route`], [`route()`], [`routing`]), with
 //!   the precedence between several tags.
+//! - [`dispatch`]: the [`Dispatcher`] and the handler traits ([`PagerHandler`],
+//!   [`SessionHandler`], ...), the typed views handed to them ([`PagerMessage`],
+//!   [`SessionInvitation`], ...) and the [`Outcome`] of a dispatch.
+//! - [`response`]: the [`Response`] built for a request, [`StatusCode`].
 //! - [`user_agent`]: the Appendix D release stamp ([`ReleaseVersion`], [`ProductStamp`],
 //!   [`Release::of_peer`]).
 //! - [`body`]: zero-copy readers of the bodies a CPM client receives: CPIM
@@ -76,14 +80,24 @@
 pub mod accept_contact;
 pub mod body;
 pub mod contact;
+pub mod dispatch;
 pub mod error;
 pub mod feature_tag;
+pub mod response;
 pub mod route;
 pub mod sip;
 pub mod user_agent;
 
+pub use dispatch::{
+    Accept, Decision, DeferredGroupSession, DeferredHandler, DialogHandler, DialogId, Dispatcher,
+    DispatcherBuilder, FileTransferHandler, FileTransferInvitation, Handling, InDialogRequest,
+    LargeMessageHandler, LargeMessageInvitation, MsrpEndpoint, OtherRequestHandler, Outcome,
+    PagerHandler, PagerMessage, PendingResponse, Reject, RequestView, SessionHandler,
+    SessionInvitation,
+};
 pub use error::{ParseError, ParseErrorKind, ValueError};
 pub use feature_tag::{FeatureTag, TagSet};
+pub use response::{Response, StatusCode};
 pub use route::{route, routing, Route, Routing};
 pub use sip::{IncomingRequest, Limits, Method};
 pub use user_agent::{ProductStamp, Release, ReleaseVersion};

@@ -106,3 +106,36 @@ fn reading_a_request_allocates_once_for_its_header_table() {
     assert!(request.headers().count() <= 24);
     assert_eq!(count, 1);
 }
+
+struct AcceptingInbox;
+
+impl cpm_client::PagerHandler for AcceptingInbox {
+    fn pager_message(&self, message: &cpm_client::PagerMessage<'_>) -> cpm_client::Decision {
+        // Read the view the way an application would.
+        let cpim = message.cpim().expect("a CPIM body");
+        assert_eq!(cpim.message_id(), Some("x7z6tqmhyhyviyh6"));
+        assert!(message.sender().is_some() && message.conversation_id().is_some());
+        assert_eq!(message.content(), b"Running 10 minutes late, sorry!");
+        cpm_client::Decision::accept()
+    }
+}
+
+#[test]
+fn dispatching_a_pager_message_answered_200_allocates_twice() {
+    // One full dispatch: read the request (its header table), route it, hand the view
+    // to the handler (CPIM read in place), build the 200 (one buffer).
+    let (_, bytes) = messages()
+        .into_iter()
+        .find(|(name, _)| name.ends_with("row01-message-msg.sip"))
+        .expect("sample message");
+    let dispatcher = cpm_client::Dispatcher::builder()
+        .pager(AcceptingInbox)
+        .build();
+    // A first dispatch outside the count registers the `tracing` call sites, which
+    // happens once per process.
+    let _ = dispatcher.dispatch(bytes::Bytes::from(bytes.clone()));
+    let input = bytes::Bytes::from(bytes);
+    let (count, outcome) = allocations(move || dispatcher.dispatch(input));
+    assert_eq!(outcome.response().map(|r| r.status().code()), Some(200));
+    assert_eq!(count, 2, "the header table and the response buffer");
+}

@@ -1,0 +1,907 @@
+//! Dispatching incoming requests: from bytes to the application's handler and back to
+//! the response to send.
+//!
+//! A [`Dispatcher`] holds the handlers the application has, one per procedure family
+//! ([`PagerHandler`], [`LargeMessageHandler`], [`SessionHandler`],
+//! [`FileTransferHandler`], [`DeferredHandler`], plus [`DialogHandler`] for requests
+//! inside a dialog and [`OtherRequestHandler`] for MESSAGE/INVITE that name no CPM
+//! procedure). [`Dispatcher::dispatch`] reads the request, routes it, calls the
+//! handler with a typed view, and returns an [`Outcome`]: the route, what happened,
+//! and the response to send now.
+//!
+//! What the dispatcher answers by itself:
+//!
+//! | request | answer |
+//! | --- | --- |
+//! | does not read ([`ParseError`]) | 400 with the error as reason phrase (505, 513 where they fit); nothing when Via/From/To/Call-ID/CSeq cannot be found or it is an ACK |
+//! | a procedure with no handler | INVITE 603 Decline, MESSAGE 403 Forbidden (spec reference, section 2.1) |
+//! | OPTIONS | 200 with a Contact whose `+g.3gpp.icsi-ref` lists the services that have handlers, Allow and Accept |
+//! | an extension method (not in RFC 3261 or its extensions) | 501 Not Implemented with Allow |
+//! | REGISTER, SUBSCRIBE, NOTIFY, PUBLISH, REFER outside a dialog | 405 Method Not Allowed with Allow |
+//! | BYE, UPDATE, INFO, PRACK outside a dialog | 481 |
+//! | in a dialog, no [`DialogHandler`] | BYE 200, ACK nothing, others 481 |
+//! | CANCEL, no [`DialogHandler`] | 200 |
+//! | a handler that panics | 500 |
+//!
+//! Every dispatch runs in one `tracing` span (`cpm_dispatch`, with the method and
+//! Call-ID) and ends with one event that names the route and the status sent.
+//!
+//! # Allocations
+//!
+//! Dispatching a pager MESSAGE that the handler accepts makes **2** heap
+//! allocations: the reader's header table and the response's buffer (views, CPIM
+//! reading, routing and the To-tag allocate nothing). `tests/alloc.rs` holds this
+//! number.
+
+mod dialog;
+mod handler;
+mod view;
+
+use std::hash::{BuildHasher, Hash};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+pub use dialog::{DialogId, InDialogRequest};
+pub use handler::{
+    Accept, Decision, DeferredHandler, DialogHandler, FileTransferHandler, LargeMessageHandler,
+    OtherRequestHandler, PagerHandler, Reject, SessionHandler,
+};
+pub use view::{
+    DeferredGroupSession, FileTransferInvitation, LargeMessageInvitation, PagerMessage,
+    RequestView, SessionInvitation,
+};
+
+use crate::body::sdp::Setup;
+use crate::error::ParseError;
+use crate::feature_tag::{FeatureTag, TagSet};
+use crate::response::sdp_answer::SdpAnswer;
+use crate::response::{Echo, Response, ResponseWriter, Salvaged, Source, StatusCode, Unanswerable};
+use crate::route::Route;
+use crate::sip::{IncomingRequest, Limits, Method};
+use crate::user_agent::ProductStamp;
+
+/// The methods the client serves, for `Allow`.
+const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, MESSAGE, OPTIONS";
+/// With a [`DialogHandler`], the in-dialog methods it hears of too.
+const ALLOW_WITH_DIALOGS: &str =
+    "INVITE, ACK, CANCEL, BYE, MESSAGE, OPTIONS, UPDATE, INFO, PRACK, NOTIFY, REFER";
+/// The body types the client reads, for `Accept` in an OPTIONS answer.
+const ACCEPT: &str = "application/sdp, message/cpim, multipart/mixed";
+
+/// The application's own MSRP endpoint, written into SDP answers.
+///
+/// ```
+/// use cpm_client::MsrpEndpoint;
+///
+/// let msrp = MsrpEndpoint::new("192.0.2.20", 2855);
+/// # drop(msrp);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MsrpEndpoint {
+    host: String,
+    port: u16,
+}
+
+impl MsrpEndpoint {
+    /// An endpoint at `host` (an IP address or a host name) and `port`.
+    pub fn new(host: impl Into<String>, port: u16) -> MsrpEndpoint {
+        MsrpEndpoint {
+            host: host.into(),
+            port,
+        }
+    }
+}
+
+impl Default for MsrpEndpoint {
+    /// `127.0.0.1:2855`: a placeholder; an application that accepts INVITEs sets its
+    /// own (or gives each answer its path with [`Accept::with_msrp_path`]).
+    fn default() -> Self {
+        MsrpEndpoint::new("127.0.0.1", 2855)
+    }
+}
+
+/// What the dispatcher and its pending responses share: settings, never handlers.
+#[derive(Debug)]
+struct Settings {
+    stamp: ProductStamp,
+    contact: Option<String>,
+    msrp: MsrpEndpoint,
+    limits: Limits,
+    services: TagSet,
+    dialogs: bool,
+    secret: std::collections::hash_map::RandomState,
+}
+
+/// Builds a [`Dispatcher`] with the handlers the application has.
+///
+/// ```
+/// use cpm_client::{Decision, Dispatcher, PagerHandler, PagerMessage, ReleaseVersion, ProductStamp};
+///
+/// struct Inbox;
+/// impl PagerHandler for Inbox {
+///     fn pager_message(&self, _: &PagerMessage<'_>) -> Decision { Decision::accept() }
+/// }
+///
+/// let dispatcher = Dispatcher::builder()
+///     .stamp(ProductStamp::new(ReleaseVersion::OMA2_2).with_product("Acme/3.1").unwrap())
+///     .contact("sip:+15550100002@192.0.2.20:5060;transport=tcp")
+///     .pager(Inbox)
+///     .build();
+/// # drop(dispatcher);
+/// ```
+#[must_use]
+pub struct DispatcherBuilder {
+    settings: Settings,
+    handlers: Handlers,
+}
+
+#[derive(Default)]
+struct Handlers {
+    pager: Option<Box<dyn PagerHandler>>,
+    large_message: Option<Box<dyn LargeMessageHandler>>,
+    session: Option<Box<dyn SessionHandler>>,
+    file_transfer: Option<Box<dyn FileTransferHandler>>,
+    deferred: Option<Box<dyn DeferredHandler>>,
+    dialog: Option<Box<dyn DialogHandler>>,
+    other: Option<Box<dyn OtherRequestHandler>>,
+}
+
+impl DispatcherBuilder {
+    /// The `Server` value of every response (default: `CPM-client/OMA2.0` and the
+    /// library's product).
+    pub fn stamp(mut self, stamp: ProductStamp) -> Self {
+        self.settings.stamp = stamp;
+        self
+    }
+
+    /// The client's own SIP URI for the Contact of INVITE answers and OPTIONS (without
+    /// angle brackets). Without it, a response's Contact is the request's Request-URI.
+    pub fn contact(mut self, uri: impl Into<String>) -> Self {
+        self.settings.contact = Some(uri.into());
+        self
+    }
+
+    /// The application's MSRP endpoint for SDP answers.
+    pub fn msrp(mut self, endpoint: MsrpEndpoint) -> Self {
+        self.settings.msrp = endpoint;
+        self
+    }
+
+    /// The reader's limits (default [`Limits::DEFAULT`]).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.settings.limits = limits;
+        self
+    }
+
+    /// Handles Pager Mode messages (7.2.2.1, and deferred ones, 7.2.3.2).
+    pub fn pager(mut self, handler: impl PagerHandler + 'static) -> Self {
+        self.handlers.pager = Some(Box::new(handler));
+        self.settings.services.insert(FeatureTag::Msg);
+        self
+    }
+
+    /// Handles Large Message Mode messages (7.2.2.2, and deferred ones, 7.2.3.2).
+    pub fn large_message(mut self, handler: impl LargeMessageHandler + 'static) -> Self {
+        self.handlers.large_message = Some(Box::new(handler));
+        self.settings.services.insert(FeatureTag::LargeMsg);
+        self
+    }
+
+    /// Handles session invitations (7.3.2).
+    pub fn session(mut self, handler: impl SessionHandler + 'static) -> Self {
+        self.handlers.session = Some(Box::new(handler));
+        self.settings.services.insert(FeatureTag::Session);
+        self
+    }
+
+    /// Handles file-transfer requests (7.4.2).
+    pub fn file_transfer(mut self, handler: impl FileTransferHandler + 'static) -> Self {
+        self.handlers.file_transfer = Some(Box::new(handler));
+        self.settings.services.insert(FeatureTag::FileTransfer);
+        self
+    }
+
+    /// Handles deferred group-session delivery (7.3.11); also advertises the
+    /// `deferred` service in OPTIONS answers.
+    pub fn deferred(mut self, handler: impl DeferredHandler + 'static) -> Self {
+        self.handlers.deferred = Some(Box::new(handler));
+        self.settings.services.insert(FeatureTag::Deferred);
+        self
+    }
+
+    /// Handles requests inside dialogs, and CANCEL.
+    pub fn dialog(mut self, handler: impl DialogHandler + 'static) -> Self {
+        self.handlers.dialog = Some(Box::new(handler));
+        self.settings.dialogs = true;
+        self
+    }
+
+    /// Handles MESSAGE and INVITE requests that name no CPM procedure.
+    pub fn other(mut self, handler: impl OtherRequestHandler + 'static) -> Self {
+        self.handlers.other = Some(Box::new(handler));
+        self
+    }
+
+    /// The dispatcher.
+    pub fn build(self) -> Dispatcher {
+        Dispatcher {
+            settings: Arc::new(self.settings),
+            handlers: self.handlers,
+        }
+    }
+}
+
+/// Turns incoming request bytes into handler calls and responses. `Send + Sync`:
+/// share one across threads (behind an `Arc`).
+///
+/// ```
+/// use bytes::Bytes;
+/// use cpm_client::{Decision, Dispatcher, PagerHandler, PagerMessage, Route, StatusCode};
+///
+/// struct Inbox;
+/// impl PagerHandler for Inbox {
+///     fn pager_message(&self, message: &PagerMessage<'_>) -> Decision {
+///         assert_eq!(message.content(), b"Hello, Bob!");
+///         Decision::accept()
+///     }
+/// }
+///
+/// let dispatcher = Dispatcher::builder().pager(Inbox).build();
+/// let outcome = dispatcher.dispatch(Bytes::from_static(
+///     b"MESSAGE sip:bob@example.net SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.7;branch=z9hG4bK-1\r\n\
+///       From: <sip:alice@example.net>;tag=a1\r\nTo: <sip:bob@example.net>\r\nCall-ID: c-1\r\n\
+///       CSeq: 1 MESSAGE\r\n\
+///       Accept-Contact: *;+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg\"\r\n\
+///       Content-Type: text/plain\r\nContent-Length: 11\r\n\r\nHello, Bob!",
+/// ));
+/// assert_eq!(outcome.route(), Some(Route::Pager));
+/// let response = outcome.response().unwrap();
+/// assert_eq!(response.status(), StatusCode::OK);
+/// assert!(response.as_bytes().starts_with(b"SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP 192.0.2.7;branch=z9hG4bK-1\r\n"));
+/// ```
+pub struct Dispatcher {
+    settings: Arc<Settings>,
+    handlers: Handlers,
+}
+
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatcher")
+            .field("services", &self.settings.services)
+            .field("dialogs", &self.settings.dialogs)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What happened to a dispatched request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Handling {
+    /// The procedure's handler decided.
+    Handled,
+    /// No handler for the procedure: the standard rejection was sent.
+    NoHandler,
+    /// An OPTIONS request, answered with the client's capabilities.
+    Options,
+    /// A request inside a dialog (or a CANCEL), given to the dialog handler if any.
+    InDialog(Option<DialogId>),
+    /// A method the client does not serve (405 or 501), or a dialog-only method
+    /// outside a dialog (481).
+    MethodNotServed,
+    /// The request did not read; the error is the reason phrase of the 400.
+    Malformed(ParseError),
+    /// The handler panicked; 500 was sent.
+    HandlerPanicked,
+    /// Nothing can be sent back (an ACK, bytes that are not a request, a request
+    /// lacking what every response copies); the reason is in the `tracing` event too.
+    Unanswered(&'static str),
+}
+
+/// The result of one dispatch.
+#[derive(Debug)]
+#[must_use]
+pub struct Outcome {
+    route: Option<Route>,
+    handling: Handling,
+    response: Option<Response>,
+    pending: Option<PendingResponse>,
+    request: Option<IncomingRequest>,
+}
+
+impl Outcome {
+    /// The route; `None` when the request did not read.
+    pub fn route(&self) -> Option<Route> {
+        self.route
+    }
+
+    /// What happened.
+    pub fn handling(&self) -> &Handling {
+        &self.handling
+    }
+
+    /// The response to send now, if any (a final response, or 180 when the handler
+    /// answers later).
+    pub fn response(&self) -> Option<&Response> {
+        self.response.as_ref()
+    }
+
+    /// Takes the response to send now.
+    pub fn take_response(&mut self) -> Option<Response> {
+        self.response.take()
+    }
+
+    /// The handle for the final response, when the handler answered
+    /// [`Decision::Later`].
+    pub fn take_pending(&mut self) -> Option<PendingResponse> {
+        self.pending.take()
+    }
+
+    /// The request, when it read.
+    pub fn request(&self) -> Option<&IncomingRequest> {
+        self.request.as_ref()
+    }
+}
+
+/// The final response still owed to a request whose handler answered
+/// [`Decision::Later`]. `Send`, and independent of the dispatcher's lifetime: keep it
+/// until the user decides, then build the response.
+///
+/// ```
+/// use bytes::Bytes;
+/// use cpm_client::{Decision, Dispatcher, SessionHandler, SessionInvitation, StatusCode};
+///
+/// struct AskUser;
+/// impl SessionHandler for AskUser {
+///     fn session_invitation(&self, _: &SessionInvitation<'_>) -> Decision { Decision::later() }
+/// }
+/// let dispatcher = Dispatcher::builder().session(AskUser).build();
+/// let mut outcome = dispatcher.dispatch(Bytes::from_static(
+///     b"INVITE sip:bob@example.net SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.7;branch=z9hG4bK-2\r\n\
+///       From: <sip:alice@example.net>;tag=a1\r\nTo: <sip:bob@example.net>\r\nCall-ID: s-1\r\n\
+///       CSeq: 1 INVITE\r\nContact: <sip:alice@192.0.2.7>\r\n\
+///       Accept-Contact: *;+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session\"\r\n\
+///       Content-Type: application/sdp\r\nContent-Length: 0\r\n\r\n",
+/// ));
+/// assert_eq!(outcome.response().unwrap().status(), StatusCode::RINGING);
+/// let pending = outcome.take_pending().unwrap();
+/// // ... later, on another thread perhaps:
+/// let ok = pending.accept();
+/// assert_eq!(ok.status(), StatusCode::OK);
+/// ```
+#[derive(Debug)]
+#[must_use]
+pub struct PendingResponse {
+    request: IncomingRequest,
+    route: Route,
+    settings: Arc<Settings>,
+}
+
+impl PendingResponse {
+    /// The request being answered.
+    pub fn request(&self) -> &IncomingRequest {
+        &self.request
+    }
+
+    /// Accepts with 200 OK and the default answer.
+    pub fn accept(self) -> Response {
+        self.accept_with(Accept::default())
+    }
+
+    /// Accepts as `accept` says.
+    pub fn accept_with(self, accept: Accept) -> Response {
+        Responder::new(&self.settings, &self.request, self.route).accept(&accept)
+    }
+
+    /// Refuses with `status` (a status below 300 is answered 500).
+    pub fn reject(self, status: StatusCode) -> Response {
+        self.reject_with(Reject::new(status))
+    }
+
+    /// Refuses as `reject` says.
+    pub fn reject_with(self, reject: Reject) -> Response {
+        Responder::new(&self.settings, &self.request, self.route).reject(&reject)
+    }
+}
+
+impl Dispatcher {
+    /// Starts a builder with no handlers.
+    pub fn builder() -> DispatcherBuilder {
+        DispatcherBuilder {
+            settings: Settings {
+                stamp: ProductStamp::default(),
+                contact: None,
+                msrp: MsrpEndpoint::default(),
+                limits: Limits::DEFAULT,
+                services: TagSet::EMPTY,
+                dialogs: false,
+                secret: std::collections::hash_map::RandomState::new(),
+            },
+            handlers: Handlers::default(),
+        }
+    }
+
+    /// Reads, routes and handles one request, and says what to send back.
+    ///
+    /// Never panics, whatever the bytes; a handler's panic is caught and answered 500.
+    pub fn dispatch(&self, bytes: Bytes) -> Outcome {
+        let request = match IncomingRequest::parse_or_return(bytes, &self.settings.limits) {
+            Ok(request) => request,
+            Err((error, bytes)) => return self.malformed(&bytes, error),
+        };
+        let span = tracing::debug_span!(
+            "cpm_dispatch",
+            method = request.method().as_str(),
+            call_id = %String::from_utf8_lossy(RequestView::new(&request).call_id()),
+        );
+        let _entered = span.enter();
+        let outcome = self.handle(request);
+        match &outcome.response {
+            Some(response) => tracing::debug!(
+                route = outcome.route.map_or("none", Route::as_str),
+                handling = ?outcome.handling,
+                status = response.status().code(),
+                "dispatched"
+            ),
+            None => tracing::debug!(
+                route = outcome.route.map_or("none", Route::as_str),
+                handling = ?outcome.handling,
+                "dispatched, nothing to send now"
+            ),
+        }
+        outcome
+    }
+
+    fn handle(&self, request: IncomingRequest) -> Outcome {
+        let route = request.route();
+        let method = request.method();
+        let responder = Responder::new(&self.settings, &request, route);
+        let in_dialog = DialogId::of(&request);
+
+        let (handling, response, later) = match method {
+            Method::Extension(_) => (
+                Handling::MethodNotServed,
+                Some(responder.not_served(StatusCode::NOT_IMPLEMENTED)),
+                false,
+            ),
+            Method::Options => (Handling::Options, Some(responder.options()), false),
+            Method::Ack | Method::Cancel => self.dialog(&request, in_dialog, &responder),
+            _ if in_dialog.is_some() => self.dialog(&request, in_dialog, &responder),
+            Method::Message | Method::Invite => self.procedure(&request, &responder),
+            Method::Bye | Method::Update | Method::Info | Method::Prack => (
+                Handling::MethodNotServed,
+                Some(
+                    responder.reject(&Reject::new(StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST)),
+                ),
+                false,
+            ),
+            _ => (
+                Handling::MethodNotServed,
+                Some(responder.not_served(StatusCode::METHOD_NOT_ALLOWED)),
+                false,
+            ),
+        };
+        let pending = later.then(|| PendingResponse {
+            request: request.clone(),
+            route,
+            settings: Arc::clone(&self.settings),
+        });
+        Outcome {
+            route: Some(route),
+            handling,
+            response,
+            pending,
+            request: Some(request),
+        }
+    }
+
+    /// A MESSAGE or INVITE outside a dialog: the section-7 procedure's handler.
+    fn procedure(
+        &self,
+        request: &IncomingRequest,
+        responder: &Responder<'_>,
+    ) -> (Handling, Option<Response>, bool) {
+        let h = &self.handlers;
+        let decision = match request.route() {
+            Route::Pager => h
+                .pager
+                .as_ref()
+                .map(|h| guarded(|| h.pager_message(&PagerMessage::new(request)))),
+            Route::LargeMessage => h
+                .large_message
+                .as_ref()
+                .map(|h| guarded(|| h.large_message(&LargeMessageInvitation::new(request)))),
+            Route::Session => h
+                .session
+                .as_ref()
+                .map(|h| guarded(|| h.session_invitation(&SessionInvitation::new(request)))),
+            Route::FileTransfer => h
+                .file_transfer
+                .as_ref()
+                .map(|h| guarded(|| h.file_transfer(&FileTransferInvitation::new(request)))),
+            Route::DeferredGroupSession => h
+                .deferred
+                .as_ref()
+                .map(|h| guarded(|| h.deferred_group_session(&DeferredGroupSession::new(request)))),
+            Route::NotCpm => h
+                .other
+                .as_ref()
+                .map(|h| guarded(|| h.other_request(&RequestView::new(request)))),
+        };
+        match decision {
+            None => (
+                Handling::NoHandler,
+                Some(responder.standard_rejection()),
+                false,
+            ),
+            Some(decision) => responder.decided(decision),
+        }
+    }
+
+    /// A request inside a dialog, an ACK or a CANCEL.
+    fn dialog(
+        &self,
+        request: &IncomingRequest,
+        dialog: Option<DialogId>,
+        responder: &Responder<'_>,
+    ) -> (Handling, Option<Response>, bool) {
+        let method = request.method();
+        let decision = self
+            .handlers
+            .dialog
+            .as_ref()
+            .map(|h| guarded(|| h.in_dialog(&InDialogRequest::new(request, dialog.as_ref()))));
+        if method == Method::Ack {
+            let handling = match decision {
+                Some(Some(_)) => Handling::InDialog(dialog),
+                Some(None) => Handling::HandlerPanicked,
+                None => Handling::Unanswered("an ACK is never answered; no dialog handler"),
+            };
+            return (handling, None, false);
+        }
+        let (handling, response, later) = match decision {
+            Some(decision) => responder.decided(decision),
+            None => {
+                let status = match method {
+                    Method::Bye | Method::Cancel => StatusCode::OK,
+                    _ => StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST,
+                };
+                (Handling::Handled, Some(responder.plain(status)), false)
+            }
+        };
+        let handling = match handling {
+            Handling::Handled => Handling::InDialog(dialog),
+            other => other,
+        };
+        (handling, response, later)
+    }
+
+    /// The answer to bytes that did not read.
+    fn malformed(&self, bytes: &[u8], error: ParseError) -> Outcome {
+        let span = tracing::debug_span!("cpm_dispatch", method = "unreadable");
+        let _entered = span.enter();
+        let answer = Salvaged::read(bytes, &self.settings.limits)
+            .map_err(Unanswerable::as_str)
+            .and_then(|salvaged| {
+                let status =
+                    StatusCode::new(error.status_code()).unwrap_or(StatusCode::BAD_REQUEST);
+                let echo = Echo {
+                    to_tag: Some(&to_tag(&self.settings, bytes)),
+                    ..Echo::default()
+                };
+                let source = Source::Salvaged(&salvaged);
+                let mut w = ResponseWriter::start(status, &error.to_string(), source, echo);
+                w.server(&self.settings.stamp);
+                let response = w.finish(None);
+                // The copied headers are the request's; when they are too broken for a
+                // response to carry (a malformed Via has no path back, a broken CSeq
+                // matches no transaction), nothing is sent.
+                match response.read() {
+                    Ok(_) => Ok(response),
+                    Err(_) => Err("the headers a response copies are malformed"),
+                }
+            });
+        let (handling, response) = match answer {
+            Ok(response) => {
+                tracing::info!(error = %error, status = response.status().code(), "request refused");
+                (Handling::Malformed(error), Some(response))
+            }
+            Err(why) => {
+                tracing::warn!(error = %error, why, "request refused, nothing to answer");
+                (Handling::Unanswered(why), None)
+            }
+        };
+        Outcome {
+            route: None,
+            handling,
+            response,
+            pending: None,
+            request: None,
+        }
+    }
+}
+
+/// Runs a handler, turning a panic into `None`.
+fn guarded(handler: impl FnOnce() -> Decision) -> Option<Decision> {
+    match catch_unwind(AssertUnwindSafe(handler)) {
+        Ok(decision) => Some(decision),
+        Err(_) => {
+            tracing::error!("handler panicked; answering 500");
+            None
+        }
+    }
+}
+
+/// The To-tag this client gives a request: a hash of what identifies the request
+/// (Call-ID, From-tag, top Via branch, CSeq) under a per-dispatcher secret, so that a
+/// retransmission gets the same tag and nobody can predict it. 16 hex digits.
+fn to_tag(settings: &Settings, identity: impl Hash) -> [u8; 16] {
+    let mut value = settings.secret.hash_one(identity);
+    let mut tag = [0u8; 16];
+    for slot in tag.iter_mut().rev() {
+        *slot = b"0123456789abcdef"[(value & 0xf) as usize];
+        value >>= 4;
+    }
+    tag
+}
+
+/// Builds the responses to one request that read.
+struct Responder<'a> {
+    settings: &'a Settings,
+    request: &'a IncomingRequest,
+    route: Route,
+    to_tag: [u8; 16],
+}
+
+impl<'a> Responder<'a> {
+    fn new(settings: &'a Settings, request: &'a IncomingRequest, route: Route) -> Self {
+        let view = RequestView::new(request);
+        let identity = (
+            view.call_id(),
+            view.sender().and_then(|f| f.tag()),
+            request.header_values("Via").next(),
+            request.cseq(),
+        );
+        Responder {
+            settings,
+            request,
+            route,
+            to_tag: to_tag(settings, identity),
+        }
+    }
+
+    fn is_invite(&self) -> bool {
+        self.request.method() == Method::Invite
+    }
+
+    /// The response's first part: status line and the copied headers.
+    fn start(&self, status: StatusCode, reason: &str) -> ResponseWriter {
+        let dialog_creating = self.is_invite()
+            && (status.is_success() || (status.code() > 100 && status.code() < 200));
+        let echo = Echo {
+            to_tag: (status != StatusCode::TRYING).then_some(&self.to_tag[..]),
+            record_route: dialog_creating,
+            cpm_ids: self.route != Route::NotCpm,
+        };
+        let mut w = ResponseWriter::start(status, reason, Source::Request(self.request), echo);
+        if dialog_creating {
+            w.header(
+                "Contact",
+                ContactValue {
+                    responder: self,
+                    tags: self.icsi(),
+                },
+            );
+        }
+        w
+    }
+
+    /// The ICSI a dialog-creating answer names in its Contact.
+    fn icsi(&self) -> TagSet {
+        let tags = self.request.tags();
+        let tag = match self.route {
+            Route::LargeMessage if !tags.contains(FeatureTag::LargeMsg) => FeatureTag::Deferred,
+            Route::LargeMessage => FeatureTag::LargeMsg,
+            Route::DeferredGroupSession => FeatureTag::Deferred,
+            Route::Session => FeatureTag::Session,
+            Route::FileTransfer => FeatureTag::FileTransfer,
+            Route::Pager | Route::NotCpm => return TagSet::EMPTY,
+        };
+        TagSet::EMPTY.with(tag)
+    }
+
+    /// A response with no body beyond the copied headers and Server.
+    fn plain(&self, status: StatusCode) -> Response {
+        let mut w = self.start(status, status.canonical_reason());
+        w.server(&self.settings.stamp);
+        w.finish(None)
+    }
+
+    /// Turns a handler's decision (or its panic) into what to send now.
+    fn decided(&self, decision: Option<Decision>) -> (Handling, Option<Response>, bool) {
+        match decision {
+            None => (
+                Handling::HandlerPanicked,
+                Some(self.plain(StatusCode::SERVER_INTERNAL_ERROR)),
+                false,
+            ),
+            Some(Decision::Accept(accept)) => {
+                (Handling::Handled, Some(self.accept(&accept)), false)
+            }
+            Some(Decision::Reject(reject)) => {
+                (Handling::Handled, Some(self.reject(&reject)), false)
+            }
+            Some(Decision::Later) if self.is_invite() => (
+                Handling::Handled,
+                Some(self.plain(StatusCode::RINGING)),
+                true,
+            ),
+            Some(Decision::Later) => (Handling::Handled, None, true),
+        }
+    }
+
+    fn reject(&self, reject: &Reject) -> Response {
+        if !reject.status.is_final() || reject.status.is_success() || reject.status.code() < 300 {
+            tracing::warn!(
+                status = reject.status.code(),
+                "a handler refused with a status below 300; answering 500"
+            );
+            return self.plain(StatusCode::SERVER_INTERNAL_ERROR);
+        }
+        let reason = reject
+            .reason
+            .as_deref()
+            .unwrap_or(reject.status.canonical_reason());
+        let mut w = self.start(reject.status, reason);
+        w.server(&self.settings.stamp);
+        w.finish(None)
+    }
+
+    /// The standard rejection of a procedure without a handler.
+    fn standard_rejection(&self) -> Response {
+        let status = if self.is_invite() {
+            StatusCode::DECLINE
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        self.plain(status)
+    }
+
+    /// 405 or 501, with Allow.
+    fn not_served(&self, status: StatusCode) -> Response {
+        let mut w = self.start(status, status.canonical_reason());
+        w.header("Allow", self.allow());
+        w.server(&self.settings.stamp);
+        w.finish(None)
+    }
+
+    fn allow(&self) -> &'static str {
+        if self.settings.dialogs {
+            ALLOW_WITH_DIALOGS
+        } else {
+            ALLOW
+        }
+    }
+
+    /// 200 to OPTIONS: the services with handlers as feature tags, Allow, Accept.
+    fn options(&self) -> Response {
+        let mut w = self.start(StatusCode::OK, "OK");
+        w.header(
+            "Contact",
+            ContactValue {
+                responder: self,
+                tags: self.settings.services,
+            },
+        );
+        w.header("Allow", self.allow());
+        w.header("Accept", ACCEPT);
+        w.server(&self.settings.stamp);
+        w.finish(None)
+    }
+
+    fn accept(&self, accept: &Accept) -> Response {
+        let status = if accept.accepted {
+            StatusCode::ACCEPTED
+        } else {
+            StatusCode::OK
+        };
+        let mut w = self.start(status, status.canonical_reason());
+        w.server(&self.settings.stamp);
+        if let Some((content_type, body)) = &accept.body {
+            return w.finish(Some((content_type, body)));
+        }
+        if !self.is_invite() {
+            return w.finish(None);
+        }
+        let mut sdp = Vec::with_capacity(384);
+        self.sdp_answer(accept, &mut sdp);
+        if sdp.is_empty() {
+            return w.finish(None);
+        }
+        w.finish(Some(("application/sdp", &sdp)))
+    }
+
+    /// The SDP answer to the request's offer (nothing when there is no MSRP offer).
+    fn sdp_answer(&self, accept: &Accept, out: &mut Vec<u8>) {
+        let view = RequestView::new(self.request);
+        let Some(offer) = view.sdp() else {
+            return;
+        };
+        let Some(media) = offer.msrp() else {
+            return;
+        };
+        let tls = media.protocol().eq_ignore_ascii_case("TCP/TLS/MSRP");
+        let msrp = &self.settings.msrp;
+        let session = std::str::from_utf8(&self.to_tag).unwrap_or("0");
+        let default_path;
+        let path = match &accept.msrp_path {
+            Some(path) => path.as_str(),
+            None => {
+                default_path = format!(
+                    "{}://{}:{}/{};tcp",
+                    if tls { "msrps" } else { "msrp" },
+                    msrp.host,
+                    msrp.port,
+                    session
+                );
+                &default_path
+            }
+        };
+        let setup = accept.setup.unwrap_or(match media.setup() {
+            Some(Setup::Passive) => "active",
+            Some(Setup::ActPass) => "active",
+            Some(Setup::HoldConn) => "holdconn",
+            _ => "passive",
+        });
+        let direction = match self.route {
+            Route::Session | Route::NotCpm | Route::Pager => "sendrecv",
+            Route::LargeMessage | Route::FileTransfer | Route::DeferredGroupSession => "recvonly",
+        };
+        let offered_types = media.attribute("accept-types").unwrap_or("message/cpim");
+        let file = self.route == Route::FileTransfer;
+        SdpAnswer {
+            session_id: u64::from_str_radix(&session[..8], 16).unwrap_or(0),
+            host: &msrp.host,
+            port: msrp.port,
+            proto: if tls { "TCP/TLS/MSRP" } else { "TCP/MSRP" },
+            path,
+            accept_types: accept.accept_types.as_deref().unwrap_or(offered_types),
+            accept_wrapped_types: media.attribute("accept-wrapped-types"),
+            setup,
+            file_selector: media.attribute("file-selector").filter(|_| file),
+            file_transfer_id: media.attribute("file-transfer-id").filter(|_| file),
+            direction,
+            max_size: accept.max_size,
+        }
+        .write(out);
+    }
+}
+
+/// `<contact>;+g.3gpp.icsi-ref="..."` for a set of services.
+struct ContactValue<'r, 'a> {
+    responder: &'r Responder<'a>,
+    tags: TagSet,
+}
+
+impl std::fmt::Display for ContactValue<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.responder.settings.contact {
+            Some(uri) => write!(f, "<{uri}>")?,
+            None => write!(
+                f,
+                "<{}>",
+                String::from_utf8_lossy(self.responder.request.request_uri())
+            )?,
+        }
+        let mut tags = self.tags.iter();
+        if let Some(first) = tags.next() {
+            write!(f, ";+g.3gpp.icsi-ref=\"{}", first.encoded_urn())?;
+            for tag in tags {
+                write!(f, ",{}", tag.encoded_urn())?;
+            }
+            f.write_str("\"")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,363 @@
+//! Typed, zero-copy views of an incoming request, one per procedure.
+//!
+//! [`RequestView`] has what every CPM request carries (sender, recipient, identities,
+//! Call-ID, CSeq, the CPM identifiers, Content-Type, body). The procedure views add
+//! what their procedure needs and dereference to it: [`PagerMessage`] (the CPIM
+//! message), [`LargeMessageInvitation`], [`SessionInvitation`], [`FileTransferInvitation`]
+//! and [`DeferredGroupSession`] (the SDP offer). Every accessor returns a slice of the
+//! request's bytes.
+
+use std::fmt;
+use std::ops::Deref;
+
+use crate::body::cpim::CpimMessage;
+use crate::body::multipart::Multipart;
+use crate::body::sdp::{FileSelector, MsrpMedia, Sdp};
+use crate::body::{BodyError, MediaType};
+use crate::feature_tag::{FeatureTag, TagSet};
+use crate::route::Routing;
+use crate::sip::{IncomingRequest, KnownHeader, NameAddr};
+use crate::user_agent::Release;
+
+/// What every request carries, read from its bytes on demand.
+///
+/// ```
+/// use bytes::Bytes;
+/// use cpm_client::{IncomingRequest, RequestView};
+///
+/// let request = IncomingRequest::parse(Bytes::from_static(
+///     b"MESSAGE sip:bob@example.net SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.7;branch=z9hG4bK-1\r\n\
+///       From: \"Alice\" <sip:alice@example.net>;tag=a1\r\nTo: <sip:bob@example.net>\r\n\
+///       P-Asserted-Identity: <sip:+15550100001@example.net>, <tel:+15550100001>\r\n\
+///       Call-ID: c-1\r\nCSeq: 4 MESSAGE\r\nConversation-ID: conv-9\r\nContribution-ID: contrib-3\r\n\
+///       User-Agent: CPM-client/OMA2.2\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: 2\r\n\r\nhi",
+/// )).unwrap();
+/// let view = RequestView::new(&request);
+/// assert_eq!(view.sender().unwrap().display_name(), Some(&b"Alice"[..]));
+/// assert_eq!(view.recipient().unwrap().uri(), b"sip:bob@example.net");
+/// assert_eq!(view.asserted_identities().map(|id| id.uri()).collect::<Vec<_>>(),
+///            [&b"sip:+15550100001@example.net"[..], b"tel:+15550100001"]);
+/// assert_eq!((view.call_id(), view.cseq()), (&b"c-1"[..], 4));
+/// assert_eq!(view.conversation_id(), Some("conv-9"));
+/// assert_eq!(view.contribution_id(), Some("contrib-3"));
+/// assert!(view.content_type().unwrap().is("text/plain"));
+/// assert_eq!(view.peer_release().unwrap().to_string(), "CPM-client/OMA2.2");
+/// assert_eq!(view.body(), b"hi");
+/// ```
+#[derive(Clone, Copy)]
+pub struct RequestView<'a> {
+    request: &'a IncomingRequest,
+}
+
+impl<'a> RequestView<'a> {
+    /// The view of `request`.
+    pub fn new(request: &'a IncomingRequest) -> RequestView<'a> {
+        RequestView { request }
+    }
+
+    /// The whole request, for anything the views do not cover.
+    pub fn request(&self) -> &'a IncomingRequest {
+        self.request
+    }
+
+    /// How the request was routed: the route, the CPM tags, whether the sender is a
+    /// conference focus.
+    pub fn routing(&self) -> Routing {
+        self.request.routing()
+    }
+
+    /// The CPM tags of the Accept-Contact headers.
+    pub fn tags(&self) -> TagSet {
+        self.request.tags()
+    }
+
+    /// The sender as the From header names it.
+    pub fn sender(&self) -> Option<NameAddr<'a>> {
+        self.known(KnownHeader::From).and_then(NameAddr::parse)
+    }
+
+    /// The recipient as the To header names it.
+    pub fn recipient(&self) -> Option<NameAddr<'a>> {
+        self.known(KnownHeader::To).and_then(NameAddr::parse)
+    }
+
+    /// The identities the network asserts for the sender (P-Asserted-Identity, RFC
+    /// 3325: often a SIP URI and a tel URI), in order. Values that are not addresses
+    /// are skipped.
+    pub fn asserted_identities(&self) -> impl Iterator<Item = NameAddr<'a>> + 'a {
+        self.request
+            .headers()
+            .filter(|h| h.known() == Some(KnownHeader::PAssertedIdentity))
+            .flat_map(|h| h.values())
+            .filter_map(NameAddr::parse)
+    }
+
+    /// Who invited the user, for a session (Referred-By, RFC 3892).
+    pub fn referred_by(&self) -> Option<NameAddr<'a>> {
+        self.known(KnownHeader::ReferredBy)
+            .and_then(NameAddr::parse)
+    }
+
+    /// The Call-ID.
+    pub fn call_id(&self) -> &'a [u8] {
+        self.known(KnownHeader::CallId).unwrap_or_default()
+    }
+
+    /// The CSeq number.
+    pub fn cseq(&self) -> u32 {
+        self.request.cseq()
+    }
+
+    /// Conversation-ID: the conversation this contribution belongs to.
+    pub fn conversation_id(&self) -> Option<&'a str> {
+        self.text(KnownHeader::ConversationId)
+    }
+
+    /// Contribution-ID: this standalone message or this session.
+    pub fn contribution_id(&self) -> Option<&'a str> {
+        self.text(KnownHeader::ContributionId)
+    }
+
+    /// InReplyTo-Contribution-ID: the contribution this one answers.
+    pub fn in_reply_to_contribution_id(&self) -> Option<&'a str> {
+        self.text(KnownHeader::InReplyToContributionId)
+    }
+
+    /// Session-Replaces: the Contribution-ID of the 1-1 session a group session replaces.
+    pub fn session_replaces(&self) -> Option<&'a str> {
+        self.text(KnownHeader::SessionReplaces)
+    }
+
+    /// Subject.
+    pub fn subject(&self) -> Option<&'a str> {
+        self.text(KnownHeader::Subject)
+    }
+
+    /// The Content-Type of the body; `None` when absent or malformed.
+    pub fn content_type(&self) -> Option<MediaType<'a>> {
+        self.known(KnownHeader::ContentType)
+            .and_then(|v| MediaType::parse(v).ok())
+    }
+
+    /// The body.
+    pub fn body(&self) -> &'a [u8] {
+        self.request.body()
+    }
+
+    /// The CPM release of the sender, read from User-Agent (or Server); `None` when it
+    /// names none.
+    pub fn peer_release(&self) -> Option<Release> {
+        [KnownHeader::UserAgent, KnownHeader::Server]
+            .into_iter()
+            .filter_map(|h| self.text(h))
+            .find_map(Release::of_peer)
+    }
+
+    /// The request as `rsip`'s full typed model (see [`IncomingRequest::to_rsip`]).
+    ///
+    /// # Errors
+    ///
+    /// What `rsip` reports when its stricter reader refuses the request.
+    pub fn to_rsip(&self) -> Result<rsip::Request, rsip::Error> {
+        self.request.to_rsip()
+    }
+
+    /// The SDP offer: the body when it is `application/sdp`, or the first
+    /// `application/sdp` part of a `multipart/mixed` body.
+    pub(crate) fn sdp(&self) -> Option<Sdp<'a>> {
+        let content_type = self.content_type()?;
+        let sdp = if content_type.is("application/sdp") {
+            self.body()
+        } else if content_type.type_().eq_ignore_ascii_case("multipart") {
+            Multipart::with_media_type(&content_type, self.body(), crate::body::DEFAULT_MAX_PARTS)
+                .ok()?
+                .find("application/sdp")?
+                .body()
+        } else {
+            return None;
+        };
+        Sdp::parse(sdp).ok()
+    }
+
+    fn known(&self, wanted: KnownHeader) -> Option<&'a [u8]> {
+        self.request
+            .headers()
+            .find(|h| h.known() == Some(wanted))
+            .map(|h| crate::sip::grammar::trim_lws(h.value()))
+    }
+
+    fn text(&self, wanted: KnownHeader) -> Option<&'a str> {
+        self.known(wanted).and_then(|v| std::str::from_utf8(v).ok())
+    }
+}
+
+impl fmt::Debug for RequestView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestView")
+            .field("method", &self.request.method())
+            .field("route", &self.request.route())
+            .field("call_id", &String::from_utf8_lossy(self.call_id()))
+            .finish_non_exhaustive()
+    }
+}
+
+/// A Pager Mode message (7.2.2.1), stored ones (7.2.3.2) included.
+///
+/// For a `message/cpim` body, [`PagerMessage::cpim`] has the CPIM header block (From,
+/// To, DateTime, NS, `imdn.Message-ID`, `imdn.Disposition-Notification`) and
+/// [`PagerMessage::content`] the message inside it; for any other body, `content` is the
+/// body itself.
+#[derive(Debug)]
+pub struct PagerMessage<'a> {
+    view: RequestView<'a>,
+    cpim: Option<Result<CpimMessage<'a>, BodyError>>,
+}
+
+impl<'a> PagerMessage<'a> {
+    pub(crate) fn new(request: &'a IncomingRequest) -> Self {
+        let view = RequestView::new(request);
+        let cpim = view
+            .content_type()
+            .filter(|t| t.is("message/cpim"))
+            .map(|_| CpimMessage::parse(view.body()));
+        PagerMessage { view, cpim }
+    }
+
+    /// Whether the network delivers a stored message (the `deferred` tag, 7.2.3.2).
+    pub fn is_deferred(&self) -> bool {
+        self.view.tags().contains(FeatureTag::Deferred)
+    }
+
+    /// The CPIM message, when the body is `message/cpim` and reads as one.
+    pub fn cpim(&self) -> Option<&CpimMessage<'a>> {
+        self.cpim.as_ref().and_then(|c| c.as_ref().ok())
+    }
+
+    /// Why a `message/cpim` body could not be read (a handler may answer 400 or 415).
+    pub fn cpim_error(&self) -> Option<&BodyError> {
+        self.cpim.as_ref().and_then(|c| c.as_ref().err())
+    }
+
+    /// The type of the message itself: CPIM's inner Content-Type, or the body's.
+    pub fn content_type(&self) -> Option<MediaType<'a>> {
+        match &self.cpim {
+            Some(Ok(cpim)) => cpim.content_type(),
+            _ => self.view.content_type(),
+        }
+    }
+
+    /// The message itself: the content inside CPIM, or the body.
+    pub fn content(&self) -> &'a [u8] {
+        match &self.cpim {
+            Some(Ok(cpim)) => cpim.content(),
+            _ => self.view.body(),
+        }
+    }
+}
+
+impl<'a> Deref for PagerMessage<'a> {
+    type Target = RequestView<'a>;
+
+    fn deref(&self) -> &RequestView<'a> {
+        &self.view
+    }
+}
+
+/// What the views of INVITEs share: the request and its SDP offer.
+macro_rules! invitation_view {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name<'a> {
+            view: RequestView<'a>,
+            sdp: Option<Sdp<'a>>,
+        }
+
+        impl<'a> $name<'a> {
+            pub(crate) fn new(request: &'a IncomingRequest) -> Self {
+                let view = RequestView::new(request);
+                $name { sdp: view.sdp(), view }
+            }
+
+            /// The SDP offer (the body, or the `application/sdp` part of a multipart
+            /// body); `None` when there is none or it is not SDP.
+            pub fn sdp(&self) -> Option<&Sdp<'a>> {
+                self.sdp.as_ref()
+            }
+
+            /// The offered MSRP media (the first `m=message` line): path,
+            /// accept-types, accept-wrapped-types, setup, direction, max-size.
+            pub fn msrp(&self) -> Option<MsrpMedia<'a>> {
+                self.sdp.as_ref().and_then(|sdp| sdp.msrp())
+            }
+        }
+
+        impl<'a> Deref for $name<'a> {
+            type Target = RequestView<'a>;
+
+            fn deref(&self) -> &RequestView<'a> {
+                &self.view
+            }
+        }
+    };
+}
+
+invitation_view! {
+    /// A Large Message Mode INVITE (7.2.2.2), stored ones (7.2.3.2) included.
+    LargeMessageInvitation
+}
+
+invitation_view! {
+    /// An invitation to a CPM session (7.3.2), one-to-one or group.
+    SessionInvitation
+}
+
+invitation_view! {
+    /// A file-transfer INVITE (7.4.2).
+    FileTransferInvitation
+}
+
+invitation_view! {
+    /// A deferred delivery of group-session messages (7.3.11).
+    DeferredGroupSession
+}
+
+impl LargeMessageInvitation<'_> {
+    /// Whether the network delivers a stored message (the `deferred` tag, 7.2.3.2).
+    pub fn is_deferred(&self) -> bool {
+        self.view.tags().contains(FeatureTag::Deferred)
+    }
+}
+
+impl SessionInvitation<'_> {
+    /// Whether this is a group session: the inviter's Contact carries `isfocus`.
+    pub fn is_group(&self) -> bool {
+        self.view.routing().from_focus
+    }
+}
+
+impl<'a> FileTransferInvitation<'a> {
+    /// The offered file: name, type, size and hash (`a=file-selector`, RFC 5547).
+    pub fn file_selector(&self) -> Option<FileSelector<'a>> {
+        self.msrp().and_then(|m| m.file_selector())
+    }
+
+    /// `a=file-transfer-id`.
+    pub fn file_transfer_id(&self) -> Option<&'a str> {
+        self.msrp().and_then(|m| m.file_transfer_id())
+    }
+
+    /// `a=file-disposition` (`render`, `attachment`).
+    pub fn file_disposition(&self) -> Option<&'a str> {
+        self.msrp().and_then(|m| m.file_disposition())
+    }
+}
+
+impl DeferredGroupSession<'_> {
+    /// Whether the body is multipart (a hint to the group, spec reference section 4).
+    pub fn is_multipart(&self) -> bool {
+        self.view
+            .content_type()
+            .is_some_and(|t| t.type_().eq_ignore_ascii_case("multipart"))
+    }
+}

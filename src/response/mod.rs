@@ -1,0 +1,284 @@
+//! Responses to incoming requests, built as RFC 3261 section 8.2.6 says: every Via in
+//! order, From, To (with a To-tag added when the request had none), Call-ID and CSeq
+//! copied from the request, then the `Server` release stamp of Appendix D, the
+//! response's own headers and Content-Length.
+//!
+//! The [`Dispatcher`](crate::Dispatcher) builds every response itself; this module
+//! holds what it hands out ([`Response`], [`StatusCode`]) and the writer it uses.
+//!
+//! ```
+//! use bytes::Bytes;
+//! use cpm_client::{Dispatcher, StatusCode};
+//!
+//! let dispatcher = Dispatcher::builder().build();
+//! let outcome = dispatcher.dispatch(Bytes::from_static(
+//!     b"OPTIONS sip:bob@example.net SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.7;branch=z9hG4bK-1\r\n\
+//!       From: <sip:alice@example.net>;tag=a1\r\nTo: <sip:bob@example.net>\r\nCall-ID: o1\r\n\
+//!       CSeq: 7 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+//! ));
+//! let response = outcome.response().unwrap();
+//! assert_eq!(response.status(), StatusCode::OK);
+//! let typed = response.to_rsip().unwrap();
+//! assert_eq!(typed.status_code, rsip::StatusCode::OK);
+//! ```
+
+mod salvage;
+pub(crate) mod sdp_answer;
+mod status;
+
+use std::fmt::{self, Write as _};
+use std::io::Write as _;
+
+use bytes::Bytes;
+
+pub(crate) use salvage::{Salvaged, Unanswerable};
+pub use status::StatusCode;
+
+use crate::sip::{IncomingRequest, KnownHeader, NameAddr};
+use crate::user_agent::ProductStamp;
+
+/// A response ready for the wire: status line, headers and body, CRLF line ends.
+///
+/// It owns its bytes in the one buffer it was written into (no second allocation to
+/// share it); [`Response::into_bytes`] turns it into a [`Bytes`] when the application
+/// wants to keep it for retransmissions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    status: StatusCode,
+    bytes: Vec<u8>,
+}
+
+impl Response {
+    /// The status code.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The response as it goes on the wire.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The response as it goes on the wire, as a shareable [`Bytes`].
+    pub fn into_bytes(self) -> Bytes {
+        Bytes::from(self.bytes)
+    }
+
+    /// The response as `rsip`'s typed model (it reads the bytes again).
+    ///
+    /// # Errors
+    ///
+    /// What `rsip` reports when it cannot read the response; the library's own
+    /// responses are written so that it can.
+    pub fn to_rsip(&self) -> Result<rsip::Response, rsip::Error> {
+        rsip::Response::try_from(&self.bytes[..])
+    }
+
+    /// The response read back by the library's own reader.
+    ///
+    /// # Errors
+    ///
+    /// A [`ParseError`](crate::ParseError) if it does not read (the dispatcher never
+    /// hands out such a response).
+    pub fn read(&self) -> Result<crate::sip::IncomingResponse, crate::ParseError> {
+        crate::sip::IncomingResponse::parse(Bytes::copy_from_slice(&self.bytes))
+    }
+}
+
+/// Where the copied headers come from: a request that was read, or what could be
+/// salvaged from one that was not.
+#[derive(Clone, Copy)]
+pub(crate) enum Source<'a> {
+    Request(&'a IncomingRequest),
+    Salvaged(&'a Salvaged<'a>),
+}
+
+impl<'a> Source<'a> {
+    /// Calls `each` with the value of every header of kind `wanted`, in order.
+    fn each(&self, wanted: KnownHeader, mut each: impl FnMut(&'a [u8])) {
+        match self {
+            Source::Request(request) => request
+                .headers()
+                .filter(|h| h.known() == Some(wanted))
+                .for_each(|h| each(h.value())),
+            Source::Salvaged(salvaged) => salvaged.each(wanted, each),
+        }
+    }
+
+    fn first(&self, wanted: KnownHeader) -> Option<&'a [u8]> {
+        let mut found = None;
+        self.each(wanted, |v| {
+            found.get_or_insert(v);
+        });
+        found
+    }
+}
+
+/// Writes one response, header by header, into one buffer.
+pub(crate) struct ResponseWriter {
+    status: StatusCode,
+    out: Vec<u8>,
+}
+
+/// What the echoed part of a response copies besides the 8.2.6 headers.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Echo<'t> {
+    /// The To-tag to add when the request's To has none (`None`: leave To as it is,
+    /// as for 100 Trying).
+    pub(crate) to_tag: Option<&'t [u8]>,
+    /// Copy Record-Route (18x/2xx to a dialog-creating INVITE, RFC 3261 12.1.1).
+    pub(crate) record_route: bool,
+    /// Copy Conversation-ID, Contribution-ID and InReplyTo-Contribution-ID (CPM
+    /// networks echo them in responses).
+    pub(crate) cpm_ids: bool,
+}
+
+impl ResponseWriter {
+    /// Starts a response with its status line and the headers copied from `source`.
+    /// `reason` is written with control characters turned into spaces.
+    pub(crate) fn start(
+        status: StatusCode,
+        reason: &str,
+        source: Source<'_>,
+        echo: Echo<'_>,
+    ) -> Self {
+        // Room for every copied header, the few added ones and an SDP answer, so that
+        // the buffer is allocated once.
+        let capacity = match source {
+            Source::Request(request) => request.head_len() + 1024,
+            Source::Salvaged(_) => 1024,
+        };
+        let mut w = ResponseWriter {
+            status,
+            out: Vec::with_capacity(capacity),
+        };
+        let _ = write!(w.out, "SIP/2.0 {} ", status.code());
+        write_text(&mut w.out, reason.as_bytes());
+        w.out.extend_from_slice(b"\r\n");
+        source.each(KnownHeader::Via, |via| w.copied("Via", via));
+        if let Some(from) = source.first(KnownHeader::From) {
+            w.copied("From", from);
+        }
+        if let Some(to) = source.first(KnownHeader::To) {
+            w.copied("To", to);
+            if let Some(tag) = echo.to_tag {
+                if NameAddr::parse(to).map_or(true, |to| to.tag().is_none()) {
+                    w.out.truncate(w.out.len() - 2);
+                    w.out.extend_from_slice(b";tag=");
+                    write_text(&mut w.out, tag);
+                    w.out.extend_from_slice(b"\r\n");
+                }
+            }
+        }
+        for (header, name) in [
+            (KnownHeader::CallId, "Call-ID"),
+            (KnownHeader::CSeq, "CSeq"),
+        ] {
+            if let Some(value) = source.first(header) {
+                w.copied(name, value);
+            }
+        }
+        if echo.record_route {
+            source.each(KnownHeader::RecordRoute, |rr| w.copied("Record-Route", rr));
+        }
+        if echo.cpm_ids {
+            for header in [
+                KnownHeader::ConversationId,
+                KnownHeader::ContributionId,
+                KnownHeader::InReplyToContributionId,
+            ] {
+                if let Some(value) = source.first(header) {
+                    w.copied(header.as_str(), value);
+                }
+            }
+        }
+        w
+    }
+
+    /// Adds a header; the value is written with CR, LF and other control characters
+    /// turned into spaces, so no value can start a line of its own.
+    pub(crate) fn header(&mut self, name: &str, value: impl fmt::Display) -> &mut Self {
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b": ");
+        let _ = write!(Sanitized(&mut self.out), "{value}");
+        self.out.extend_from_slice(b"\r\n");
+        self
+    }
+
+    /// Adds `Server` with the release stamp.
+    pub(crate) fn server(&mut self, stamp: &ProductStamp) -> &mut Self {
+        self.header("Server", stamp)
+    }
+
+    /// Ends the head with Content-Type (when there is a body) and Content-Length,
+    /// then appends the body.
+    pub(crate) fn finish(mut self, body: Option<(&str, &[u8])>) -> Response {
+        match body {
+            Some((content_type, body)) => {
+                self.header("Content-Type", content_type);
+                self.header("Content-Length", body.len());
+                self.out.extend_from_slice(b"\r\n");
+                self.out.extend_from_slice(body);
+            }
+            None => {
+                self.out.extend_from_slice(b"Content-Length: 0\r\n\r\n");
+            }
+        }
+        Response {
+            status: self.status,
+            bytes: self.out,
+        }
+    }
+
+    /// Writes a header copied from the request, folds undone.
+    fn copied(&mut self, name: &str, value: &[u8]) {
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b": ");
+        write_text(&mut self.out, value);
+        self.out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Appends `text`, each run of control characters (a fold's CRLF and the white space
+/// after it, a stray CR or LF, NUL, ...) written as one space.
+fn write_text(out: &mut Vec<u8>, text: &[u8]) {
+    let mut rest = text;
+    while let Some(n) = rest.iter().position(|&b| is_control(b)) {
+        out.extend_from_slice(&rest[..n]);
+        out.push(b' ');
+        let after = &rest[n..];
+        let run = after
+            .iter()
+            .position(|&b| !is_control(b) && b != b' ')
+            .unwrap_or(after.len());
+        rest = &after[run..];
+    }
+    out.extend_from_slice(rest);
+}
+
+/// Control characters other than HTAB, which header values may hold.
+fn is_control(b: u8) -> bool {
+    (b < 0x20 && b != b'\t') || b == 0x7f
+}
+
+/// A `fmt::Write` that writes through [`write_text`].
+struct Sanitized<'o>(&'o mut Vec<u8>);
+
+impl fmt::Write for Sanitized<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        write_text(self.0, s.as_bytes());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_runs_become_one_space() {
+        let mut out = Vec::new();
+        write_text(&mut out, b"a\r\n  b\rc\n\x00d\te");
+        assert_eq!(out, b"a b c d\te");
+    }
+}

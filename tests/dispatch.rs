@@ -1,0 +1,754 @@
+//! The dispatcher through the public API: every route reaches its handler with a
+//! correct view, and every response it builds reads back (with rsip and with the
+//! library's own reader) with the headers RFC 3261 section 8.2.6 requires.
+
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use cpm_client::sip::IncomingResponse;
+use cpm_client::{
+    Accept, Decision, DeferredGroupSession, DeferredHandler, DialogHandler, Dispatcher,
+    FileTransferHandler, FileTransferInvitation, Handling, InDialogRequest, IncomingRequest,
+    LargeMessageHandler, LargeMessageInvitation, Method, MsrpEndpoint, OtherRequestHandler,
+    PagerHandler, PagerMessage, RequestView, Response, Route, SessionHandler, SessionInvitation,
+    StatusCode,
+};
+
+fn data(name: &str) -> Bytes {
+    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    Bytes::from(std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}")))
+}
+
+/// Writes down what each handler saw, and answers as told.
+#[derive(Default)]
+struct Recorder {
+    seen: Mutex<Vec<String>>,
+    later: bool,
+}
+
+impl Recorder {
+    fn note(&self, line: String) -> Decision {
+        self.seen.lock().unwrap().push(line);
+        if self.later {
+            Decision::later()
+        } else {
+            Decision::accept()
+        }
+    }
+
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut self.seen.lock().unwrap())
+    }
+}
+
+fn text(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap()
+}
+
+impl PagerHandler for Recorder {
+    fn pager_message(&self, m: &PagerMessage<'_>) -> Decision {
+        let cpim = m.cpim().expect("a CPIM body");
+        self.note(format!(
+            "pager deferred={} from={} conv={} msgid={} type={} content={:?}",
+            m.is_deferred(),
+            text(m.sender().unwrap().uri()),
+            m.conversation_id().unwrap_or("-"),
+            cpim.message_id().unwrap_or("-"),
+            m.content_type()
+                .map(|t| t.essence().to_ascii_lowercase())
+                .unwrap_or_default(),
+            String::from_utf8_lossy(m.content()),
+        ))
+    }
+}
+
+impl LargeMessageHandler for Recorder {
+    fn large_message(&self, m: &LargeMessageInvitation<'_>) -> Decision {
+        let msrp = m.msrp().expect("an MSRP offer");
+        self.note(format!(
+            "large-message deferred={} path={}",
+            m.is_deferred(),
+            msrp.path().next().unwrap_or("-")
+        ))
+    }
+}
+
+impl SessionHandler for Recorder {
+    fn session_invitation(&self, s: &SessionInvitation<'_>) -> Decision {
+        self.note(format!(
+            "session group={} contribution={} path={}",
+            s.is_group(),
+            s.contribution_id().unwrap_or("-"),
+            s.msrp().and_then(|m| m.path().next()).unwrap_or("-")
+        ))
+    }
+}
+
+impl FileTransferHandler for Recorder {
+    fn file_transfer(&self, f: &FileTransferInvitation<'_>) -> Decision {
+        let file = f.file_selector().expect("a file selector");
+        self.note(format!(
+            "file-transfer name={} type={} size={:?} id={}",
+            file.name_decoded().unwrap_or_default(),
+            file.media_type.unwrap_or("-"),
+            file.size,
+            f.file_transfer_id().unwrap_or("-"),
+        ))
+    }
+}
+
+impl DeferredHandler for Recorder {
+    fn deferred_group_session(&self, d: &DeferredGroupSession<'_>) -> Decision {
+        self.note(format!(
+            "deferred-group-session from={} path={}",
+            text(d.sender().unwrap().uri()),
+            d.msrp().and_then(|m| m.path().next()).unwrap_or("-")
+        ))
+    }
+}
+
+impl DialogHandler for Recorder {
+    fn in_dialog(&self, r: &InDialogRequest<'_>) -> Decision {
+        let dialog = r
+            .dialog()
+            .map(|d| {
+                format!(
+                    "{}/{}/{}",
+                    text(&d.call_id),
+                    text(&d.local_tag),
+                    text(&d.remote_tag)
+                )
+            })
+            .unwrap_or_else(|| "-".into());
+        self.note(format!("dialog {} {dialog}", r.method().as_str()))
+    }
+}
+
+impl OtherRequestHandler for Recorder {
+    fn other_request(&self, r: &RequestView<'_>) -> Decision {
+        self.note(format!("other {}", r.request().method().as_str()))
+    }
+}
+
+fn full(recorder: &Arc<Recorder>) -> Dispatcher {
+    Dispatcher::builder()
+        .contact("sip:+15550100002@192.0.2.20:5060;transport=tcp")
+        .msrp(MsrpEndpoint::new("192.0.2.20", 2855))
+        .pager(Arc::clone(recorder))
+        .large_message(Arc::clone(recorder))
+        .session(Arc::clone(recorder))
+        .file_transfer(Arc::clone(recorder))
+        .deferred(Arc::clone(recorder))
+        .dialog(Arc::clone(recorder))
+        .other(Arc::clone(recorder))
+        .build()
+}
+
+/// Checks what every response must hold, against the request it answers, and returns
+/// the response as read back by the library.
+fn check_response(request: &[u8], response: &Response) -> IncomingResponse {
+    let typed = response.to_rsip().unwrap_or_else(|e| {
+        panic!(
+            "rsip refuses {:?}: {e}",
+            String::from_utf8_lossy(response.as_bytes())
+        )
+    });
+    assert_eq!(
+        u16::from(typed.status_code.clone()),
+        response.status().code()
+    );
+    let read = response.read().unwrap_or_else(|e| {
+        panic!(
+            "own reader refuses {:?}: {e}",
+            String::from_utf8_lossy(response.as_bytes())
+        )
+    });
+    assert_eq!(read.status(), response.status().code());
+    assert_eq!(read.content_length(), Some(read.body().len()));
+
+    let request = IncomingRequest::parse(Bytes::copy_from_slice(request)).unwrap();
+    let request_vias: Vec<&[u8]> = request.header_values("Via").collect();
+    let response_vias: Vec<&[u8]> = read.header_values("Via").collect();
+    assert_eq!(request_vias, response_vias, "every Via, in order");
+    for name in ["From", "Call-ID", "CSeq"] {
+        assert_eq!(
+            request.header(name).unwrap().value(),
+            read.header(name).unwrap().value(),
+            "{name} copied"
+        );
+    }
+    let to_request = request.header("To").unwrap().value();
+    let to_response = read.header("To").unwrap().value();
+    assert!(to_response.starts_with(to_request), "To copied");
+    let to = cpm_client::sip::NameAddr::parse(to_response).unwrap();
+    assert!(to.tag().is_some_and(|t| !t.is_empty()), "To-tag present");
+    let server = read.header("Server").expect("Server").value();
+    assert!(server.starts_with(b"CPM-client/OMA2.0"), "release stamp");
+    read
+}
+
+fn sdp_line<'a>(response: &'a IncomingResponse, prefix: &str) -> Option<&'a str> {
+    text(response.body())
+        .split("\r\n")
+        .find(|l| l.starts_with(prefix))
+}
+
+#[test]
+fn every_route_reaches_its_handler_with_its_view() {
+    let recorder = Arc::new(Recorder::default());
+    let dispatcher = full(&recorder);
+    let cases = [
+        ("row01-message-msg.sip", Route::Pager,
+         "pager deferred=false from=sip:+15555698982@ims.example.net conv=4a58fb43-fd56-4a09-a0af-4fe8cf423ad5 msgid=x7z6tqmhyhyviyh6 type=text/plain content=\"Running 10 minutes late, sorry!\""),
+        ("row07-invite-largemsg.sip", Route::LargeMessage,
+         "large-message deferred=false path=msrp://198.51.100.75:9/6jrakgjt3xvt;tcp"),
+        ("row08-invite-deferred-no-focus.sip", Route::LargeMessage,
+         "large-message deferred=true path=msrp://198.51.100.132:9/mxq4qe2ib846;tcp"),
+        ("row05-invite-session.sip", Route::Session,
+         "session group=false contribution=b2e89d51-3cbe-499c-b3ef-6e2ff34956d2 path=msrp://192.0.2.89:9/2xmx4rg9hk5q;tcp"),
+        ("row04-invite-filetransfer.sip", Route::FileTransfer,
+         "file-transfer name=IMG_9464.jpg type=image/jpeg size=Some(244911) id=m6uii9mc37dfimarwmp5"),
+        ("row08-invite-deferred-isfocus.sip", Route::DeferredGroupSession,
+         "deferred-group-session from="),
+        ("row11-message-no-accept-contact.sip", Route::NotCpm, "other MESSAGE"),
+    ];
+    for (file, route, expected) in cases {
+        let wire = data(file);
+        let outcome = dispatcher.dispatch(wire.clone());
+        assert_eq!(outcome.route(), Some(route), "{file}");
+        assert_eq!(outcome.handling(), &Handling::Handled, "{file}");
+        let seen = recorder.take();
+        assert_eq!(seen.len(), 1, "{file}: {seen:?}");
+        assert!(
+            seen[0].starts_with(expected),
+            "{file}: {} vs {expected}",
+            seen[0]
+        );
+        let response = outcome.response().expect("a response");
+        assert_eq!(response.status(), StatusCode::OK, "{file}");
+        check_response(&wire, response);
+    }
+}
+
+#[test]
+fn deferred_pager_messages_are_flagged() {
+    let recorder = Arc::new(Recorder::default());
+    let outcome = full(&recorder).dispatch(data("row02-message-deferred-only.sip"));
+    assert_eq!(outcome.route(), Some(Route::Pager));
+    assert!(recorder.take()[0].starts_with("pager deferred=true"));
+}
+
+#[test]
+fn invite_answers_carry_contact_and_the_sdp_answer_of_their_procedure() {
+    let recorder = Arc::new(Recorder::default());
+    let dispatcher = full(&recorder);
+    for (file, icsi, direction) in [
+        ("row05-invite-session.sip", "oma.cpm.session", "a=sendrecv"),
+        (
+            "row07-invite-largemsg.sip",
+            "oma.cpm.largemsg",
+            "a=recvonly",
+        ),
+        (
+            "row04-invite-filetransfer.sip",
+            "oma.cpm.filetransfer",
+            "a=recvonly",
+        ),
+        (
+            "row08-invite-deferred-isfocus.sip",
+            "oma.cpm.deferred",
+            "a=recvonly",
+        ),
+    ] {
+        let wire = data(file);
+        let outcome = dispatcher.dispatch(wire.clone());
+        let read = check_response(&wire, outcome.response().unwrap());
+        let contact = text(read.header("Contact").expect("Contact").value());
+        assert!(
+            contact.starts_with(
+                "<sip:+15550100002@192.0.2.20:5060;transport=tcp>;+g.3gpp.icsi-ref=\""
+            ),
+            "{contact}"
+        );
+        assert!(contact.ends_with(&format!("{icsi}\"")), "{file}: {contact}");
+        assert_eq!(
+            text(read.header("Content-Type").unwrap().value()),
+            "application/sdp"
+        );
+        assert_eq!(sdp_line(&read, "a=s").map(|_| ()), Some(()));
+        assert!(
+            text(read.body()).split("\r\n").any(|l| l == direction),
+            "{file}"
+        );
+        assert_eq!(
+            sdp_line(&read, "a=setup:"),
+            Some("a=setup:passive"),
+            "offer was active"
+        );
+        assert!(
+            sdp_line(&read, "a=path:msrp://192.0.2.20:2855/").is_some(),
+            "{file}"
+        );
+        assert_eq!(sdp_line(&read, "m="), Some("m=message 2855 TCP/MSRP *"));
+        // The answer is SDP the library's own reader understands.
+        let sdp = cpm_client::body::sdp::Sdp::parse(read.body()).unwrap();
+        assert!(sdp.msrp().is_some());
+        // CPM identifiers are echoed.
+        let request = IncomingRequest::parse(wire).unwrap();
+        for name in ["Conversation-ID", "Contribution-ID"] {
+            if let Some(h) = request.header(name) {
+                assert_eq!(
+                    read.header(name).unwrap().value(),
+                    h.value(),
+                    "{file} {name}"
+                );
+            }
+        }
+    }
+    // RFC 5547: the file-transfer answer repeats the offer's selector and id.
+    let outcome = dispatcher.dispatch(data("row04-invite-filetransfer.sip"));
+    let read = outcome.response().unwrap().read().unwrap();
+    assert_eq!(
+        sdp_line(&read, "a=file-selector:"),
+        Some("a=file-selector:name:\"IMG_9464.jpg\" type:image/jpeg size:244911")
+    );
+    assert_eq!(
+        sdp_line(&read, "a=file-transfer-id:"),
+        Some("a=file-transfer-id:m6uii9mc37dfimarwmp5")
+    );
+}
+
+#[test]
+fn a_procedure_without_handler_gets_the_standard_rejection() {
+    let dispatcher = Dispatcher::builder().build();
+    for (file, status) in [
+        ("row01-message-msg.sip", StatusCode::FORBIDDEN),
+        ("row05-invite-session.sip", StatusCode::DECLINE),
+        ("row07-invite-largemsg.sip", StatusCode::DECLINE),
+        ("row04-invite-filetransfer.sip", StatusCode::DECLINE),
+        ("row08-invite-deferred-isfocus.sip", StatusCode::DECLINE),
+        ("row11-message-no-accept-contact.sip", StatusCode::FORBIDDEN),
+        ("row11-invite-rcse-sip-im.sip", StatusCode::DECLINE),
+    ] {
+        let wire = data(file);
+        let outcome = dispatcher.dispatch(wire.clone());
+        assert_eq!(outcome.handling(), &Handling::NoHandler, "{file}");
+        let response = outcome.response().unwrap();
+        assert_eq!(response.status(), status, "{file}");
+        let read = check_response(&wire, response);
+        assert!(
+            read.header("Contact").is_none(),
+            "a rejection creates no dialog"
+        );
+        assert_eq!(read.body(), b"");
+    }
+}
+
+#[test]
+fn a_request_that_does_not_read_gets_400_with_the_reason() {
+    let dispatcher = Dispatcher::builder().build();
+    for file in std::fs::read_dir(format!("{}/tests/data", env!("CARGO_MANIFEST_DIR"))).unwrap() {
+        let path = file.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.starts_with("err-") {
+            continue;
+        }
+        let wire = Bytes::from(std::fs::read(&path).unwrap());
+        let error = IncomingRequest::parse(wire.clone()).unwrap_err();
+        let outcome = dispatcher.dispatch(wire.clone());
+        assert_eq!(outcome.route(), None, "{name}");
+        match outcome.handling() {
+            Handling::Malformed(e) => {
+                assert_eq!(e, &error, "{name}");
+                let response = outcome.response().unwrap();
+                assert_eq!(response.status().code(), error.status_code(), "{name}");
+                let read = response.read().unwrap();
+                assert_eq!(text(read.reason()), error.to_string(), "{name}");
+                response.to_rsip().unwrap();
+            }
+            Handling::Unanswered(_) => assert!(outcome.response().is_none(), "{name}"),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    // Even a request with bare LF line ends gets its 400, with every Via.
+    let wire = Bytes::from_static(
+        b"MESSAGE sip:b@example.net SIP/2.0\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-1\n\
+          Via: SIP/2.0/UDP 192.0.2.2;branch=z9hG4bK-2\nFrom: <sip:a@example.net>;tag=1\n\
+          To: <sip:b@example.net>\nCall-ID: lf-1\nCSeq: 1 MESSAGE\nContent-Length: 0\n\n",
+    );
+    let outcome = dispatcher.dispatch(wire);
+    let read = outcome.response().unwrap().read().unwrap();
+    assert_eq!(read.status(), 400);
+    assert_eq!(text(read.reason()), "line 1: line does not end in CRLF");
+    assert_eq!(read.header_values("Via").count(), 2);
+    assert_eq!(read.header("Call-ID").unwrap().value(), b"lf-1");
+    // A version other than SIP/2.0 is 505.
+    let outcome = dispatcher.dispatch(Bytes::from_static(
+        b"MESSAGE sip:b@example.net SIP/3.0\r\nVia: SIP/3.0/UDP h;branch=z9hG4bK-1\r\n\
+          From: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: v3\r\nCSeq: 1 MESSAGE\r\n\r\n",
+    ));
+    assert_eq!(
+        outcome.response().unwrap().status(),
+        StatusCode::VERSION_NOT_SUPPORTED
+    );
+    // Without Via nothing can be answered, but the outcome says why.
+    let outcome = dispatcher.dispatch(Bytes::from_static(
+        b"MESSAGE sip:b@x SIP/2.0\r\nCSeq: 1 MESSAGE\r\n\r\n",
+    ));
+    assert!(outcome.response().is_none());
+    assert!(matches!(outcome.handling(), Handling::Unanswered(_)));
+    // A response is not answered.
+    let outcome = dispatcher.dispatch(Bytes::from_static(b"SIP/2.0 200 OK\r\n\r\n"));
+    assert!(outcome.response().is_none());
+}
+
+const OPTIONS: &[u8] = b"OPTIONS sip:+15550100002@192.0.2.20 SIP/2.0\r\n\
+Via: SIP/2.0/UDP 192.0.2.7:5060;branch=z9hG4bK-o1\r\nMax-Forwards: 70\r\n\
+From: <sip:+15550100001@ims.example.net>;tag=o1\r\nTo: <sip:+15550100002@ims.example.net>\r\n\
+Call-ID: opt-1\r\nCSeq: 1 OPTIONS\r\nAccept: application/sdp\r\nContent-Length: 0\r\n\r\n";
+
+#[test]
+fn options_advertises_the_services_that_have_handlers() {
+    let recorder = Arc::new(Recorder::default());
+    let outcome = full(&recorder).dispatch(Bytes::from_static(OPTIONS));
+    assert_eq!(outcome.handling(), &Handling::Options);
+    let read = check_response(OPTIONS, outcome.response().unwrap());
+    let contact = read.header("Contact").unwrap().value();
+    let expected = cpm_client::FeatureTag::ALL
+        .map(|t| t.encoded_urn())
+        .join(",");
+    assert_eq!(
+        text(contact),
+        format!("<sip:+15550100002@192.0.2.20:5060;transport=tcp>;+g.3gpp.icsi-ref=\"{expected}\"")
+    );
+    assert!(read.header("Allow").is_some() && read.header("Accept").is_some());
+
+    // Only the registered services: here the pager and sessions.
+    let dispatcher = Dispatcher::builder()
+        .pager(Arc::clone(&recorder))
+        .session(Arc::clone(&recorder))
+        .build();
+    let outcome = dispatcher.dispatch(Bytes::from_static(OPTIONS));
+    let read = check_response(OPTIONS, outcome.response().unwrap());
+    let contact = text(read.header("Contact").unwrap().value());
+    assert_eq!(
+        contact,
+        "<sip:+15550100002@192.0.2.20>;+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg,urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session\""
+    );
+    // The advertised tags read back as CPM tags with the library's own reader.
+    let value = contact
+        .split_once(";+g.3gpp.icsi-ref=\"")
+        .unwrap()
+        .1
+        .trim_end_matches('"');
+    let tags: Vec<_> = value
+        .split(',')
+        .map(|v| {
+            cpm_client::FeatureTag::match_value(v.as_bytes())
+                .unwrap()
+                .short_name()
+        })
+        .collect();
+    assert_eq!(tags, ["msg", "session"]);
+}
+
+fn request(method: &str, to_tag: Option<&str>, extra: &str) -> Bytes {
+    let tag = to_tag.map(|t| format!(";tag={t}")).unwrap_or_default();
+    Bytes::from(format!(
+        "{method} sip:+15550100002@192.0.2.20:5060;transport=tcp SIP/2.0\r\n\
+         Via: SIP/2.0/TCP 192.0.2.7:5060;branch=z9hG4bK-{method}\r\n\
+         Via: SIP/2.0/TCP 192.0.2.1:5060;branch=z9hG4bK-proxy\r\nMax-Forwards: 70\r\n\
+         From: <sip:+15550100001@ims.example.net>;tag=remote-7\r\n\
+         To: <sip:+15550100002@ims.example.net>{tag}\r\nCall-ID: dlg-42\r\nCSeq: 9 {method}\r\n\
+         {extra}Content-Length: 0\r\n\r\n"
+    ))
+}
+
+#[test]
+fn methods_the_client_does_not_serve() {
+    let dispatcher = Dispatcher::builder().build();
+    for (method, status) in [
+        ("PUBLISH", StatusCode::METHOD_NOT_ALLOWED),
+        ("SUBSCRIBE", StatusCode::METHOD_NOT_ALLOWED),
+        ("REGISTER", StatusCode::METHOD_NOT_ALLOWED),
+        ("FOO", StatusCode::NOT_IMPLEMENTED),
+        ("invite", StatusCode::NOT_IMPLEMENTED),
+        ("BYE", StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST),
+        ("UPDATE", StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST),
+    ] {
+        let wire = request(method, None, "");
+        let outcome = dispatcher.dispatch(wire.clone());
+        assert_eq!(outcome.handling(), &Handling::MethodNotServed, "{method}");
+        let response = outcome.response().unwrap();
+        assert_eq!(response.status(), status, "{method}");
+        let read = check_response(&wire, response);
+        if status.code() == 405 || status.code() == 501 {
+            let allow = text(read.header("Allow").expect("Allow").value());
+            assert_eq!(
+                allow, "INVITE, ACK, CANCEL, BYE, MESSAGE, OPTIONS",
+                "{method}"
+            );
+        }
+    }
+}
+
+#[test]
+fn in_dialog_requests_reach_the_dialog_handler() {
+    let recorder = Arc::new(Recorder::default());
+    let dispatcher = full(&recorder);
+    for (method, answered) in [
+        ("BYE", true),
+        ("INVITE", true),
+        ("UPDATE", true),
+        ("INFO", true),
+        ("MESSAGE", true),
+        ("ACK", false),
+    ] {
+        let wire = request(method, Some("local-3"), "");
+        let outcome = dispatcher.dispatch(wire.clone());
+        let Handling::InDialog(Some(dialog)) = outcome.handling() else {
+            panic!("{method}: {:?}", outcome.handling());
+        };
+        assert_eq!(
+            (
+                &dialog.call_id[..],
+                &dialog.local_tag[..],
+                &dialog.remote_tag[..]
+            ),
+            (&b"dlg-42"[..], &b"local-3"[..], &b"remote-7"[..])
+        );
+        assert_eq!(
+            recorder.take(),
+            [format!("dialog {method} dlg-42/local-3/remote-7")]
+        );
+        assert_eq!(outcome.response().is_some(), answered, "{method}");
+        if let Some(response) = outcome.response() {
+            assert_eq!(response.status(), StatusCode::OK);
+            let read = check_response(&wire, response);
+            assert_eq!(
+                read.header("To").unwrap().value(),
+                b"<sip:+15550100002@ims.example.net>;tag=local-3",
+                "the To-tag is kept"
+            );
+        }
+    }
+    // CANCEL carries the To of the INVITE it cancels: no tag, still the dialog handler's.
+    let outcome = dispatcher.dispatch(request("CANCEL", None, ""));
+    assert_eq!(outcome.handling(), &Handling::InDialog(None));
+    assert_eq!(recorder.take(), ["dialog CANCEL -"]);
+    assert_eq!(outcome.response().unwrap().status(), StatusCode::OK);
+}
+
+#[test]
+fn in_dialog_requests_without_a_dialog_handler() {
+    let dispatcher = Dispatcher::builder().build();
+    for (method, status) in [
+        ("BYE", Some(StatusCode::OK)),
+        ("CANCEL", Some(StatusCode::OK)),
+        (
+            "INVITE",
+            Some(StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST),
+        ),
+        ("INFO", Some(StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST)),
+        ("ACK", None),
+    ] {
+        let wire = request(method, Some("local-3"), "");
+        let outcome = dispatcher.dispatch(wire.clone());
+        assert_eq!(outcome.response().map(|r| r.status()), status, "{method}");
+        if let Some(response) = outcome.response() {
+            check_response(&wire, response);
+        } else {
+            assert!(matches!(outcome.handling(), Handling::Unanswered(_)));
+        }
+    }
+}
+
+#[test]
+fn answer_later_sends_180_then_the_final_response_with_the_same_to_tag() {
+    let recorder = Arc::new(Recorder {
+        later: true,
+        ..Recorder::default()
+    });
+    let dispatcher = full(&recorder);
+    let wire = data("row05-invite-session.sip");
+    let mut outcome = dispatcher.dispatch(wire.clone());
+    let ringing = outcome.take_response().unwrap();
+    assert_eq!(ringing.status(), StatusCode::RINGING);
+    let ringing = check_response(&wire, &ringing);
+    assert!(
+        ringing.header("Contact").is_some(),
+        "18x to an INVITE creates an early dialog"
+    );
+    assert_eq!(ringing.body(), b"");
+    let pending = outcome.take_pending().expect("a pending response");
+    assert_eq!(pending.request().method(), Method::Invite);
+
+    // The handle outlives the dispatcher and moves to another thread.
+    drop(dispatcher);
+    let ok = std::thread::spawn(move || {
+        pending.accept_with(Accept::default().with_msrp_path("msrp://192.0.2.20:2855/later;tcp"))
+    })
+    .join()
+    .unwrap();
+    let ok = check_response(&wire, &ok);
+    assert_eq!(ok.status(), 200);
+    assert_eq!(
+        ok.header("To").unwrap().value(),
+        ringing.header("To").unwrap().value()
+    );
+    assert_eq!(
+        sdp_line(&ok, "a=path:"),
+        Some("a=path:msrp://192.0.2.20:2855/later;tcp")
+    );
+
+    // A MESSAGE answered later gets nothing now, then its final response.
+    let mut outcome = full(&recorder).dispatch(data("row01-message-msg.sip"));
+    assert!(outcome.response().is_none());
+    let busy = outcome
+        .take_pending()
+        .unwrap()
+        .reject(StatusCode::BUSY_HERE);
+    assert_eq!(busy.status(), StatusCode::BUSY_HERE);
+    check_response(&data("row01-message-msg.sip"), &busy);
+}
+
+struct Panics;
+
+impl PagerHandler for Panics {
+    fn pager_message(&self, _: &PagerMessage<'_>) -> Decision {
+        panic!("a bug in the application");
+    }
+}
+
+#[test]
+fn a_panicking_handler_costs_that_request_a_500() {
+    let dispatcher = Dispatcher::builder().pager(Panics).build();
+    let wire = data("row01-message-msg.sip");
+    for _ in 0..2 {
+        let outcome = dispatcher.dispatch(wire.clone());
+        assert_eq!(outcome.handling(), &Handling::HandlerPanicked);
+        let response = outcome.response().unwrap();
+        assert_eq!(response.status(), StatusCode::SERVER_INTERNAL_ERROR);
+        check_response(&wire, response);
+    }
+}
+
+struct Refuses(Decision);
+
+impl SessionHandler for Refuses {
+    fn session_invitation(&self, _: &SessionInvitation<'_>) -> Decision {
+        self.0.clone()
+    }
+}
+
+#[test]
+fn handlers_refuse_with_status_and_reason() {
+    let wire = data("row05-invite-session.sip");
+    let outcome = Dispatcher::builder()
+        .session(Refuses(Decision::reject_with_reason(
+            StatusCode::DECLINE,
+            "Not now\r\nX-Injected: 1",
+        )))
+        .build()
+        .dispatch(wire.clone());
+    let read = check_response(&wire, outcome.response().unwrap());
+    assert_eq!(
+        (read.status(), text(read.reason())),
+        (603, "Not now X-Injected: 1")
+    );
+    assert!(read.header("X-Injected").is_none());
+
+    let outcome = Dispatcher::builder()
+        .session(Refuses(Decision::reject(StatusCode::OK)))
+        .build()
+        .dispatch(wire.clone());
+    assert_eq!(
+        outcome.response().unwrap().status(),
+        StatusCode::SERVER_INTERNAL_ERROR
+    );
+}
+
+#[test]
+fn a_retransmission_gets_the_same_to_tag_and_other_requests_other_tags() {
+    let dispatcher = Dispatcher::builder().build();
+    let to_tag = |wire: Bytes| {
+        let outcome = dispatcher.dispatch(wire);
+        let read = outcome.response().unwrap().read().unwrap();
+        let to = read.header("To").unwrap().value().to_vec();
+        to
+    };
+    let a = to_tag(data("row01-message-msg.sip"));
+    assert_eq!(a, to_tag(data("row01-message-msg.sip")));
+    assert_ne!(a, to_tag(data("row02-message-deferred-only.sip")));
+}
+
+#[test]
+fn the_dispatcher_is_shared_across_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Dispatcher>();
+    fn send<T: Send>() {}
+    send::<cpm_client::PendingResponse>();
+    send::<cpm_client::Outcome>();
+
+    let recorder = Arc::new(Recorder::default());
+    let dispatcher = Arc::new(full(&recorder));
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let dispatcher = Arc::clone(&dispatcher);
+            std::thread::spawn(move || {
+                (0..25)
+                    .map(|_| {
+                        dispatcher
+                            .dispatch(data("row01-message-msg.sip"))
+                            .response()
+                            .unwrap()
+                            .status()
+                    })
+                    .filter(|s| *s == StatusCode::OK)
+                    .count()
+            })
+        })
+        .collect();
+    let answered: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(answered, 100);
+    assert_eq!(recorder.take().len(), 100);
+}
+
+#[test]
+fn every_corpus_message_gets_an_outcome_and_readable_responses() {
+    let recorder = Arc::new(Recorder::default());
+    let dispatcher = full(&recorder);
+    let empty = Dispatcher::builder().build();
+    for dir in ["tests/corpus", "tests/data"] {
+        for file in std::fs::read_dir(format!("{}/{dir}", env!("CARGO_MANIFEST_DIR"))).unwrap() {
+            let path = file.unwrap().path();
+            if path.extension().is_none_or(|e| e != "sip") {
+                continue;
+            }
+            let wire = Bytes::from(std::fs::read(&path).unwrap());
+            for d in [&dispatcher, &empty] {
+                let outcome = d.dispatch(wire.clone());
+                if let Some(response) = outcome.response() {
+                    response
+                        .read()
+                        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                    if outcome.request().is_some_and(|r| r.to_rsip().is_ok()) {
+                        response
+                            .to_rsip()
+                            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                    }
+                } else {
+                    assert!(
+                        matches!(
+                            outcome.handling(),
+                            Handling::Unanswered(_) | Handling::InDialog(_) | Handling::Handled
+                        ),
+                        "{}: {:?}",
+                        path.display(),
+                        outcome.handling()
+                    );
+                }
+            }
+        }
+    }
+}
