@@ -66,6 +66,9 @@
 //! - [`user_agent`]: the Appendix D release stamp ([`ReleaseVersion`], [`ProductStamp`],
 //!   [`Release::of_peer`]).
 //! - [`error`]: [`ParseError`] and its kinds.
+//! - [`outgoing`]: the requests the client originates (7.1 register, 7.2.1.1 pager,
+//!   7.2.1.2 large message with its MSRP chunks, 7.3.1 sessions, 7.4.1 file transfer),
+//!   built from a [`ClientConfig`] with every header the procedure requires.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -74,12 +77,14 @@ pub mod accept_contact;
 pub mod contact;
 pub mod error;
 pub mod feature_tag;
+pub mod outgoing;
 pub mod route;
 pub mod sip;
 pub mod user_agent;
 
 pub use error::{ParseError, ParseErrorKind, ValueError};
 pub use feature_tag::{FeatureTag, TagSet};
+pub use outgoing::{BuildError, ClientConfig, OutgoingRequest};
 pub use route::{route, routing, Route, Routing};
 pub use sip::{IncomingRequest, Limits, Method};
 pub use user_agent::{ProductStamp, Release, ReleaseVersion};
