@@ -874,3 +874,20 @@ fn output_is_shared_bytes() {
     assert_eq!(bytes.as_ptr(), request.as_bytes().as_ptr());
     assert_eq!(request.clone().into_bytes(), bytes);
 }
+
+#[test]
+fn tel_recipients_are_written_as_given() {
+    let request = PagerMessage::new("tel:+15550100002", Content::text("hi"), spec_time())
+        .build(&config(), &mut SequentialIds::new(14))
+        .unwrap()
+        .into_pager()
+        .unwrap();
+    assert!(request
+        .as_bytes()
+        .starts_with(b"MESSAGE tel:+15550100002 SIP/2.0\r\n"));
+    assert_eq!(request.header("To"), Some("<tel:+15550100002>"));
+    assert_eq!(route(request.as_bytes()), Ok(Route::Pager));
+    assert!(IncomingRequest::parse(request.bytes()).is_ok());
+    // rsip 0.4 does not read a tel: Request-URI (it takes the number for a port), so
+    // `to_rsip` is not asserted here; see the docs of `OutgoingRequest::to_rsip`.
+}

@@ -201,8 +201,8 @@ impl OutgoingRequest {
     ///
     /// # Errors
     ///
-    /// What `rsip` reports if it cannot read the request (it does not know every URI
-    /// form a network accepts).
+    /// What `rsip` reports if it cannot read the request: rsip 0.4 does not know
+    /// every URI form a network accepts (a `tel:` Request-URI is one it refuses).
     pub fn to_rsip(&self) -> Result<rsip::Request, rsip::Error> {
         rsip::Request::try_from(&self.bytes[..])
     }
