@@ -72,6 +72,9 @@
 //! - [`body`]: zero-copy readers of the bodies a CPM client receives: CPIM
 //!   ([`body::CpimMessage`]), SDP for MSRP ([`body::Sdp`]), multipart
 //!   ([`body::Multipart`]) and Content-Type values ([`body::MediaType`]).
+//! - [`outgoing`]: the requests the client originates (7.1 register, 7.2.1.1 pager,
+//!   7.2.1.2 large message with its MSRP chunks, 7.3.1 sessions, 7.4.1 file transfer),
+//!   built from a [`ClientConfig`] with every header the procedure requires.
 //! - [`error`]: [`ParseError`] and its kinds.
 
 #![forbid(unsafe_code)]
@@ -83,6 +86,7 @@ pub mod contact;
 pub mod dispatch;
 pub mod error;
 pub mod feature_tag;
+pub mod outgoing;
 pub mod response;
 pub mod route;
 pub mod sip;
@@ -97,6 +101,7 @@ pub use dispatch::{
 };
 pub use error::{ParseError, ParseErrorKind, ValueError};
 pub use feature_tag::{FeatureTag, TagSet};
+pub use outgoing::{BuildError, ClientConfig, OutgoingRequest};
 pub use response::{Response, StatusCode};
 pub use route::{route, routing, Route, Routing};
 pub use sip::{IncomingRequest, Limits, Method};

@@ -1,0 +1,551 @@
+//! The client's identity and settings: [`ClientConfig`], shared by every builder.
+
+use std::fmt;
+
+use crate::feature_tag::{FeatureTag, TagSet};
+use crate::user_agent::{ProductStamp, ReleaseVersion};
+
+use super::sdp_offer::Setup;
+use super::{check_host, check_uri, check_urn, quoted_display_name, BuildError};
+
+/// The pager-mode size limit by default: 1300 bytes of MESSAGE body (the spec
+/// reference's 5.2, after RFC 3428's guidance on MESSAGE size).
+pub const DEFAULT_PAGER_LIMIT: usize = 1300;
+
+/// The SIP transport of the client's contact address.
+///
+/// ```
+/// use cpm_client::outgoing::Transport;
+/// assert_eq!(Transport::Tcp.via_name(), "TCP");
+/// assert_eq!(Transport::Tcp.uri_param(), "tcp");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Transport {
+    /// UDP.
+    Udp,
+    /// TCP (the default: CPM requests are often too large for UDP).
+    #[default]
+    Tcp,
+    /// TLS over TCP.
+    Tls,
+}
+
+impl Transport {
+    /// The name in a Via header: `UDP`, `TCP`, `TLS`.
+    pub const fn via_name(self) -> &'static str {
+        match self {
+            Transport::Udp => "UDP",
+            Transport::Tcp => "TCP",
+            Transport::Tls => "TLS",
+        }
+    }
+
+    /// The value of a URI's `transport` parameter: `udp`, `tcp`, `tls`.
+    pub const fn uri_param(self) -> &'static str {
+        match self {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+            Transport::Tls => "tls",
+        }
+    }
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.via_name())
+    }
+}
+
+/// Where the client receives SIP: host (IP address or name; IPv6 in brackets), port
+/// and transport. Written in Via and Contact.
+///
+/// ```
+/// use cpm_client::outgoing::{ContactAddress, Transport};
+///
+/// let contact = ContactAddress::new("192.0.2.10", 5060, Transport::Tcp).unwrap();
+/// assert_eq!(contact.host(), "192.0.2.10");
+/// assert!(ContactAddress::new("bad host", 5060, Transport::Tcp).is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactAddress {
+    host: String,
+    port: u16,
+    transport: Transport,
+}
+
+impl ContactAddress {
+    /// A contact address.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::InvalidValue`] when `host` is not a host name, IPv4 address or
+    /// bracketed IPv6 address.
+    pub fn new(host: &str, port: u16, transport: Transport) -> Result<ContactAddress, BuildError> {
+        check_host("contact host", host)?;
+        Ok(ContactAddress {
+            host: host.to_owned(),
+            port,
+            transport,
+        })
+    }
+
+    /// The host.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> Transport {
+        self.transport
+    }
+}
+
+/// Where the client's MSRP endpoint listens, as written in its SDP offers: the host
+/// of `c=` and `a=path`, the port of `m=` and `a=path`, TLS or not, and the
+/// `a=setup` role.
+///
+/// By default the host is the contact host, the port 9 (the discard port, as clients
+/// that open the connection themselves write it), TCP without TLS, and `setup:active`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MsrpEndpoint {
+    host: Option<String>,
+    port: u16,
+    tls: bool,
+    setup: Setup,
+}
+
+impl Default for MsrpEndpoint {
+    fn default() -> Self {
+        MsrpEndpoint {
+            host: None,
+            port: 9,
+            tls: false,
+            setup: Setup::Active,
+        }
+    }
+}
+
+impl MsrpEndpoint {
+    /// The defaults (see the type's docs).
+    pub fn new() -> MsrpEndpoint {
+        MsrpEndpoint::default()
+    }
+
+    /// Listens on `host` rather than the contact host.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::InvalidValue`] when `host` is not a host.
+    pub fn with_host(mut self, host: &str) -> Result<MsrpEndpoint, BuildError> {
+        check_host("MSRP host", host)?;
+        self.host = Some(host.to_owned());
+        Ok(self)
+    }
+
+    /// The port written in `m=` and `a=path`.
+    pub fn with_port(mut self, port: u16) -> MsrpEndpoint {
+        self.port = port;
+        self
+    }
+
+    /// MSRP over TLS: `TCP/TLS/MSRP` and `msrps:` paths.
+    pub fn with_tls(mut self, tls: bool) -> MsrpEndpoint {
+        self.tls = tls;
+        self
+    }
+
+    /// The `a=setup` role offered.
+    pub fn with_setup(mut self, setup: Setup) -> MsrpEndpoint {
+        self.setup = setup;
+        self
+    }
+
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Whether MSRP runs over TLS.
+    pub fn tls(&self) -> bool {
+        self.tls
+    }
+
+    /// The `a=setup` role.
+    pub fn setup(&self) -> Setup {
+        self.setup
+    }
+
+    /// The host, if set apart from the contact host.
+    pub fn host(&self) -> Option<&str> {
+        self.host.as_deref()
+    }
+}
+
+/// Who the client is and how it talks: everything a builder needs besides the
+/// request's own who and what.
+///
+/// ```
+/// use cpm_client::outgoing::{ClientConfig, ContactAddress, Transport};
+/// use cpm_client::{FeatureTag, ReleaseVersion};
+///
+/// let config = ClientConfig::new(
+///     "sip:+15550100001@ims.example.net",
+///     ContactAddress::new("192.0.2.10", 5060, Transport::Tcp)?,
+/// )?
+/// .with_instance("urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427")?
+/// .with_release(ReleaseVersion::OMA2_2)
+/// .with_product("Acme/3.1")?;
+/// assert_eq!(config.home_domain(), "ims.example.net");
+/// assert!(config.services().contains(FeatureTag::Session));
+/// assert_eq!(config.pager_limit(), 1300);
+/// assert!(config.user_agent().starts_with("CPM-client/OMA2.2 Acme/3.1"));
+/// # Ok::<(), cpm_client::outgoing::BuildError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    identity: String,
+    contact_user: Option<String>,
+    home_domain: String,
+    display_name: Option<String>,
+    contact: ContactAddress,
+    instance: Option<String>,
+    services: TagSet,
+    release: ReleaseVersion,
+    products: Vec<String>,
+    library_product: bool,
+    pager_limit: usize,
+    p_preferred_identity: bool,
+    msrp: MsrpEndpoint,
+}
+
+impl ClientConfig {
+    /// The settings of a client whose public user identity is `identity` (a `sip:`,
+    /// `sips:` or `tel:` URI) and which receives SIP at `contact`.
+    ///
+    /// Defaults: all five CPM services enabled, release
+    /// [`ReleaseVersion::default()`], no application product, no `+sip.instance`,
+    /// pager limit [`DEFAULT_PAGER_LIMIT`], `P-Preferred-Identity` written, MSRP as
+    /// [`MsrpEndpoint::default()`]. The home domain (REGISTER's Request-URI) is the
+    /// host of a SIP identity; a `tel:` identity needs
+    /// [`with_home_domain`](Self::with_home_domain).
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::InvalidUri`] when `identity` is not a URI that can be written in
+    /// a header.
+    pub fn new(identity: &str, contact: ContactAddress) -> Result<ClientConfig, BuildError> {
+        check_uri("public identity", identity)?;
+        let (contact_user, home_domain) = split_identity(identity);
+        Ok(ClientConfig {
+            identity: identity.to_owned(),
+            contact_user,
+            home_domain: home_domain.unwrap_or_default(),
+            display_name: None,
+            contact,
+            instance: None,
+            services: FeatureTag::ALL.into_iter().collect(),
+            release: ReleaseVersion::default(),
+            products: Vec::new(),
+            library_product: true,
+            pager_limit: DEFAULT_PAGER_LIMIT,
+            p_preferred_identity: true,
+            msrp: MsrpEndpoint::default(),
+        })
+    }
+
+    /// The display name written before the identity in From and CPIM From.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::ControlCharacter`] when `name` holds CR, LF or another control
+    /// character (a quoted string cannot carry them).
+    pub fn with_display_name(mut self, name: &str) -> Result<ClientConfig, BuildError> {
+        quoted_display_name("display name", name)?;
+        self.display_name = Some(name.to_owned());
+        Ok(self)
+    }
+
+    /// The `+sip.instance` of the Contact (RFC 5626), a URN such as
+    /// `urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427`. Required by REGISTER; written
+    /// in every Contact once set.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::InvalidValue`] when `urn` is not a URN.
+    pub fn with_instance(mut self, urn: &str) -> Result<ClientConfig, BuildError> {
+        check_urn("instance", urn)?;
+        self.instance = Some(urn.to_owned());
+        Ok(self)
+    }
+
+    /// The CPM services enabled: the ICSIs a REGISTER Contact lists.
+    pub fn with_services(mut self, services: TagSet) -> ClientConfig {
+        self.services = services;
+        self
+    }
+
+    /// The CPM release announced in User-Agent (the products added are kept).
+    pub fn with_release(mut self, version: ReleaseVersion) -> ClientConfig {
+        self.release = version;
+        self
+    }
+
+    /// Adds an application product (`name/version`) or comment to User-Agent, after
+    /// the release token and the products added before.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::Product`] when `product` is neither.
+    pub fn with_product(mut self, product: &str) -> Result<ClientConfig, BuildError> {
+        ProductStamp::new(self.release).with_product(product)?;
+        self.products.push(product.to_owned());
+        Ok(self)
+    }
+
+    /// Leaves the library's own `cpm-client/<version>` product out of User-Agent.
+    pub fn without_library_product(mut self) -> ClientConfig {
+        self.library_product = false;
+        self
+    }
+
+    /// The pager-mode limit, in bytes of MESSAGE body.
+    pub fn with_pager_limit(mut self, limit: usize) -> ClientConfig {
+        self.pager_limit = limit;
+        self
+    }
+
+    /// The home domain, REGISTER's Request-URI host.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::InvalidValue`] when `domain` is not a host.
+    pub fn with_home_domain(mut self, domain: &str) -> Result<ClientConfig, BuildError> {
+        check_host("home domain", domain)?;
+        self.home_domain = domain.to_owned();
+        Ok(self)
+    }
+
+    /// Whether requests carry `P-Preferred-Identity` (IMS networks want it; default on).
+    pub fn with_p_preferred_identity(mut self, on: bool) -> ClientConfig {
+        self.p_preferred_identity = on;
+        self
+    }
+
+    /// The MSRP endpoint written in SDP offers.
+    pub fn with_msrp(mut self, msrp: MsrpEndpoint) -> ClientConfig {
+        self.msrp = msrp;
+        self
+    }
+
+    /// The public user identity.
+    pub fn identity(&self) -> &str {
+        &self.identity
+    }
+
+    /// The display name, if any.
+    pub fn display_name(&self) -> Option<&str> {
+        self.display_name.as_deref()
+    }
+
+    /// The contact address.
+    pub fn contact(&self) -> &ContactAddress {
+        &self.contact
+    }
+
+    /// The `+sip.instance` URN, if set.
+    pub fn instance(&self) -> Option<&str> {
+        self.instance.as_deref()
+    }
+
+    /// The services enabled.
+    pub fn services(&self) -> TagSet {
+        self.services
+    }
+
+    /// The release announced.
+    pub fn release(&self) -> ReleaseVersion {
+        self.release
+    }
+
+    /// The User-Agent stamp: the release token, the application's products, then
+    /// (unless left out) the library's product.
+    pub fn stamp(&self) -> ProductStamp {
+        let mut stamp = ProductStamp::new(self.release);
+        for product in &self.products {
+            // Each was accepted by `with_product`, so this cannot fail.
+            if let Ok(with) = stamp.clone().with_product(product) {
+                stamp = with;
+            }
+        }
+        if self.library_product {
+            stamp
+        } else {
+            stamp.without_library_product()
+        }
+    }
+
+    /// The User-Agent value every built request carries.
+    pub fn user_agent(&self) -> String {
+        self.stamp().to_string()
+    }
+
+    /// The pager-mode limit in bytes.
+    pub fn pager_limit(&self) -> usize {
+        self.pager_limit
+    }
+
+    /// The home domain (empty for a `tel:` identity until set).
+    pub fn home_domain(&self) -> &str {
+        &self.home_domain
+    }
+
+    /// Whether requests carry `P-Preferred-Identity`.
+    pub fn p_preferred_identity(&self) -> bool {
+        self.p_preferred_identity
+    }
+
+    /// The MSRP endpoint.
+    pub fn msrp(&self) -> &MsrpEndpoint {
+        &self.msrp
+    }
+
+    /// The host of MSRP paths and SDP `c=`.
+    pub(crate) fn msrp_host(&self) -> &str {
+        self.msrp.host.as_deref().unwrap_or(&self.contact.host)
+    }
+
+    /// `<sip:user@host:port;transport=t>`, the address part of Contact.
+    pub(crate) fn contact_uri(&self) -> String {
+        let user = match &self.contact_user {
+            Some(user) => format!("{user}@"),
+            None => String::new(),
+        };
+        format!(
+            "<sip:{user}{}:{};transport={}>",
+            self.contact.host,
+            self.contact.port,
+            self.contact.transport.uri_param()
+        )
+    }
+
+    /// Contact for a dialog-creating request offering `services`: the address,
+    /// `+sip.instance` when set, then one `+g.3gpp.icsi-ref` listing the services.
+    pub(crate) fn contact_value(&self, services: TagSet) -> String {
+        let mut value = self.contact_uri();
+        if let Some(instance) = &self.instance {
+            value.push_str(";+sip.instance=\"<");
+            value.push_str(instance);
+            value.push_str(">\"");
+        }
+        if !services.is_empty() {
+            value.push_str(";+g.3gpp.icsi-ref=\"");
+            for (i, tag) in services.iter().enumerate() {
+                if i > 0 {
+                    value.push(',');
+                }
+                value.push_str(&encoded_urn(tag));
+            }
+            value.push('"');
+        }
+        value
+    }
+}
+
+/// A CPM ICSI as a feature-parameter value writes it: `:` as `%3A`.
+pub(crate) fn encoded_urn(tag: FeatureTag) -> String {
+    tag.urn().replace(':', "%3A")
+}
+
+/// The user part (for the Contact) and the host (the home domain) of an identity.
+/// `sip:user@host;params` gives both; `tel:+1555;params` gives the number and no host.
+fn split_identity(identity: &str) -> (Option<String>, Option<String>) {
+    let (scheme, rest) = identity.split_once(':').unwrap_or(("", identity));
+    if scheme.eq_ignore_ascii_case("tel") {
+        let number = rest.split(';').next().unwrap_or(rest);
+        return (Some(number.to_owned()), None);
+    }
+    let rest = rest.split(['?', ';']).next().unwrap_or(rest);
+    match rest.rsplit_once('@') {
+        Some((user, hostport)) => {
+            let user = user.split(':').next().unwrap_or(user);
+            (Some(user.to_owned()), Some(host_of(hostport).to_owned()))
+        }
+        None => (None, Some(host_of(rest).to_owned())),
+    }
+}
+
+/// The host of `host[:port]` (IPv6 in brackets kept whole).
+fn host_of(hostport: &str) -> &str {
+    if hostport.starts_with('[') {
+        return match hostport.find(']') {
+            Some(end) => &hostport[..=end],
+            None => hostport,
+        };
+    }
+    hostport.split(':').next().unwrap_or(hostport)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contact() -> ContactAddress {
+        ContactAddress::new("192.0.2.10", 5060, Transport::Tcp).unwrap()
+    }
+
+    #[test]
+    fn identity_gives_user_and_domain() {
+        let c =
+            ClientConfig::new("sip:+15550100001@ims.example.net;user=phone", contact()).unwrap();
+        assert_eq!(c.home_domain(), "ims.example.net");
+        assert_eq!(
+            c.contact_uri(),
+            "<sip:+15550100001@192.0.2.10:5060;transport=tcp>"
+        );
+        let t = ClientConfig::new("tel:+15550100001", contact()).unwrap();
+        assert_eq!(t.home_domain(), "");
+        assert_eq!(
+            t.contact_uri(),
+            "<sip:+15550100001@192.0.2.10:5060;transport=tcp>"
+        );
+    }
+
+    #[test]
+    fn release_change_keeps_products() {
+        let c = ClientConfig::new("sip:a@example.net", contact())
+            .unwrap()
+            .with_product("Acme/3.1")
+            .unwrap()
+            .with_product("(build 7)")
+            .unwrap()
+            .with_release(ReleaseVersion::OMA1_0);
+        assert_eq!(
+            c.user_agent(),
+            format!(
+                "CPM-client/OMA1.0 Acme/3.1 (build 7) cpm-client/{}",
+                env!("CARGO_PKG_VERSION")
+            )
+        );
+        let bare = c
+            .without_library_product()
+            .with_release(ReleaseVersion::OMA2_2);
+        assert_eq!(bare.user_agent(), "CPM-client/OMA2.2 Acme/3.1 (build 7)");
+    }
+
+    #[test]
+    fn register_contact_lists_every_service() {
+        let c = ClientConfig::new("sip:+15550100001@ims.example.net", contact())
+            .unwrap()
+            .with_instance("urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427")
+            .unwrap();
+        let v = c.contact_value(c.services());
+        assert!(v.contains(";+sip.instance=\"<urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427>\""));
+        assert!(v.ends_with("oma.cpm.filetransfer\""));
+        assert_eq!(v.matches("urn%3Aurn-7").count(), 5);
+    }
+}

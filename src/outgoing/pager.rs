@@ -1,0 +1,234 @@
+//! 7.2.1.1 pager mode: [`PagerMessage`] builds a MESSAGE carrying a CPIM message, or
+//! (when asked) switches to large-message mode for a message too large for it.
+
+use std::time::SystemTime;
+
+use super::cpim::{Content, CpimMessage, Disposition};
+use super::large_message::{LargeMessage, LargeMessageRequests};
+use super::{
+    assemble, check_token, cpm_id_setters, resolve_cpm_ids, sip_id_setters, BuildError,
+    ClientConfig, CpmIds, Draft, IdGenerator, OutgoingRequest, SipIds,
+};
+use crate::feature_tag::FeatureTag;
+
+/// A standalone message as built: a pager-mode MESSAGE, or the large-message INVITE
+/// and MSRP message when the pager builder was allowed to switch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)]
+pub enum Standalone {
+    /// 7.2.1.1: one MESSAGE.
+    Pager(OutgoingRequest),
+    /// 7.2.1.2: an INVITE, then the message over MSRP.
+    LargeMessage(LargeMessageRequests),
+}
+
+impl Standalone {
+    /// The MESSAGE, if pager mode was used.
+    pub fn into_pager(self) -> Option<OutgoingRequest> {
+        match self {
+            Standalone::Pager(request) => Some(request),
+            Standalone::LargeMessage(_) => None,
+        }
+    }
+
+    /// The large-message requests, if the builder switched.
+    pub fn into_large_message(self) -> Option<LargeMessageRequests> {
+        match self {
+            Standalone::LargeMessage(requests) => Some(requests),
+            Standalone::Pager(_) => None,
+        }
+    }
+
+    /// The first request to send: the MESSAGE or the INVITE.
+    pub fn request(&self) -> &OutgoingRequest {
+        match self {
+            Standalone::Pager(request) => request,
+            Standalone::LargeMessage(requests) => &requests.invite,
+        }
+    }
+}
+
+/// A pager-mode standalone message (7.2.1.1): MESSAGE to the recipient with the `msg`
+/// ICSI in Accept-Contact and P-Preferred-Service, Conversation-ID, Contribution-ID,
+/// InReplyTo-Contribution-ID when replying, no Contact, and a `message/cpim` body
+/// (CPIM From, To, DateTime, `imdn.Message-ID`, and `imdn.Disposition-Notification`
+/// when asked).
+///
+/// A CPIM body over the configured pager limit is refused with
+/// [`BuildError::TooLargeForPagerMode`], unless
+/// [`switch_to_large_message`](Self::switch_to_large_message) was set: then the result
+/// is [`Standalone::LargeMessage`].
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use cpm_client::outgoing::*;
+///
+/// let config = ClientConfig::new("sip:+15550100001@ims.example.net",
+///     ContactAddress::new("192.0.2.10", 5060, Transport::Tcp)?)?
+///     .with_pager_limit(100);
+/// let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_515_300);
+/// let long = Content::text(&"x".repeat(200));
+/// let ids = &mut SequentialIds::new(1);
+///
+/// let refused = PagerMessage::new("sip:+15550100002@ims.example.net", long.clone(), now).build(&config, ids);
+/// assert!(matches!(refused, Err(BuildError::TooLargeForPagerMode { limit: 100, .. })));
+///
+/// let switched = PagerMessage::new("sip:+15550100002@ims.example.net", long, now)
+///     .switch_to_large_message(true)
+///     .build(&config, ids)?;
+/// assert_eq!(switched.request().method(), "INVITE");
+/// # Ok::<(), cpm_client::outgoing::BuildError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PagerMessage {
+    pub(crate) to: String,
+    pub(crate) content: Content,
+    pub(crate) sent_at: SystemTime,
+    pub(crate) sip: SipIds,
+    pub(crate) cpm: CpmIds,
+    pub(crate) in_reply_to: Option<String>,
+    pub(crate) message_id: Option<String>,
+    pub(crate) disposition: Disposition,
+    pub(crate) imdn: bool,
+    switch: bool,
+}
+
+impl PagerMessage {
+    /// A message to `to` (a `sip:`, `sips:` or `tel:` URI), sent at `sent_at` (CPIM
+    /// DateTime).
+    pub fn new(to: &str, content: Content, sent_at: SystemTime) -> PagerMessage {
+        PagerMessage {
+            to: to.to_owned(),
+            content,
+            sent_at,
+            sip: SipIds::default(),
+            cpm: CpmIds::default(),
+            in_reply_to: None,
+            message_id: None,
+            disposition: Disposition::default(),
+            imdn: true,
+            switch: false,
+        }
+    }
+
+    sip_id_setters!();
+    cpm_id_setters!();
+
+    /// Replies to the contribution `contribution_id`: InReplyTo-Contribution-ID.
+    pub fn in_reply_to(mut self, contribution_id: &str) -> PagerMessage {
+        self.in_reply_to = Some(contribution_id.to_owned());
+        self
+    }
+
+    /// The CPIM `imdn.Message-ID` instead of a generated one.
+    pub fn message_id(mut self, id: &str) -> PagerMessage {
+        self.message_id = Some(id.to_owned());
+        self
+    }
+
+    /// Asks for IMDNs (`imdn.Disposition-Notification`).
+    pub fn disposition(mut self, disposition: Disposition) -> PagerMessage {
+        self.disposition = disposition;
+        self
+    }
+
+    /// Leaves the IMDN headers out of the CPIM message.
+    pub fn without_imdn(mut self) -> PagerMessage {
+        self.imdn = false;
+        self
+    }
+
+    /// When the message is over the pager limit, build it in large-message mode
+    /// (with the default large-message settings) instead of refusing it.
+    pub fn switch_to_large_message(mut self, switch: bool) -> PagerMessage {
+        self.switch = switch;
+        self
+    }
+
+    /// Builds the MESSAGE (or, if allowed and needed, the large-message requests).
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::TooLargeForPagerMode`]; a [`BuildError`] naming any field outside
+    /// its grammar.
+    pub fn build(
+        &self,
+        config: &ClientConfig,
+        ids: &mut dyn IdGenerator,
+    ) -> Result<Standalone, BuildError> {
+        let (cpim, _) = self.cpim(config).write(ids)?;
+        if cpim.len() > config.pager_limit() {
+            if self.switch {
+                let large = LargeMessage::from_pager(self);
+                return large.build(config, ids).map(Standalone::LargeMessage);
+            }
+            return Err(BuildError::TooLargeForPagerMode {
+                size: cpim.len(),
+                limit: config.pager_limit(),
+            });
+        }
+        let (conversation, contribution) = resolve_cpm_ids(&self.cpm, ids)?;
+        let mut extra = Vec::new();
+        if let Some(id) = &self.in_reply_to {
+            extra.push((
+                "InReplyTo-Contribution-ID",
+                check_token("InReplyTo-Contribution-ID", id)?.to_owned(),
+            ));
+        }
+        assemble(
+            config,
+            ids,
+            Draft {
+                method: "MESSAGE",
+                request_uri: &self.to,
+                to: ("recipient", &self.to),
+                sip: &self.sip,
+                contact: None,
+                service: Some(FeatureTag::Msg),
+                cpm: Some((&conversation, &contribution)),
+                extra,
+                body: Some(("message/cpim", &cpim)),
+            },
+        )
+        .map(Standalone::Pager)
+    }
+
+    /// The CPIM message of this standalone message.
+    pub(crate) fn cpim(&self, config: &ClientConfig) -> CpimMessage {
+        cpim_of(
+            config,
+            &self.to,
+            self.sip.to_display_name.as_deref(),
+            self.sent_at,
+            &self.content,
+            self.imdn,
+            self.message_id.as_deref(),
+            self.disposition,
+        )
+    }
+}
+
+/// The CPIM message of a standalone message (pager or large).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn cpim_of(
+    config: &ClientConfig,
+    to: &str,
+    to_name: Option<&str>,
+    sent_at: SystemTime,
+    content: &Content,
+    imdn: bool,
+    message_id: Option<&str>,
+    disposition: Disposition,
+) -> CpimMessage {
+    let mut cpim = CpimMessage::new(config.identity(), to, sent_at, content.clone())
+        .from_display_name(config.display_name())
+        .to_display_name(to_name)
+        .disposition(disposition);
+    if let Some(id) = message_id {
+        cpim = cpim.message_id(id);
+    }
+    if !imdn {
+        cpim = cpim.without_imdn();
+    }
+    cpim
+}
