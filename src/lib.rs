@@ -95,9 +95,8 @@ pub mod user_agent;
 pub use dispatch::{
     Accept, Decision, DeferredGroupSession, DeferredHandler, DialogHandler, DialogId, Dispatcher,
     DispatcherBuilder, FileTransferHandler, FileTransferInvitation, Handling, InDialogRequest,
-    LargeMessageHandler, LargeMessageInvitation, MsrpEndpoint, OtherRequestHandler, Outcome,
-    PagerHandler, PagerMessage, PendingResponse, Reject, RequestView, SessionHandler,
-    SessionInvitation,
+    LargeMessageHandler, LargeMessageInvitation, OtherRequestHandler, Outcome, PagerHandler,
+    PagerMessage, PendingResponse, Reject, RequestView, SessionHandler, SessionInvitation,
 };
 pub use error::{ParseError, ParseErrorKind, ValueError};
 pub use feature_tag::{FeatureTag, TagSet};

@@ -236,7 +236,7 @@ fn products(value: &str) -> impl Iterator<Item = &str> {
             return None;
         }
         if rest.starts_with('(') {
-            rest = skip_comment(rest);
+            rest = skip_comment(rest).unwrap_or_default();
             continue;
         }
         let end = rest
@@ -249,8 +249,8 @@ fn products(value: &str) -> impl Iterator<Item = &str> {
 }
 
 /// What follows the comment `text` starts with (nested comments and `\` escapes
-/// honoured; an unclosed comment runs to the end).
-fn skip_comment(text: &str) -> &str {
+/// honoured); `None` for a comment that is never closed.
+fn skip_comment(text: &str) -> Option<&str> {
     let mut depth = 0usize;
     let mut escaped = false;
     for (i, c) in text.char_indices() {
@@ -261,13 +261,13 @@ fn skip_comment(text: &str) -> &str {
             ')' => {
                 depth -= 1;
                 if depth == 0 {
-                    return &text[i + 1..];
+                    return Some(&text[i + 1..]);
                 }
             }
             _ => {}
         }
     }
-    ""
+    None
 }
 
 /// The `User-Agent` (requests) or `Server` (responses) value the library writes:
@@ -381,30 +381,9 @@ fn is_product(text: &str) -> bool {
 /// A comment: `(` ... `)` with balanced parentheses, printable text (UTF-8 allowed),
 /// no control characters.
 fn is_comment(text: &str) -> bool {
-    if !text.starts_with('(') || text.chars().any(|c| c.is_control()) {
-        return false;
-    }
-    skip_comment(text).is_empty() && text.ends_with(')') && balanced(text)
-}
-
-fn balanced(text: &str) -> bool {
-    let mut depth = 0i32;
-    let mut escaped = false;
-    for (i, c) in text.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' => escaped = true,
-            '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth == 0 && i + 1 != text.len() {
-                    return false;
-                }
-            }
-            _ => {}
-        }
-    }
-    depth == 0 && !escaped
+    text.starts_with('(')
+        && !text.chars().any(|c| c.is_control())
+        && skip_comment(text) == Some("")
 }
 
 #[cfg(test)]

@@ -5,11 +5,12 @@
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use cpm_client::outgoing::{ContactAddress, MsrpEndpoint, Transport};
 use cpm_client::sip::IncomingResponse;
 use cpm_client::{
-    Accept, Decision, DeferredGroupSession, DeferredHandler, DialogHandler, Dispatcher,
-    FileTransferHandler, FileTransferInvitation, Handling, InDialogRequest, IncomingRequest,
-    LargeMessageHandler, LargeMessageInvitation, Method, MsrpEndpoint, OtherRequestHandler,
+    Accept, ClientConfig, Decision, DeferredGroupSession, DeferredHandler, DialogHandler,
+    Dispatcher, FileTransferHandler, FileTransferInvitation, Handling, InDialogRequest,
+    IncomingRequest, LargeMessageHandler, LargeMessageInvitation, Method, OtherRequestHandler,
     PagerHandler, PagerMessage, RequestView, Response, Route, SessionHandler, SessionInvitation,
     StatusCode,
 };
@@ -130,10 +131,19 @@ impl OtherRequestHandler for Recorder {
     }
 }
 
+/// The client answering: its Contact and MSRP endpoint.
+fn client() -> ClientConfig {
+    ClientConfig::new(
+        "sip:+15550100002@ims.example.net",
+        ContactAddress::new("192.0.2.20", 5060, Transport::Tcp).unwrap(),
+    )
+    .unwrap()
+    .with_msrp(MsrpEndpoint::new().with_port(2855))
+}
+
 fn full(recorder: &Arc<Recorder>) -> Dispatcher {
     Dispatcher::builder()
-        .contact("sip:+15550100002@192.0.2.20:5060;transport=tcp")
-        .msrp(MsrpEndpoint::new("192.0.2.20", 2855))
+        .client(client())
         .pager(Arc::clone(recorder))
         .large_message(Arc::clone(recorder))
         .session(Arc::clone(recorder))

@@ -56,6 +56,7 @@ pub use view::{
 use crate::body::sdp::Setup;
 use crate::error::ParseError;
 use crate::feature_tag::{FeatureTag, TagSet};
+use crate::outgoing::ClientConfig;
 use crate::response::sdp_answer::SdpAnswer;
 use crate::response::{Echo, Response, ResponseWriter, Salvaged, Source, StatusCode, Unanswerable};
 use crate::route::Route;
@@ -69,45 +70,14 @@ const ALLOW_WITH_DIALOGS: &str =
     "INVITE, ACK, CANCEL, BYE, MESSAGE, OPTIONS, UPDATE, INFO, PRACK, NOTIFY, REFER";
 /// The body types the client reads, for `Accept` in an OPTIONS answer.
 const ACCEPT: &str = "application/sdp, message/cpim, multipart/mixed";
-
-/// The application's own MSRP endpoint, written into SDP answers.
-///
-/// ```
-/// use cpm_client::MsrpEndpoint;
-///
-/// let msrp = MsrpEndpoint::new("192.0.2.20", 2855);
-/// # drop(msrp);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MsrpEndpoint {
-    host: String,
-    port: u16,
-}
-
-impl MsrpEndpoint {
-    /// An endpoint at `host` (an IP address or a host name) and `port`.
-    pub fn new(host: impl Into<String>, port: u16) -> MsrpEndpoint {
-        MsrpEndpoint {
-            host: host.into(),
-            port,
-        }
-    }
-}
-
-impl Default for MsrpEndpoint {
-    /// `127.0.0.1:2855`: a placeholder; an application that accepts INVITEs sets its
-    /// own (or gives each answer its path with [`Accept::with_msrp_path`]).
-    fn default() -> Self {
-        MsrpEndpoint::new("127.0.0.1", 2855)
-    }
-}
+/// The MSRP port of SDP answers when the dispatcher has no [`ClientConfig`].
+const FALLBACK_MSRP_PORT: u16 = 2855;
 
 /// What the dispatcher and its pending responses share: settings, never handlers.
 #[derive(Debug)]
 struct Settings {
     stamp: ProductStamp,
-    contact: Option<String>,
-    msrp: MsrpEndpoint,
+    client: Option<ClientConfig>,
     limits: Limits,
     services: TagSet,
     dialogs: bool,
@@ -117,19 +87,23 @@ struct Settings {
 /// Builds a [`Dispatcher`] with the handlers the application has.
 ///
 /// ```
-/// use cpm_client::{Decision, Dispatcher, PagerHandler, PagerMessage, ReleaseVersion, ProductStamp};
+/// use cpm_client::outgoing::{ContactAddress, MsrpEndpoint, Transport};
+/// use cpm_client::{ClientConfig, Decision, Dispatcher, PagerHandler, PagerMessage, ReleaseVersion};
 ///
 /// struct Inbox;
 /// impl PagerHandler for Inbox {
 ///     fn pager_message(&self, _: &PagerMessage<'_>) -> Decision { Decision::accept() }
 /// }
 ///
-/// let dispatcher = Dispatcher::builder()
-///     .stamp(ProductStamp::new(ReleaseVersion::OMA2_2).with_product("Acme/3.1").unwrap())
-///     .contact("sip:+15550100002@192.0.2.20:5060;transport=tcp")
-///     .pager(Inbox)
-///     .build();
+/// let me = ClientConfig::new(
+///     "sip:+15550100002@ims.example.net",
+///     ContactAddress::new("192.0.2.20", 5060, Transport::Tcp)?,
+/// )?
+/// .with_release(ReleaseVersion::OMA2_2)
+/// .with_msrp(MsrpEndpoint::new().with_port(2855));
+/// let dispatcher = Dispatcher::builder().client(me).pager(Inbox).build();
 /// # drop(dispatcher);
+/// # Ok::<(), cpm_client::BuildError>(())
 /// ```
 #[must_use]
 pub struct DispatcherBuilder {
@@ -149,23 +123,23 @@ struct Handlers {
 }
 
 impl DispatcherBuilder {
+    /// Who the client is: its Contact (with `+sip.instance`) for INVITE answers and
+    /// OPTIONS, its MSRP endpoint for SDP answers, and its release stamp for `Server`.
+    /// The same [`ClientConfig`] builds the client's outgoing requests.
+    ///
+    /// Without one, a response's Contact is the request's Request-URI, SDP answers name
+    /// the Request-URI's host and MSRP port 2855, and `Server` is the default stamp.
+    pub fn client(mut self, config: ClientConfig) -> Self {
+        self.settings.stamp = config.stamp();
+        self.settings.client = Some(config);
+        self
+    }
+
     /// The `Server` value of every response (default: `CPM-client/OMA2.0` and the
-    /// library's product).
+    /// library's product; [`DispatcherBuilder::client`] sets it from the client's
+    /// configuration).
     pub fn stamp(mut self, stamp: ProductStamp) -> Self {
         self.settings.stamp = stamp;
-        self
-    }
-
-    /// The client's own SIP URI for the Contact of INVITE answers and OPTIONS (without
-    /// angle brackets). Without it, a response's Contact is the request's Request-URI.
-    pub fn contact(mut self, uri: impl Into<String>) -> Self {
-        self.settings.contact = Some(uri.into());
-        self
-    }
-
-    /// The application's MSRP endpoint for SDP answers.
-    pub fn msrp(mut self, endpoint: MsrpEndpoint) -> Self {
-        self.settings.msrp = endpoint;
         self
     }
 
@@ -411,8 +385,7 @@ impl Dispatcher {
         DispatcherBuilder {
             settings: Settings {
                 stamp: ProductStamp::default(),
-                contact: None,
-                msrp: MsrpEndpoint::default(),
+                client: None,
                 limits: Limits::DEFAULT,
                 services: TagSet::EMPTY,
                 dialogs: false,
@@ -671,6 +644,23 @@ impl<'a> Responder<'a> {
         }
     }
 
+    /// The host of the Request-URI (`sip:user@host:port;...`), for SDP answers made
+    /// without a [`ClientConfig`]; `127.0.0.1` when it has none.
+    fn request_uri_host(&self) -> &'a str {
+        let uri = std::str::from_utf8(self.request.request_uri()).unwrap_or_default();
+        let rest = uri.split_once(':').map_or(uri, |(_, rest)| rest);
+        let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+        let host = match rest.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or_default(),
+            None => rest.split([':', ';', '?']).next().unwrap_or_default(),
+        };
+        if host.is_empty() {
+            "127.0.0.1"
+        } else {
+            host
+        }
+    }
+
     fn is_invite(&self) -> bool {
         self.request.method() == Method::Invite
     }
@@ -832,7 +822,10 @@ impl<'a> Responder<'a> {
             return;
         };
         let tls = media.protocol().eq_ignore_ascii_case("TCP/TLS/MSRP");
-        let msrp = &self.settings.msrp;
+        let (host, port) = match &self.settings.client {
+            Some(client) => (client.msrp_host(), client.msrp().port()),
+            None => (self.request_uri_host(), FALLBACK_MSRP_PORT),
+        };
         let session = std::str::from_utf8(&self.to_tag).unwrap_or("0");
         let default_path;
         let path = match &accept.msrp_path {
@@ -841,8 +834,8 @@ impl<'a> Responder<'a> {
                 default_path = format!(
                     "{}://{}:{}/{};tcp",
                     if tls { "msrps" } else { "msrp" },
-                    msrp.host,
-                    msrp.port,
+                    host,
+                    port,
                     session
                 );
                 &default_path
@@ -862,8 +855,8 @@ impl<'a> Responder<'a> {
         let file = self.route == Route::FileTransfer;
         SdpAnswer {
             session_id: u64::from_str_radix(&session[..8], 16).unwrap_or(0),
-            host: &msrp.host,
-            port: msrp.port,
+            host,
+            port,
             proto: if tls { "TCP/TLS/MSRP" } else { "TCP/MSRP" },
             path,
             accept_types: accept.accept_types.as_deref().unwrap_or(offered_types),
@@ -886,14 +879,11 @@ struct ContactValue<'r, 'a> {
 
 impl std::fmt::Display for ContactValue<'_, '_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.responder.settings.contact {
-            Some(uri) => write!(f, "<{uri}>")?,
-            None => write!(
-                f,
-                "<{}>",
-                String::from_utf8_lossy(self.responder.request.request_uri())
-            )?,
+        if let Some(client) = &self.responder.settings.client {
+            return f.write_str(&client.contact_value(self.tags));
         }
+        let uri = self.responder.request.request_uri();
+        write!(f, "<{}>", String::from_utf8_lossy(uri))?;
         let mut tags = self.tags.iter();
         if let Some(first) = tags.next() {
             write!(f, ";+g.3gpp.icsi-ref=\"{}", first.encoded_urn())?;

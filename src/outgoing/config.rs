@@ -448,17 +448,12 @@ impl ClientConfig {
                 if i > 0 {
                     value.push(',');
                 }
-                value.push_str(&encoded_urn(tag));
+                value.push_str(tag.encoded_urn());
             }
             value.push('"');
         }
         value
     }
-}
-
-/// A CPM ICSI as a feature-parameter value writes it: `:` as `%3A`.
-pub(crate) fn encoded_urn(tag: FeatureTag) -> String {
-    tag.urn().replace(':', "%3A")
 }
 
 /// The user part (for the Contact) and the host (the home domain) of an identity.

@@ -11,8 +11,8 @@ use super::msrp::{MsrpMessage, DEFAULT_CHUNK_SIZE};
 use super::pager::{cpim_of, PagerMessage};
 use super::sdp_offer::{msrp_setters, Direction, LocalMsrp};
 use super::{
-    assemble, check_token, cpm_id_setters, resolve_cpm_ids, sip_id_setters, BuildError,
-    ClientConfig, CpmIds, Draft, IdGenerator, OutgoingRequest, SipIds,
+    assemble, check_token, cpm_id_setters, message_setters, resolve_cpm_ids, sip_id_setters,
+    BuildError, ClientConfig, CpmIds, Draft, IdGenerator, OutgoingRequest, SipIds,
 };
 use crate::feature_tag::{FeatureTag, TagSet};
 
@@ -118,30 +118,7 @@ impl LargeMessage {
     sip_id_setters!();
     cpm_id_setters!();
     msrp_setters!();
-
-    /// Replies to the contribution `contribution_id`: InReplyTo-Contribution-ID.
-    pub fn in_reply_to(mut self, contribution_id: &str) -> LargeMessage {
-        self.in_reply_to = Some(contribution_id.to_owned());
-        self
-    }
-
-    /// The CPIM `imdn.Message-ID` instead of a generated one.
-    pub fn message_id(mut self, id: &str) -> LargeMessage {
-        self.message_id = Some(id.to_owned());
-        self
-    }
-
-    /// Asks for IMDNs (`imdn.Disposition-Notification`).
-    pub fn disposition(mut self, disposition: Disposition) -> LargeMessage {
-        self.disposition = disposition;
-        self
-    }
-
-    /// Leaves the IMDN headers out of the CPIM message.
-    pub fn without_imdn(mut self) -> LargeMessage {
-        self.imdn = false;
-        self
-    }
+    message_setters!();
 
     /// `a=max-size` in the offer.
     pub fn max_size(mut self, bytes: Option<u64>) -> LargeMessage {

@@ -319,6 +319,37 @@ macro_rules! sip_id_setters {
     };
 }
 
+/// Setters of the standalone-message builders (pager and large message): the reply
+/// link and the IMDN part of the CPIM message (fields `in_reply_to`, `message_id`,
+/// `disposition`, `imdn`).
+macro_rules! message_setters {
+    () => {
+        /// Replies to the contribution `contribution_id`: InReplyTo-Contribution-ID.
+        pub fn in_reply_to(mut self, contribution_id: &str) -> Self {
+            self.in_reply_to = Some(contribution_id.to_owned());
+            self
+        }
+
+        /// The CPIM `imdn.Message-ID` instead of a generated one.
+        pub fn message_id(mut self, id: &str) -> Self {
+            self.message_id = Some(id.to_owned());
+            self
+        }
+
+        /// Asks for IMDNs (`imdn.Disposition-Notification`).
+        pub fn disposition(mut self, disposition: Disposition) -> Self {
+            self.disposition = disposition;
+            self
+        }
+
+        /// Leaves the IMDN headers out of the CPIM message.
+        pub fn without_imdn(mut self) -> Self {
+            self.imdn = false;
+            self
+        }
+    };
+}
+
 /// Setters for [`CpmIds`] and the To display name, shared by the CPM builders
 /// (fields `sip` and `cpm`).
 macro_rules! cpm_id_setters {
@@ -344,7 +375,7 @@ macro_rules! cpm_id_setters {
     };
 }
 
-pub(crate) use {cpm_id_setters, sip_id_setters};
+pub(crate) use {cpm_id_setters, message_setters, sip_id_setters};
 
 /// Everything one request needs beyond the configuration, in wire order.
 pub(crate) struct Draft<'a> {
@@ -453,7 +484,7 @@ pub(crate) fn assemble(
         line("P-Preferred-Service", service.urn());
         line(
             "Accept-Contact",
-            &format!("*;+g.3gpp.icsi-ref=\"{}\"", config::encoded_urn(service)),
+            &format!("*;+g.3gpp.icsi-ref=\"{}\"", service.encoded_urn()),
         );
     }
     if let Some((conversation, contribution)) = draft.cpm {

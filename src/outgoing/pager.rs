@@ -6,8 +6,8 @@ use std::time::SystemTime;
 use super::cpim::{Content, CpimMessage, Disposition};
 use super::large_message::{LargeMessage, LargeMessageRequests};
 use super::{
-    assemble, check_token, cpm_id_setters, resolve_cpm_ids, sip_id_setters, BuildError,
-    ClientConfig, CpmIds, Draft, IdGenerator, OutgoingRequest, SipIds,
+    assemble, check_token, cpm_id_setters, message_setters, resolve_cpm_ids, sip_id_setters,
+    BuildError, ClientConfig, CpmIds, Draft, IdGenerator, OutgoingRequest, SipIds,
 };
 use crate::feature_tag::FeatureTag;
 
@@ -113,30 +113,7 @@ impl PagerMessage {
 
     sip_id_setters!();
     cpm_id_setters!();
-
-    /// Replies to the contribution `contribution_id`: InReplyTo-Contribution-ID.
-    pub fn in_reply_to(mut self, contribution_id: &str) -> PagerMessage {
-        self.in_reply_to = Some(contribution_id.to_owned());
-        self
-    }
-
-    /// The CPIM `imdn.Message-ID` instead of a generated one.
-    pub fn message_id(mut self, id: &str) -> PagerMessage {
-        self.message_id = Some(id.to_owned());
-        self
-    }
-
-    /// Asks for IMDNs (`imdn.Disposition-Notification`).
-    pub fn disposition(mut self, disposition: Disposition) -> PagerMessage {
-        self.disposition = disposition;
-        self
-    }
-
-    /// Leaves the IMDN headers out of the CPIM message.
-    pub fn without_imdn(mut self) -> PagerMessage {
-        self.imdn = false;
-        self
-    }
+    message_setters!();
 
     /// When the message is over the pager limit, build it in large-message mode
     /// (with the default large-message settings) instead of refusing it.
