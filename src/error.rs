@@ -172,6 +172,12 @@ pub enum ParseErrorKind {
     /// A Contact value (read for the `isfocus` parameter) breaks RFC 3261's grammar.
     #[error("malformed Contact: {0}")]
     BadContact(&'static str),
+    /// A From or To value that is not an address (`name-addr` or `addr-spec`, then
+    /// parameters). The reader leaves these to the one who answers: the
+    /// [`Dispatcher`](crate::Dispatcher) refuses such a request, since its response
+    /// could not carry a well-formed To with a tag.
+    #[error("malformed {} header: not an address", .0.as_str())]
+    BadAddress(KnownHeader),
     /// The message is larger than [`Limits::max_message_size`](crate::Limits).
     #[error("message of {size} bytes exceeds the limit of {limit}")]
     MessageTooLarge {

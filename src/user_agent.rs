@@ -381,9 +381,7 @@ fn is_product(text: &str) -> bool {
 /// A comment: `(` ... `)` with balanced parentheses, printable text (UTF-8 allowed),
 /// no control characters.
 fn is_comment(text: &str) -> bool {
-    text.starts_with('(')
-        && !text.chars().any(|c| c.is_control())
-        && skip_comment(text) == Some("")
+    text.starts_with('(') && !text.chars().any(|c| c.is_control()) && skip_comment(text) == Some("")
 }
 
 #[cfg(test)]

@@ -407,6 +407,17 @@ fn a_request_that_does_not_read_gets_400_with_the_reason() {
     ));
     assert!(outcome.response().is_none());
     assert!(matches!(outcome.handling(), Handling::Unanswered(_)));
+    // A To that is not an address reads, but cannot be answered with a tag: 400.
+    let outcome = dispatcher.dispatch(Bytes::from_static(
+        b"MESSAGE sip:b@example.net SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK-1\r\n\
+          From: <sip:a@x>;tag=1\r\nTo: \"Bob <sip:b@x>\r\nCall-ID: to-1\r\nCSeq: 1 MESSAGE\r\n\r\n",
+    ));
+    let read = outcome.response().unwrap().read().unwrap();
+    assert_eq!(
+        (read.status(), text(read.reason())),
+        (400, "line 4: malformed To header: not an address")
+    );
+    assert!(matches!(outcome.handling(), Handling::Malformed(_)));
     // A response is not answered.
     let outcome = dispatcher.dispatch(Bytes::from_static(b"SIP/2.0 200 OK\r\n\r\n"));
     assert!(outcome.response().is_none());

@@ -13,7 +13,7 @@
 //!
 //! | request | answer |
 //! | --- | --- |
-//! | does not read ([`ParseError`]) | 400 with the error as reason phrase (505, 513 where they fit); nothing when Via/From/To/Call-ID/CSeq cannot be found or it is an ACK |
+//! | does not read ([`ParseError`]), or its From or To is not an address | 400 with the error as reason phrase (505, 513 where they fit); nothing when the headers a response copies are missing or malformed, or for an ACK |
 //! | a procedure with no handler | INVITE 603 Decline, MESSAGE 403 Forbidden (spec reference, section 2.1) |
 //! | OPTIONS | 200 with a Contact whose `+g.3gpp.icsi-ref` lists the services that have handlers, Allow and Accept |
 //! | an extension method (not in RFC 3261 or its extensions) | 501 Not Implemented with Allow |
@@ -54,13 +54,13 @@ pub use view::{
 };
 
 use crate::body::sdp::Setup;
-use crate::error::ParseError;
+use crate::error::{ParseError, ParseErrorKind};
 use crate::feature_tag::{FeatureTag, TagSet};
 use crate::outgoing::ClientConfig;
 use crate::response::sdp_answer::SdpAnswer;
 use crate::response::{Echo, Response, ResponseWriter, Salvaged, Source, StatusCode, Unanswerable};
 use crate::route::Route;
-use crate::sip::{IncomingRequest, Limits, Method};
+use crate::sip::{IncomingRequest, KnownHeader, Limits, Method, NameAddr};
 use crate::user_agent::ProductStamp;
 
 /// The methods the client serves, for `Allow`.
@@ -431,6 +431,20 @@ impl Dispatcher {
         let method = request.method();
         let responder = Responder::new(&self.settings, &request, route);
         let in_dialog = DialogId::of(&request);
+        if method != Method::Ack {
+            if let Some(error) = malformed_address(&request) {
+                let reason = error.to_string();
+                let response =
+                    responder.reject(&Reject::new(StatusCode::BAD_REQUEST).with_reason(reason));
+                return Outcome {
+                    route: Some(route),
+                    handling: Handling::Malformed(error),
+                    response: Some(response),
+                    pending: None,
+                    request: Some(request),
+                };
+            }
+        }
 
         let (handling, response, later) = match method {
             Method::Extension(_) => (
@@ -593,6 +607,28 @@ impl Dispatcher {
             request: None,
         }
     }
+}
+
+/// The error for a From or To that is not an address: the reader leaves them unread,
+/// but a response must carry them (To with a tag) and dialogs are named by their tags.
+fn malformed_address(request: &IncomingRequest) -> Option<ParseError> {
+    [KnownHeader::From, KnownHeader::To]
+        .into_iter()
+        .find_map(|wanted| {
+            let value = request
+                .headers()
+                .find(|h| h.known() == Some(wanted))?
+                .value();
+            if NameAddr::parse(value).is_some() {
+                return None;
+            }
+            let at = request.offset_of(value).unwrap_or_default();
+            Some(ParseError::at(
+                ParseErrorKind::BadAddress(wanted),
+                request.buffer(),
+                at,
+            ))
+        })
 }
 
 /// Runs a handler, turning a panic into `None`.

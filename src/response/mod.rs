@@ -230,26 +230,35 @@ impl ResponseWriter {
         }
     }
 
-    /// Writes a header copied from the request, folds undone.
+    /// Writes a header copied from the request, folds undone (each CR/LF run and the
+    /// white space after it becomes one space); every other byte is kept as the
+    /// request had it, so that the copy says exactly what the original said.
     fn copied(&mut self, name: &str, value: &[u8]) {
         self.out.extend_from_slice(name.as_bytes());
         self.out.extend_from_slice(b": ");
-        write_text(&mut self.out, value);
+        write_runs_as_space(&mut self.out, value, |b| b == b'\r' || b == b'\n');
         self.out.extend_from_slice(b"\r\n");
     }
 }
 
-/// Appends `text`, each run of control characters (a fold's CRLF and the white space
-/// after it, a stray CR or LF, NUL, ...) written as one space.
+/// Appends `text` (the library's or a handler's), each run of control characters (CR,
+/// LF, NUL, ...) and the white space after it written as one space, so that nothing
+/// it holds can start a line of its own.
 fn write_text(out: &mut Vec<u8>, text: &[u8]) {
+    write_runs_as_space(out, text, is_control);
+}
+
+/// Appends `text`, writing each run of bytes that `breaks` (with the SP and HTAB
+/// after it) as one space.
+fn write_runs_as_space(out: &mut Vec<u8>, text: &[u8], breaks: impl Fn(u8) -> bool) {
     let mut rest = text;
-    while let Some(n) = rest.iter().position(|&b| is_control(b)) {
+    while let Some(n) = rest.iter().position(|&b| breaks(b)) {
         out.extend_from_slice(&rest[..n]);
         out.push(b' ');
         let after = &rest[n..];
         let run = after
             .iter()
-            .position(|&b| !is_control(b) && b != b' ')
+            .position(|&b| !breaks(b) && b != b' ' && b != b'\t')
             .unwrap_or(after.len());
         rest = &after[run..];
     }

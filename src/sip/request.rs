@@ -217,6 +217,17 @@ impl IncomingRequest {
         self.bytes.slice(self.start..self.body.end)
     }
 
+    /// The whole buffer the request was read from (keep-alive CRLFs and trailing
+    /// bytes included), which error offsets count from.
+    pub(crate) fn buffer(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Where `part` (a slice from this request's accessors) starts in the buffer.
+    pub(crate) fn offset_of(&self, part: &[u8]) -> Option<usize> {
+        (part.as_ptr() as usize).checked_sub(self.bytes.as_ptr() as usize)
+    }
+
     /// The length of the request line and headers, up to the body.
     pub(crate) fn head_len(&self) -> usize {
         self.body.start - self.start
