@@ -273,6 +273,23 @@ pub enum Handling {
     Unanswered(&'static str),
 }
 
+impl std::fmt::Display for Handling {
+    /// A few words: `handled`, `no handler`, `malformed: line 8: ...`, ...
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Handling::Handled => f.write_str("handled"),
+            Handling::NoHandler => f.write_str("no handler: standard rejection"),
+            Handling::Options => f.write_str("OPTIONS: capabilities"),
+            Handling::InDialog(Some(_)) => f.write_str("in a dialog"),
+            Handling::InDialog(None) => f.write_str("dialog-related, no dialog id"),
+            Handling::MethodNotServed => f.write_str("method not served"),
+            Handling::Malformed(error) => write!(f, "malformed: {error}"),
+            Handling::HandlerPanicked => f.write_str("handler panicked"),
+            Handling::Unanswered(why) => write!(f, "unanswered: {why}"),
+        }
+    }
+}
+
 /// The result of one dispatch.
 #[derive(Debug)]
 #[must_use]
