@@ -201,7 +201,8 @@ impl fmt::Debug for RequestView<'_> {
     }
 }
 
-/// A Pager Mode message (7.2.2.1), stored ones (7.2.3.2) included.
+/// A Pager Mode message (7.2.2.1), stored ones (7.2.3.2) included, as received. (The
+/// one a client sends is built by [`outgoing::PagerMessage`](crate::outgoing::PagerMessage).)
 ///
 /// For a `message/cpim` body, [`PagerMessage::cpim`] has the CPIM header block (From,
 /// To, DateTime, NS, `imdn.Message-ID`, `imdn.Disposition-Notification`) and
@@ -308,7 +309,9 @@ invitation_view! {
 }
 
 invitation_view! {
-    /// An invitation to a CPM session (7.3.2), one-to-one or group.
+    /// An invitation to a CPM session (7.3.2), one-to-one or group, as received. (The
+    /// one a client sends is built by
+    /// [`outgoing::SessionInvitation`](crate::outgoing::SessionInvitation).)
     SessionInvitation
 }
 

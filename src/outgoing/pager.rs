@@ -52,7 +52,8 @@ impl Standalone {
 /// ICSI in Accept-Contact and P-Preferred-Service, Conversation-ID, Contribution-ID,
 /// InReplyTo-Contribution-ID when replying, no Contact, and a `message/cpim` body
 /// (CPIM From, To, DateTime, `imdn.Message-ID`, and `imdn.Disposition-Notification`
-/// when asked).
+/// when asked). (A received one is handed to handlers as
+/// [`cpm_client::PagerMessage`](crate::PagerMessage).)
 ///
 /// A CPIM body over the configured pager limit is refused with
 /// [`BuildError::TooLargeForPagerMode`], unless

@@ -23,7 +23,8 @@ enum Kind {
 /// An INVITE starting, or rejoining, a CPM session (7.3.1): the `session` ICSI in
 /// Accept-Contact, P-Preferred-Service and Contact, Conversation-ID, Contribution-ID,
 /// and an SDP offer for a `sendrecv` MSRP session accepting `message/cpim` and
-/// `application/im-iscomposing+xml`.
+/// `application/im-iscomposing+xml`. (A received one is handed to handlers as
+/// [`cpm_client::SessionInvitation`](crate::SessionInvitation).)
 ///
 /// - [`one_to_one`](Self::one_to_one): to the recipient, SDP body.
 /// - [`group`](Self::group): to the conference factory, `Require:
