@@ -343,7 +343,8 @@ fn request_line(input: &[u8]) -> Result<RequestLine<'_>, ParseError> {
     if uri.is_empty() {
         return Err(fail(ParseErrorKind::NoRequestUri, uri_start));
     }
-    if let Some(ws) = uri.iter().position(|&b| is_lws(b)) {
+    // The line holds no CR or LF: SP and HTAB are the white space left to look for.
+    if let Some(ws) = memchr2(b' ', b'\t', uri) {
         return Err(fail(ParseErrorKind::WhitespaceInRequestUri, uri_start + ws));
     }
     if !has_scheme(uri) {
