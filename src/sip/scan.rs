@@ -162,9 +162,11 @@ fn header_lines<'a, V: Visit<'a>>(
                 pos,
             ));
         }
-        let (end, next) = header_end(input, pos, limits.max_header_size)?;
-        let header = split_header(input, pos, end)?;
-        required.check(method, &header, limits, input)?;
+        let (header, next) = header_line(input, pos, limits.max_header_size)?;
+        // Most lines are none of the required headers: no call for them.
+        if header.core.is_some() {
+            required.check(method, &header, limits, input)?;
+        }
         visit
             .header(visited_as, &header)
             .map_err(|e| fail(e.kind, header.value_start + e.at))?;
@@ -225,7 +227,9 @@ impl Required {
         };
         let seen = match known {
             KnownHeader::Via => {
-                via(header.value, limits).map_err(|e| at_value(e.kind, e.at))?;
+                if !plain_via(header.value, limits.max_params) {
+                    via(header.value, limits).map_err(|e| at_value(e.kind, e.at))?;
+                }
                 self.via = true;
                 return Ok(());
             }
@@ -339,7 +343,8 @@ fn request_line(input: &[u8]) -> Result<RequestLine<'_>, ParseError> {
     if uri.is_empty() {
         return Err(fail(ParseErrorKind::NoRequestUri, uri_start));
     }
-    if let Some(ws) = uri.iter().position(|&b| is_lws(b)) {
+    // The line holds no CR or LF: SP and HTAB are the white space left to look for.
+    if let Some(ws) = memchr2(b' ', b'\t', uri) {
         return Err(fail(ParseErrorKind::WhitespaceInRequestUri, uri_start + ws));
     }
     if !has_scheme(uri) {
@@ -433,11 +438,55 @@ fn has_scheme(uri: &[u8]) -> bool {
             .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
 }
 
-/// Finds where the header starting at `start` ends: returns the offset of its final CRLF
-/// and the offset of the next line. Folded continuation lines belong to the header.
-fn header_end(input: &[u8], start: usize, max: usize) -> Result<(usize, usize), ParseError> {
+/// Reads the header line starting at `start` (folds included): its name, its value,
+/// and the offset of the next line.
+///
+/// The name is read first, up to the colon; the search for the line end then starts
+/// after the colon, so that the bytes of the name are looked at once. A name that is
+/// not followed by a colon is a fault, reported as [`split_header`] reports it, after
+/// the faults of the line itself (as when the line end was found first).
+#[inline]
+fn header_line(
+    input: &[u8],
+    start: usize,
+    max: usize,
+) -> Result<(RawHeader<'_>, usize), ParseError> {
+    let name_len = grammar::token_len(&input[start..]);
+    let mut colon = start + name_len;
+    // Token bytes and SP/HTAB are never CR or LF: the line end lies past the colon.
+    while matches!(input.get(colon), Some(b' ' | b'\t')) {
+        colon += 1;
+    }
+    if name_len == 0 || input.get(colon) != Some(&b':') {
+        let (end, next) = header_end(input, start, start, max)?;
+        return split_header(input, start, end).map(|h| (h, next));
+    }
+    let (end, next) = header_end(input, start, colon + 1, max)?;
+    let name = &input[start..start + name_len];
+    let raw_value = &input[colon + 1..end];
+    let value = grammar::lws(raw_value);
+    let header = RawHeader {
+        start,
+        name,
+        core: KnownHeader::core(name),
+        value_start: end - value.len(),
+        value: grammar::trim_end_lws(value),
+    };
+    Ok((header, next))
+}
+
+/// Finds where the header starting at `start` ends, searching from `from` (a point of
+/// the first line before its end): returns the offset of its final CRLF and the offset
+/// of the next line. Folded continuation lines belong to the header.
+#[inline]
+fn header_end(
+    input: &[u8],
+    start: usize,
+    from: usize,
+    max: usize,
+) -> Result<(usize, usize), ParseError> {
     let fail = |kind, at| ParseError::at(kind, input, at);
-    let mut at = start;
+    let mut at = from;
     loop {
         let Some(n) = memchr2(b'\r', b'\n', &input[at..]) else {
             return Err(fail(ParseErrorKind::UnterminatedHead, input.len()));
@@ -553,6 +602,63 @@ fn via(value: &[u8], limits: &Limits) -> Result<(), ValueError> {
             Some(_) => return Err(bad("unexpected character", at)),
         }
     }
+}
+
+/// Whether a Via value has the shape nearly every Via has, checked in one pass with no
+/// backtracking: `SIP/2.0/` and a transport, one SP, a host name or IPv4 address with
+/// an optional port, then `;name[=value]` parameters, no white space, one value.
+///
+/// Every value it accepts, [`via`] accepts too; `false` says only "not this shape", and
+/// the caller then runs [`via`], which accepts the other valid forms (folds, spaces,
+/// IPv6, several values) and names the fault of an invalid one.
+fn plain_via(value: &[u8], max_params: usize) -> bool {
+    let Some(rest) = value
+        .get(..8)
+        .filter(|version| version.eq_ignore_ascii_case(b"SIP/2.0/"))
+        .map(|_| &value[8..])
+    else {
+        return false;
+    };
+    let transport = grammar::token_len(rest);
+    if transport == 0 || rest.get(transport) != Some(&b' ') {
+        return false;
+    }
+    let rest = &rest[transport + 1..];
+    let host = grammar::host_len(rest);
+    if host == 0 {
+        return false;
+    }
+    let mut rest = &rest[host..];
+    if let Some((b':', port)) = rest.split_first() {
+        let digits = port.iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits == 0 {
+            return false;
+        }
+        rest = &port[digits..];
+    }
+    plain_params(rest, max_params)
+}
+
+/// Whether `rest` is `*(";" token ["=" bare-value])` to its end, with at most
+/// `max_params` parameters: the parameters of [`plain_via`].
+fn plain_params(mut rest: &[u8], max_params: usize) -> bool {
+    let mut count = 0;
+    while let Some((b';', after)) = rest.split_first() {
+        count += 1;
+        let name = grammar::token_len(after);
+        if count > max_params || name == 0 {
+            return false;
+        }
+        rest = &after[name..];
+        if let Some((b'=', after)) = rest.split_first() {
+            let value = grammar::bare_len(after);
+            if value == 0 {
+                return false;
+            }
+            rest = &after[value..];
+        }
+    }
+    rest.is_empty()
 }
 
 /// `host [COLON port]`, host a name, an IPv4 address or a bracketed IPv6 reference.
@@ -796,6 +902,39 @@ mod tests {
         assert!(!ok("SIP/2.0/UDP h,"));
         assert!(!ok("SIP/2.0/UDP h:"));
         assert!(!ok("garbage"));
+    }
+
+    #[test]
+    fn the_plain_via_shape_is_a_subset_of_via() {
+        let max = Limits::DEFAULT.max_params;
+        for (value, plain) in [
+            ("SIP/2.0/UDP 192.0.2.1", true),
+            ("sip/2.0/tcp h.example.com:5060;branch=z9hG4bK1;rport", true),
+            (
+                "SIP/2.0/TCP h:5060;received=192.0.2.1;rport=5;branch=x",
+                true,
+            ),
+            ("SIP/2.0/TCP [2001:db8::1]:5060;branch=x", false),
+            ("SIP/2.0/UDP h1, SIP/2.0/UDP h2", false),
+            (
+                "SIP  /   2.0\r\n /UDP\r\n    192.0.2.2;branch=390skdjuw",
+                false,
+            ),
+            ("SIP/2.0/UDP h ; branch =\r\n z9hG4bK30239", false),
+            ("SIP/2.0/UDP h;branch=\"quoted\"", false),
+            ("SIP/2.0/UDP h:;branch=x", false),
+            ("SIP/2.0/UDP h;;", false),
+            ("SIP/2.0/UDP h;a=", false),
+            ("SIP/2.0/UDP h;a b", false),
+            ("SIP/2.0 192.0.2.15", false),
+        ] {
+            assert_eq!(plain_via(value.as_bytes(), max), plain, "{value}");
+            if plain {
+                assert!(via(value.as_bytes(), &Limits::DEFAULT).is_ok(), "{value}");
+            }
+        }
+        assert!(!plain_via(b"SIP/2.0/UDP h;a;b;c", 2));
+        assert!(plain_via(b"SIP/2.0/UDP h;a;b", 2));
     }
 
     #[test]
