@@ -210,8 +210,26 @@ pub(crate) fn raw_headers(block: &[u8]) -> impl Iterator<Item = RawHeader<'_>> {
 /// `tspecials`).
 #[inline]
 pub(crate) fn is_mime_token_char(b: u8) -> bool {
-    b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?=".contains(&b)
+    MIME_TOKEN[usize::from(b)]
 }
+
+/// Which bytes [`is_mime_token_char`] accepts: visible ASCII but the RFC 2045
+/// `tspecials`, looked up rather than searched for on every byte.
+const MIME_TOKEN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0x21;
+    while b < 0x7f {
+        table[b] = true;
+        b += 1;
+    }
+    let specials = b"()<>@,;:\\\"/[]?=";
+    let mut i = 0;
+    while i < specials.len() {
+        table[specials[i] as usize] = false;
+        i += 1;
+    }
+    table
+};
 
 /// `text` as `&str`, when it is UTF-8.
 #[inline]

@@ -76,7 +76,8 @@ const FALLBACK_MSRP_PORT: u16 = 2855;
 /// What the dispatcher and its pending responses share: settings, never handlers.
 #[derive(Debug)]
 struct Settings {
-    stamp: ProductStamp,
+    /// The `Server` value, written once when the dispatcher is built.
+    server: String,
     client: Option<ClientConfig>,
     limits: Limits,
     services: TagSet,
@@ -130,7 +131,7 @@ impl DispatcherBuilder {
     /// Without one, a response's Contact is the request's Request-URI, SDP answers name
     /// the Request-URI's host and MSRP port 2855, and `Server` is the default stamp.
     pub fn client(mut self, config: ClientConfig) -> Self {
-        self.settings.stamp = config.stamp();
+        self.settings.server = config.stamp().to_string();
         self.settings.client = Some(config);
         self
     }
@@ -139,7 +140,7 @@ impl DispatcherBuilder {
     /// library's product; [`DispatcherBuilder::client`] sets it from the client's
     /// configuration).
     pub fn stamp(mut self, stamp: ProductStamp) -> Self {
-        self.settings.stamp = stamp;
+        self.settings.server = stamp.to_string();
         self
     }
 
@@ -401,7 +402,7 @@ impl Dispatcher {
     pub fn builder() -> DispatcherBuilder {
         DispatcherBuilder {
             settings: Settings {
-                stamp: ProductStamp::default(),
+                server: ProductStamp::default().to_string(),
                 client: None,
                 limits: Limits::DEFAULT,
                 services: TagSet::EMPTY,
@@ -596,7 +597,7 @@ impl Dispatcher {
                 };
                 let source = Source::Salvaged(&salvaged);
                 let mut w = ResponseWriter::start(status, &error.to_string(), source, echo);
-                w.server(&self.settings.stamp);
+                w.server(&self.settings.server);
                 let response = w.finish(None);
                 // The copied headers are the request's; when they are too broken for a
                 // response to carry (a malformed Via has no path back, a broken CSeq
@@ -757,7 +758,7 @@ impl<'a> Responder<'a> {
     /// A response with no body beyond the copied headers and Server.
     fn plain(&self, status: StatusCode) -> Response {
         let mut w = self.start(status, status.canonical_reason());
-        w.server(&self.settings.stamp);
+        w.server(&self.settings.server);
         w.finish(None)
     }
 
@@ -797,7 +798,7 @@ impl<'a> Responder<'a> {
             .as_deref()
             .unwrap_or(reject.status.canonical_reason());
         let mut w = self.start(reject.status, reason);
-        w.server(&self.settings.stamp);
+        w.server(&self.settings.server);
         w.finish(None)
     }
 
@@ -815,7 +816,7 @@ impl<'a> Responder<'a> {
     fn not_served(&self, status: StatusCode) -> Response {
         let mut w = self.start(status, status.canonical_reason());
         w.header("Allow", self.allow());
-        w.server(&self.settings.stamp);
+        w.server(&self.settings.server);
         w.finish(None)
     }
 
@@ -839,7 +840,7 @@ impl<'a> Responder<'a> {
         );
         w.header("Allow", self.allow());
         w.header("Accept", ACCEPT);
-        w.server(&self.settings.stamp);
+        w.server(&self.settings.server);
         w.finish(None)
     }
 
@@ -850,7 +851,7 @@ impl<'a> Responder<'a> {
             StatusCode::OK
         };
         let mut w = self.start(status, status.canonical_reason());
-        w.server(&self.settings.stamp);
+        w.server(&self.settings.server);
         if let Some((content_type, body)) = &accept.body {
             return w.finish(Some((content_type, body)));
         }

@@ -35,7 +35,6 @@ pub(crate) use salvage::{Salvaged, Unanswerable};
 pub use status::StatusCode;
 
 use crate::sip::{IncomingRequest, KnownHeader, NameAddr};
-use crate::user_agent::ProductStamp;
 
 /// A response ready for the wire: status line, headers and body, CRLF line ends.
 ///
@@ -105,12 +104,21 @@ impl<'a> Source<'a> {
         }
     }
 
+    /// The value of the first header of kind `wanted`.
     fn first(&self, wanted: KnownHeader) -> Option<&'a [u8]> {
-        let mut found = None;
-        self.each(wanted, |v| {
-            found.get_or_insert(v);
-        });
-        found
+        match self {
+            Source::Request(request) => request
+                .headers()
+                .find(|h| h.known() == Some(wanted))
+                .map(|h| h.value()),
+            Source::Salvaged(salvaged) => {
+                let mut found = None;
+                salvaged.each(wanted, |v| {
+                    found.get_or_insert(v);
+                });
+                found
+            }
+        }
     }
 }
 
@@ -205,8 +213,9 @@ impl ResponseWriter {
         self
     }
 
-    /// Adds `Server` with the release stamp.
-    pub(crate) fn server(&mut self, stamp: &ProductStamp) -> &mut Self {
+    /// Adds `Server` with the release stamp (a [`ProductStamp`](crate::ProductStamp)
+    /// written out).
+    pub(crate) fn server(&mut self, stamp: &str) -> &mut Self {
         self.header("Server", stamp)
     }
 
@@ -236,7 +245,7 @@ impl ResponseWriter {
     fn copied(&mut self, name: &str, value: &[u8]) {
         self.out.extend_from_slice(name.as_bytes());
         self.out.extend_from_slice(b": ");
-        write_runs_as_space(&mut self.out, value, |b| b == b'\r' || b == b'\n');
+        write_unfolded(&mut self.out, value);
         self.out.extend_from_slice(b"\r\n");
     }
 }
@@ -245,7 +254,12 @@ impl ResponseWriter {
 /// LF, NUL, ...) and the white space after it written as one space, so that nothing
 /// it holds can start a line of its own.
 fn write_text(out: &mut Vec<u8>, text: &[u8]) {
-    write_runs_as_space(out, text, is_control);
+    // Text is almost always clean: find that out with a loop the compiler vectorizes.
+    if text.iter().fold(false, |seen, &b| seen | is_control(b)) {
+        write_runs_as_space(out, text, is_control);
+    } else {
+        out.extend_from_slice(text);
+    }
 }
 
 /// Appends `text`, writing each run of bytes that `breaks` (with the SP and HTAB
@@ -263,6 +277,16 @@ fn write_runs_as_space(out: &mut Vec<u8>, text: &[u8], breaks: impl Fn(u8) -> bo
         rest = &after[run..];
     }
     out.extend_from_slice(rest);
+}
+
+/// Appends a value copied from a request: folds (CR/LF and the white space after
+/// them) become one space, every other byte is kept. Values are mostly unfolded, so
+/// one `memchr2` finds there is nothing to do.
+fn write_unfolded(out: &mut Vec<u8>, value: &[u8]) {
+    match memchr::memchr2(b'\r', b'\n', value) {
+        None => out.extend_from_slice(value),
+        Some(_) => write_runs_as_space(out, value, |b| b == b'\r' || b == b'\n'),
+    }
 }
 
 /// Control characters other than HTAB, which header values may hold.

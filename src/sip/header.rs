@@ -47,18 +47,45 @@ macro_rules! known_headers {
 
             /// The header a name stands for: full name in any case, or compact form.
             pub fn from_name(name: &[u8]) -> Option<KnownHeader> {
+                /// Every full name with its header.
+                const NAMES: &[(&[u8], KnownHeader)] = &[$(($name.as_bytes(), KnownHeader::$variant)),*];
+                /// The indexes into `NAMES` of the names of each length, so that a
+                /// lookup compares a name with the few of its length only.
+                const BY_LENGTH: [[u8; BUCKET]; MAX_NAME + 1] = {
+                    let mut table = [[u8::MAX; BUCKET]; MAX_NAME + 1];
+                    let mut i = 0;
+                    while i < NAMES.len() {
+                        let bucket = &mut table[NAMES[i].0.len()];
+                        let mut slot = 0;
+                        while bucket[slot] != u8::MAX {
+                            slot += 1;
+                        }
+                        bucket[slot] = i as u8;
+                        i += 1;
+                    }
+                    table
+                };
                 if let [c] = name {
                     let c = char::from(c.to_ascii_lowercase());
                     return KnownHeader::ALL.iter().copied().find(|h| h.compact() == Some(c));
                 }
-                KnownHeader::ALL
+                BY_LENGTH
+                    .get(name.len())?
                     .iter()
-                    .copied()
-                    .find(|h| h.as_str().as_bytes().eq_ignore_ascii_case(name))
+                    .take_while(|&&i| i != u8::MAX)
+                    .map(|&i| NAMES[usize::from(i)])
+                    .find(|(full, _)| full.eq_ignore_ascii_case(name))
+                    .map(|(_, header)| header)
             }
         }
     };
 }
+
+/// The longest known full header name, and how many known names share one length at
+/// most (the shape of the lookup table of [`KnownHeader::from_name`]; a build error
+/// says when a new name needs them larger).
+const MAX_NAME: usize = 25;
+const BUCKET: usize = 6;
 
 known_headers! {
     /// Accept-Contact (RFC 3841): the caller's feature preferences; CPM routing reads it.
@@ -226,7 +253,8 @@ impl fmt::Display for KnownHeader {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header<'a> {
-    pub(crate) name: &'a str,
+    /// The name as written; a token (checked by the reader), so ASCII.
+    pub(crate) name: &'a [u8],
     pub(crate) known: Option<KnownHeader>,
     pub(crate) value: &'a [u8],
 }
@@ -234,7 +262,8 @@ pub struct Header<'a> {
 impl<'a> Header<'a> {
     /// The name as written (`a`, `ACCEPT-CONTACT`, ...).
     pub fn name(&self) -> &'a str {
-        self.name
+        // A token is ASCII, so this never fails for a header the reader handed out.
+        std::str::from_utf8(self.name).unwrap_or_default()
     }
 
     /// The header this name stands for, if the library knows it.
@@ -316,7 +345,7 @@ impl<'n> HeaderName<'n> {
     pub(crate) fn matches(&self, header: &Header<'_>) -> bool {
         match (self.known, header.known) {
             (Some(wanted), Some(found)) => wanted == found,
-            (None, None) => header.name.eq_ignore_ascii_case(self.written),
+            (None, None) => header.name.eq_ignore_ascii_case(self.written.as_bytes()),
             _ => false,
         }
     }
@@ -397,7 +426,7 @@ mod tests {
     #[test]
     fn unfolding_turns_each_fold_into_one_space() {
         let h = Header {
-            name: "Subject",
+            name: b"Subject",
             known: Some(KnownHeader::Subject),
             value: b"a\r\n  b\r\n\tc",
         };
@@ -409,13 +438,13 @@ mod tests {
     #[test]
     fn values_split_only_list_headers() {
         let ac = Header {
-            name: "a",
+            name: b"a",
             known: Some(KnownHeader::AcceptContact),
             value: b"*;x, *;y",
         };
         assert_eq!(ac.values().count(), 2);
         let date = Header {
-            name: "Date",
+            name: b"Date",
             known: Some(KnownHeader::Date),
             value: b"Sat, 13 Nov 2010 23:29:00 GMT",
         };

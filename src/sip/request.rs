@@ -78,8 +78,7 @@ impl HeaderSpan {
     /// The header in `bytes`, the buffer it was found in.
     pub(crate) fn view<'b>(&self, bytes: &'b [u8]) -> Header<'b> {
         Header {
-            // Names were checked to be tokens, which are ASCII.
-            name: std::str::from_utf8(&bytes[self.name.clone()]).unwrap_or_default(),
+            name: &bytes[self.name.clone()],
             known: self.known,
             value: &bytes[self.value.clone()],
         }
