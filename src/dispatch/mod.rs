@@ -633,10 +633,7 @@ fn malformed_address(request: &IncomingRequest) -> Option<ParseError> {
     [KnownHeader::From, KnownHeader::To]
         .into_iter()
         .find_map(|wanted| {
-            let value = request
-                .headers()
-                .find(|h| h.known() == Some(wanted))?
-                .value();
+            let value = request.first_known(wanted)?.value();
             if NameAddr::parse(value).is_some() {
                 return None;
             }

@@ -181,8 +181,7 @@ impl<'a> RequestView<'a> {
 
     fn known(&self, wanted: KnownHeader) -> Option<&'a [u8]> {
         self.request
-            .headers()
-            .find(|h| h.known() == Some(wanted))
+            .first_known(wanted)
             .map(|h| crate::sip::grammar::trim_lws(h.value()))
     }
 

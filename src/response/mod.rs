@@ -107,10 +107,7 @@ impl<'a> Source<'a> {
     /// The value of the first header of kind `wanted`.
     fn first(&self, wanted: KnownHeader) -> Option<&'a [u8]> {
         match self {
-            Source::Request(request) => request
-                .headers()
-                .find(|h| h.known() == Some(wanted))
-                .map(|h| h.value()),
+            Source::Request(request) => request.first_known(wanted).map(|h| h.value()),
             Source::Salvaged(salvaged) => {
                 let mut found = None;
                 salvaged.each(wanted, |v| {
@@ -254,12 +251,37 @@ impl ResponseWriter {
 /// LF, NUL, ...) and the white space after it written as one space, so that nothing
 /// it holds can start a line of its own.
 fn write_text(out: &mut Vec<u8>, text: &[u8]) {
-    // Text is almost always clean: find that out with a loop the compiler vectorizes.
-    if text.iter().fold(false, |seen, &b| seen | is_control(b)) {
+    if may_hold_control(text) {
         write_runs_as_space(out, text, is_control);
     } else {
         out.extend_from_slice(text);
     }
+}
+
+/// Whether `text` may hold a control character (or an HTAB, which the careful path
+/// then keeps): eight bytes at a time, since text is almost always clean.
+fn may_hold_control(text: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const SPACES: u64 = u64::from_ne_bytes([0x20; 8]);
+    const DELS: u64 = u64::from_ne_bytes([0x7f; 8]);
+    // A byte below 0x20 sets its high bit in `x - 0x20..` where `x` had it clear; a
+    // 0x7f byte is a zero byte of `x ^ 0x7f..` (the usual zero-byte test).
+    let below_space = |x: u64| x.wrapping_sub(SPACES) & !x & HIGHS != 0;
+    let has_del = |x: u64| {
+        let y = x ^ DELS;
+        y.wrapping_sub(ONES) & !y & HIGHS != 0
+    };
+    let mut chunks = text.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_ne_bytes(word);
+        if below_space(x) || has_del(x) {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| b < 0x20 || b == 0x7f)
 }
 
 /// Appends `text`, writing each run of bytes that `breaks` (with the SP and HTAB
@@ -307,6 +329,23 @@ impl fmt::Write for Sanitized<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_found_in_any_position() {
+        for len in 0..24 {
+            for at in 0..len {
+                for bad in [0x00, 0x09, 0x0a, 0x0d, 0x1f, 0x7f] {
+                    let mut text = vec![b'a'; len];
+                    text[at] = bad;
+                    assert!(may_hold_control(&text), "{len} {at} {bad}");
+                }
+            }
+            let clean: Vec<u8> = (0..len)
+                .map(|i| [b' ', b'~', 0x80, 0xff, b'x'][i % 5])
+                .collect();
+            assert!(!may_hold_control(&clean), "{len}");
+        }
+    }
 
     #[test]
     fn control_runs_become_one_space() {

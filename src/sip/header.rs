@@ -31,6 +31,9 @@ macro_rules! known_headers {
             /// Every known header, in declaration order.
             pub const ALL: &'static [KnownHeader] = &[$(KnownHeader::$variant),*];
 
+            /// How many headers the library knows.
+            pub(crate) const COUNT: usize = KnownHeader::ALL.len();
+
             /// The full name, in its usual spelling.
             pub const fn as_str(self) -> &'static str {
                 match self { $(KnownHeader::$variant => $name,)* }
@@ -334,6 +337,11 @@ pub(crate) struct HeaderName<'n> {
 }
 
 impl<'n> HeaderName<'n> {
+    /// The known header this name stands for, if any.
+    pub(crate) fn known(&self) -> Option<KnownHeader> {
+        self.known
+    }
+
     pub(crate) fn new(written: &'n str) -> Self {
         HeaderName {
             written,

@@ -51,6 +51,9 @@ pub struct IncomingRequest {
     method: Range<usize>,
     uri: Range<usize>,
     headers: Vec<HeaderSpan>,
+    /// For each known header, the index in `headers` of its first line (`u16::MAX`:
+    /// none), so that looking one up does not walk the list.
+    first: FirstIndex,
     body: Range<usize>,
     content_length: Option<usize>,
     cseq: u32,
@@ -121,6 +124,7 @@ impl IncomingRequest {
     ) -> Result<IncomingRequest, (ParseError, Bytes)> {
         let mut recorder = Recorder {
             headers: Vec::with_capacity(24),
+            first: FirstIndex::default(),
             features: FeatureReader::new(limits),
         };
         let frame = match scan::scan(&bytes, limits, &mut recorder) {
@@ -140,6 +144,7 @@ impl IncomingRequest {
             content_length: frame.content_length,
             cseq: frame.cseq,
             headers: recorder.headers,
+            first: recorder.first,
             routing,
             bytes,
         })
@@ -164,7 +169,22 @@ impl IncomingRequest {
     /// same header).
     pub fn header(&self, name: &str) -> Option<Header<'_>> {
         let name = HeaderName::new(name);
-        self.headers().find(|h| name.matches(h))
+        match name.known() {
+            Some(known) => self.first_known(known),
+            None => self.headers().find(|h| name.matches(h)),
+        }
+    }
+
+    /// The first header of a known kind, found without walking the list.
+    pub(crate) fn first_known(&self, known: KnownHeader) -> Option<Header<'_>> {
+        match self.first.get(known) {
+            Some(index) => self.headers.get(index).map(|span| span.view(&self.bytes)),
+            // Past the index's reach (limits raised beyond 65 534 headers), walk.
+            None if self.headers.len() >= usize::from(u16::MAX) => {
+                self.headers().find(|h| h.known() == Some(known))
+            }
+            None => None,
+        }
     }
 
     /// Every header with this name, in order.
@@ -304,13 +324,45 @@ impl IncomingRequest {
 /// the routing features.
 struct Recorder<'l> {
     headers: Vec<HeaderSpan>,
+    first: FirstIndex,
     features: FeatureReader<'l>,
 }
 
 impl<'a> Visit<'a> for Recorder<'_> {
     fn header(&mut self, method: Method<'a>, header: &RawHeader<'a>) -> Result<(), ValueError> {
         self.features.header(method, header)?;
-        self.headers.push(HeaderSpan::of(header));
+        let span = HeaderSpan::of(header);
+        if let Some(known) = span.known {
+            self.first.note(known, self.headers.len());
+        }
+        self.headers.push(span);
         Ok(())
+    }
+}
+
+/// Where the first header of each known kind is, by index into the header list.
+#[derive(Debug, Clone)]
+pub(crate) struct FirstIndex([u16; KnownHeader::COUNT]);
+
+impl Default for FirstIndex {
+    fn default() -> Self {
+        FirstIndex([u16::MAX; KnownHeader::COUNT])
+    }
+}
+
+impl FirstIndex {
+    /// Notes that header number `index` is a `known`, unless one came before it. An
+    /// index past `u16::MAX - 1` is not noted (lookups then walk the list).
+    pub(crate) fn note(&mut self, known: KnownHeader, index: usize) {
+        let slot = &mut self.0[known as usize];
+        if *slot == u16::MAX {
+            *slot = u16::try_from(index).unwrap_or(u16::MAX);
+        }
+    }
+
+    /// The index of the first `known`, if there is one.
+    pub(crate) fn get(&self, known: KnownHeader) -> Option<usize> {
+        let slot = self.0[known as usize];
+        (slot != u16::MAX).then_some(usize::from(slot))
     }
 }
