@@ -175,7 +175,7 @@ pub fn route(request: &[u8]) -> Result<Route, ParseError> {
 pub fn routing(request: &[u8], limits: &Limits) -> Result<Routing, ParseError> {
     let mut reader = FeatureReader::new(limits);
     let frame = scan::scan(request, limits, &mut reader)?;
-    Ok(reader.routing(frame.method, frame.body))
+    Ok(reader.routing(frame.method, frame.head.body))
 }
 
 /// What routing reads from the headers: the Accept-Contact tags and, on an INVITE,

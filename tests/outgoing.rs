@@ -3,6 +3,8 @@
 //! of the spec reference's section 5, the section 5 examples rebuilt byte for byte,
 //! lengths, MSRP directions, chunks, the pager limit, and registration refreshes.
 
+mod common;
+
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -376,29 +378,7 @@ fn every_request_has_the_headers_of_its_row() {
         }
         // Each header once, and in the order of the spec examples.
         let names: Vec<&str> = request.headers().map(|(n, _)| n).collect();
-        let order = [
-            "Via",
-            "Max-Forwards",
-            "From",
-            "To",
-            "Call-ID",
-            "CSeq",
-            "Contact",
-            "Expires",
-            "Supported",
-            "P-Preferred-Identity",
-            "P-Preferred-Service",
-            "Accept-Contact",
-            "Conversation-ID",
-            "Contribution-ID",
-            "InReplyTo-Contribution-ID",
-            "Session-Replaces",
-            "Subject",
-            "Require",
-            "User-Agent",
-            "Content-Type",
-            "Content-Length",
-        ];
+        let order = common::HEADERS;
         let positions: Vec<usize> = names
             .iter()
             .map(|n| {

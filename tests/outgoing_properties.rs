@@ -22,30 +22,8 @@ use proptest::test_runner::TestCaseError;
 
 const BOB: &str = "sip:+15550100002@ims.example.net";
 
-/// Every header name a builder may write, in wire order.
-const HEADERS: [&str; 21] = [
-    "Via",
-    "Max-Forwards",
-    "From",
-    "To",
-    "Call-ID",
-    "CSeq",
-    "Contact",
-    "Expires",
-    "Supported",
-    "P-Preferred-Identity",
-    "P-Preferred-Service",
-    "Accept-Contact",
-    "Conversation-ID",
-    "Contribution-ID",
-    "InReplyTo-Contribution-ID",
-    "Session-Replaces",
-    "Subject",
-    "Require",
-    "User-Agent",
-    "Content-Type",
-    "Content-Length",
-];
+mod common;
+use common::HEADERS;
 
 fn proptest_config(cases: u32) -> ProptestConfig {
     ProptestConfig {

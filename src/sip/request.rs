@@ -134,15 +134,15 @@ impl IncomingRequest {
                 return Err((error, bytes));
             }
         };
-        let routing = recorder.features.routing(frame.method, frame.body);
+        let routing = recorder.features.routing(frame.method, frame.head.body);
         let method_end = frame.start + frame.method.as_str().len();
         Ok(IncomingRequest {
             start: frame.start,
             method: frame.start..method_end,
             uri: frame.uri_start..frame.uri_start + frame.uri.len(),
-            body: frame.body_start..frame.body_start + frame.body.len(),
-            content_length: frame.content_length,
-            cseq: frame.cseq,
+            body: frame.head.body_start..frame.head.body_start + frame.head.body.len(),
+            content_length: frame.head.content_length,
+            cseq: frame.head.cseq,
             headers: recorder.headers,
             first: recorder.first,
             routing,

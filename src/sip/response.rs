@@ -67,9 +67,9 @@ impl IncomingResponse {
             start: frame.start,
             status: frame.status,
             reason: frame.reason_start..frame.reason_start + frame.reason.len(),
-            body: frame.body_start..frame.body_start + frame.body.len(),
-            content_length: frame.content_length,
-            cseq: frame.cseq,
+            body: frame.head.body_start..frame.head.body_start + frame.head.body.len(),
+            content_length: frame.head.content_length,
+            cseq: frame.head.cseq,
             headers: recorder.headers,
             bytes,
         })

@@ -41,12 +41,7 @@ pub(crate) struct Frame<'a> {
     /// Offset and bytes of the Request-URI.
     pub(crate) uri_start: usize,
     pub(crate) uri: &'a [u8],
-    /// Offset of the body (just past the empty line).
-    pub(crate) body_start: usize,
-    /// The body: exactly Content-Length bytes, or the rest of the input without one.
-    pub(crate) body: &'a [u8],
-    pub(crate) content_length: Option<usize>,
-    pub(crate) cseq: u32,
+    pub(crate) head: Head<'a>,
 }
 
 /// Walks `input` once, calling `visit` for each header line.
@@ -55,16 +50,7 @@ pub(crate) fn scan<'a, V: Visit<'a>>(
     limits: &Limits,
     visit: &mut V,
 ) -> Result<Frame<'a>, ParseError> {
-    let fail = |kind, at| ParseError::at(kind, input, at);
-    if input.len() > limits.max_message_size {
-        return Err(fail(
-            ParseErrorKind::MessageTooLarge {
-                size: input.len(),
-                limit: limits.max_message_size,
-            },
-            limits.max_message_size,
-        ));
-    }
+    check_size(input, limits)?;
     let line = request_line(input)?;
     let head = header_lines(input, line.end, Some(line.method), limits, visit)?;
     Ok(Frame {
@@ -72,10 +58,7 @@ pub(crate) fn scan<'a, V: Visit<'a>>(
         method: line.method,
         uri_start: line.uri_start,
         uri: line.uri,
-        body_start: head.body_start,
-        body: head.body,
-        content_length: head.content_length,
-        cseq: head.cseq,
+        head,
     })
 }
 
@@ -88,10 +71,7 @@ pub(crate) struct ResponseFrame<'a> {
     /// Offset and bytes of the reason phrase.
     pub(crate) reason_start: usize,
     pub(crate) reason: &'a [u8],
-    pub(crate) body_start: usize,
-    pub(crate) body: &'a [u8],
-    pub(crate) content_length: Option<usize>,
-    pub(crate) cseq: u32,
+    pub(crate) head: Head<'a>,
 }
 
 /// Walks a response once: the status line, then the same header walk as a request
@@ -101,16 +81,7 @@ pub(crate) fn scan_response<'a, V: Visit<'a>>(
     limits: &Limits,
     visit: &mut V,
 ) -> Result<ResponseFrame<'a>, ParseError> {
-    if input.len() > limits.max_message_size {
-        return Err(ParseError::at(
-            ParseErrorKind::MessageTooLarge {
-                size: input.len(),
-                limit: limits.max_message_size,
-            },
-            input,
-            limits.max_message_size,
-        ));
-    }
+    check_size(input, limits)?;
     let line = status_line(input)?;
     let head = header_lines(input, line.end, None, limits, visit)?;
     Ok(ResponseFrame {
@@ -118,19 +89,31 @@ pub(crate) fn scan_response<'a, V: Visit<'a>>(
         status: line.status,
         reason_start: line.reason_start,
         reason: &input[line.reason_start..line.reason_end],
-        body_start: head.body_start,
-        body: head.body,
-        content_length: head.content_length,
-        cseq: head.cseq,
+        head,
     })
 }
 
+/// Refuses a message over [`Limits::max_message_size`] before reading any of it.
+fn check_size(input: &[u8], limits: &Limits) -> Result<(), ParseError> {
+    if input.len() <= limits.max_message_size {
+        return Ok(());
+    }
+    let kind = ParseErrorKind::MessageTooLarge {
+        size: input.len(),
+        limit: limits.max_message_size,
+    };
+    Err(ParseError::at(kind, input, limits.max_message_size))
+}
+
 /// What the header walk found after the start line.
-struct Head<'a> {
-    body_start: usize,
-    body: &'a [u8],
-    content_length: Option<usize>,
-    cseq: u32,
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Head<'a> {
+    /// Offset of the body (just past the empty line).
+    pub(crate) body_start: usize,
+    /// The body: exactly Content-Length bytes, or the rest of the input without one.
+    pub(crate) body: &'a [u8],
+    pub(crate) content_length: Option<usize>,
+    pub(crate) cseq: u32,
 }
 
 /// Walks the header lines from `pos` to the empty line, checks them (the CSeq method
@@ -296,9 +279,12 @@ struct RequestLine<'a> {
     end: usize,
 }
 
-fn request_line(input: &[u8]) -> Result<RequestLine<'_>, ParseError> {
-    // CRLFs before the request line are keep-alives of stream transports, to be
-    // ignored (RFC 3261 section 7.5, RFC 5626 section 3.5.1).
+/// The start line: skips the CRLFs before it (keep-alives of stream transports, to be
+/// ignored: RFC 3261 section 7.5, RFC 5626 section 3.5.1) and returns their length,
+/// the line without its CRLF, and the length read with it. A line with no CRLF after
+/// it runs to the end of the input (the header walk then reports the head as
+/// unterminated).
+fn first_line(input: &[u8]) -> Result<(usize, &[u8], usize), ParseError> {
     let mut lead = 0;
     while input[lead..].starts_with(b"\r\n") {
         lead += 2;
@@ -308,11 +294,18 @@ fn request_line(input: &[u8]) -> Result<RequestLine<'_>, ParseError> {
     if rest.is_empty() {
         return Err(fail(ParseErrorKind::Empty, 0));
     }
-    let (line, end) = match memchr2(b'\r', b'\n', rest) {
-        Some(n) if rest[n] == b'\r' && rest.get(n + 1) == Some(&b'\n') => (&rest[..n], n + 2),
-        Some(n) => return Err(fail(ParseErrorKind::BareLineEnd, n)),
-        None => (rest, rest.len()),
-    };
+    match memchr2(b'\r', b'\n', rest) {
+        Some(n) if rest[n] == b'\r' && rest.get(n + 1) == Some(&b'\n') => {
+            Ok((lead, &rest[..n], n + 2))
+        }
+        Some(n) => Err(fail(ParseErrorKind::BareLineEnd, n)),
+        None => Ok((lead, rest, rest.len())),
+    }
+}
+
+fn request_line(input: &[u8]) -> Result<RequestLine<'_>, ParseError> {
+    let (lead, line, end) = first_line(input)?;
+    let fail = |kind, at| ParseError::at(kind, input, lead + at);
     if is_status_line(line) {
         return Err(fail(ParseErrorKind::NotARequest, 0));
     }
@@ -381,20 +374,8 @@ struct StatusLine {
 
 /// `SIP/2.0 SP 3DIGIT SP reason-phrase CRLF` (RFC 3261 section 7.2).
 fn status_line(input: &[u8]) -> Result<StatusLine, ParseError> {
-    let mut lead = 0;
-    while input[lead..].starts_with(b"\r\n") {
-        lead += 2;
-    }
+    let (lead, line, end) = first_line(input)?;
     let fail = |kind, at| ParseError::at(kind, input, lead + at);
-    let rest = &input[lead..];
-    if rest.is_empty() {
-        return Err(fail(ParseErrorKind::Empty, 0));
-    }
-    let (line, end) = match memchr2(b'\r', b'\n', rest) {
-        Some(n) if rest[n] == b'\r' && rest.get(n + 1) == Some(&b'\n') => (&rest[..n], n + 2),
-        Some(n) => return Err(fail(ParseErrorKind::BareLineEnd, n)),
-        None => (rest, rest.len()),
-    };
     if !is_status_line(line) {
         return Err(fail(ParseErrorKind::NotAResponse, 0));
     }
@@ -711,9 +692,9 @@ mod tests {
         let frame = walk(&text).unwrap();
         assert_eq!(frame.method, Method::Options);
         assert_eq!(frame.uri, b"sip:b@example.com");
-        assert_eq!(frame.cseq, 7);
-        assert_eq!(frame.body, b"");
-        assert_eq!(frame.content_length, None);
+        assert_eq!(frame.head.cseq, 7);
+        assert_eq!(frame.head.body, b"");
+        assert_eq!(frame.head.content_length, None);
     }
 
     #[test]
@@ -823,7 +804,7 @@ mod tests {
         let line = "MESSAGE sip:b@example.com SIP/2.0\r\n";
         let with = |cl: &str, body: &str| format!("{line}{BASE}CSeq: 1 MESSAGE\r\n{cl}\r\n{body}");
         let text = with("l: 5\r\n", "hello and more");
-        assert_eq!(walk(&text).unwrap().body, b"hello");
+        assert_eq!(walk(&text).unwrap().head.body, b"hello");
         assert_eq!(
             kind(&with("l: 50\r\n", "hello")),
             ParseErrorKind::BodyTooShort {
@@ -843,7 +824,7 @@ mod tests {
             kind(&with("l: 18446744073709551616\r\n", "")),
             ParseErrorKind::BadContentLength
         );
-        assert_eq!(walk(&with("", "no length")).unwrap().body, b"no length");
+        assert_eq!(walk(&with("", "no length")).unwrap().head.body, b"no length");
     }
 
     #[test]
