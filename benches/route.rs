@@ -250,6 +250,10 @@ fn threads(c: &mut Criterion) {
                     let workers: Vec<_> = (0..threads)
                         .map(|_| {
                             s.spawn(|| {
+                                // A buffer of its own per thread: clones of one shared
+                                // buffer would make the threads fight over its
+                                // reference count.
+                                let request = Bytes::copy_from_slice(&request);
                                 start.wait();
                                 let begin = Instant::now();
                                 for _ in 0..iters {

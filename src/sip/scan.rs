@@ -824,7 +824,10 @@ mod tests {
             kind(&with("l: 18446744073709551616\r\n", "")),
             ParseErrorKind::BadContentLength
         );
-        assert_eq!(walk(&with("", "no length")).unwrap().head.body, b"no length");
+        assert_eq!(
+            walk(&with("", "no length")).unwrap().head.body,
+            b"no length"
+        );
     }
 
     #[test]
