@@ -53,7 +53,9 @@ pub use view::{
     RequestView, SessionInvitation,
 };
 
-use crate::body::sdp::Setup;
+use std::cell::OnceCell;
+
+use crate::body::sdp::{Sdp, Setup};
 use crate::error::{ParseError, ParseErrorKind};
 use crate::feature_tag::{FeatureTag, TagSet};
 use crate::outgoing::ClientConfig;
@@ -502,33 +504,41 @@ impl Dispatcher {
     }
 
     /// A MESSAGE or INVITE outside a dialog: the section-7 procedure's handler.
-    fn procedure(
+    fn procedure<'r>(
         &self,
-        request: &IncomingRequest,
-        responder: &Responder<'_>,
+        request: &'r IncomingRequest,
+        responder: &Responder<'r>,
     ) -> (Handling, Option<Response>, bool) {
         let h = &self.handlers;
+        // An INVITE's view reads the SDP offer once; the answer is made from that read.
+        let offer = |sdp: Option<&Sdp<'r>>| {
+            let _ = responder.offer.set(sdp.copied());
+        };
         let decision = match request.route() {
             Route::Pager => h
                 .pager
                 .as_ref()
                 .map(|h| guarded(|| h.pager_message(&PagerMessage::new(request)))),
-            Route::LargeMessage => h
-                .large_message
-                .as_ref()
-                .map(|h| guarded(|| h.large_message(&LargeMessageInvitation::new(request)))),
-            Route::Session => h
-                .session
-                .as_ref()
-                .map(|h| guarded(|| h.session_invitation(&SessionInvitation::new(request)))),
-            Route::FileTransfer => h
-                .file_transfer
-                .as_ref()
-                .map(|h| guarded(|| h.file_transfer(&FileTransferInvitation::new(request)))),
-            Route::DeferredGroupSession => h
-                .deferred
-                .as_ref()
-                .map(|h| guarded(|| h.deferred_group_session(&DeferredGroupSession::new(request)))),
+            Route::LargeMessage => h.large_message.as_ref().map(|h| {
+                let view = LargeMessageInvitation::new(request);
+                offer(view.sdp());
+                guarded(|| h.large_message(&view))
+            }),
+            Route::Session => h.session.as_ref().map(|h| {
+                let view = SessionInvitation::new(request);
+                offer(view.sdp());
+                guarded(|| h.session_invitation(&view))
+            }),
+            Route::FileTransfer => h.file_transfer.as_ref().map(|h| {
+                let view = FileTransferInvitation::new(request);
+                offer(view.sdp());
+                guarded(|| h.file_transfer(&view))
+            }),
+            Route::DeferredGroupSession => h.deferred.as_ref().map(|h| {
+                let view = DeferredGroupSession::new(request);
+                offer(view.sdp());
+                guarded(|| h.deferred_group_session(&view))
+            }),
             Route::NotCpm => h
                 .other
                 .as_ref()
@@ -676,6 +686,8 @@ struct Responder<'a> {
     request: &'a IncomingRequest,
     route: Route,
     to_tag: [u8; 16],
+    /// The request's SDP offer, once read (by the handler's view, or here).
+    offer: OnceCell<Option<Sdp<'a>>>,
 }
 
 impl<'a> Responder<'a> {
@@ -692,6 +704,7 @@ impl<'a> Responder<'a> {
             request,
             route,
             to_tag: to_tag(settings, identity),
+            offer: OnceCell::new(),
         }
     }
 
@@ -865,8 +878,8 @@ impl<'a> Responder<'a> {
 
     /// The SDP answer to the request's offer (nothing when there is no MSRP offer).
     fn sdp_answer(&self, accept: &Accept, out: &mut Vec<u8>) {
-        let view = RequestView::new(self.request);
-        let Some(offer) = view.sdp() else {
+        let request = self.request;
+        let Some(offer) = self.offer.get_or_init(|| RequestView::new(request).sdp()) else {
             return;
         };
         let Some(media) = offer.msrp() else {
