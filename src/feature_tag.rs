@@ -236,6 +236,24 @@ impl TagSet {
         TagSet(self.0 | tag.bit())
     }
 
+    /// The set as a Contact feature parameter,
+    /// `;+g.3gpp.icsi-ref="<urn>,<urn>"` with the URNs percent-encoded, or nothing for
+    /// an empty set.
+    ///
+    /// ```
+    /// use cpm_client::{FeatureTag, TagSet};
+    ///
+    /// let set = TagSet::EMPTY.with(FeatureTag::Msg).with(FeatureTag::Session);
+    /// assert_eq!(
+    ///     set.icsi_ref_param().to_string(),
+    ///     ";+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg,urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session\""
+    /// );
+    /// assert_eq!(TagSet::EMPTY.icsi_ref_param().to_string(), "");
+    /// ```
+    pub fn icsi_ref_param(self) -> impl fmt::Display {
+        IcsiRefParam(self)
+    }
+
     /// Whether the tag is in the set.
     pub const fn contains(self, tag: FeatureTag) -> bool {
         self.0 & tag.bit() != 0
@@ -254,6 +272,23 @@ impl TagSet {
     /// The tags, in [`FeatureTag::ALL`] order.
     pub fn iter(self) -> Iter {
         Iter { set: self, next: 0 }
+    }
+}
+
+/// See [`TagSet::icsi_ref_param`].
+struct IcsiRefParam(TagSet);
+
+impl fmt::Display for IcsiRefParam {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut tags = self.0.iter();
+        let Some(first) = tags.next() else {
+            return Ok(());
+        };
+        write!(f, ";+g.3gpp.icsi-ref=\"{}", first.encoded_urn())?;
+        for tag in tags {
+            write!(f, ",{}", tag.encoded_urn())?;
+        }
+        f.write_str("\"")
     }
 }
 

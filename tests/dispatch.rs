@@ -544,7 +544,14 @@ fn in_dialog_requests_reach_the_dialog_handler() {
         );
         assert_eq!(outcome.response().is_some(), answered, "{method}");
         if let Some(response) = outcome.response() {
-            assert_eq!(response.status(), StatusCode::OK);
+            // A re-INVITE is answered with the application's SDP, which this handler
+            // did not give: the library does not make up a new session for it.
+            let status = if method == "INVITE" {
+                StatusCode::NOT_ACCEPTABLE_HERE
+            } else {
+                StatusCode::OK
+            };
+            assert_eq!(response.status(), status, "{method}");
             let read = check_response(&wire, response);
             assert_eq!(
                 read.header("To").unwrap().value(),
@@ -553,6 +560,18 @@ fn in_dialog_requests_reach_the_dialog_handler() {
             );
         }
     }
+    // With its own SDP, a re-INVITE is accepted as the handler says.
+    let wire = request("INVITE", Some("local-3"), "");
+    let outcome = Dispatcher::builder()
+        .dialog(ReInvite)
+        .build()
+        .dispatch(wire.clone());
+    let read = check_response(&wire, outcome.response().unwrap());
+    assert_eq!((read.status(), read.body()), (200, &b"v=0\r\n"[..]));
+    assert_eq!(
+        read.header("Content-Type").unwrap().value(),
+        b"application/sdp"
+    );
     // CANCEL carries the To of the INVITE it cancels: no tag, still the dialog handler's.
     let outcome = dispatcher.dispatch(request("CANCEL", None, ""));
     assert_eq!(outcome.handling(), &Handling::InDialog(None));
@@ -631,6 +650,14 @@ fn answer_later_sends_180_then_the_final_response_with_the_same_to_tag() {
         .reject(StatusCode::BUSY_HERE);
     assert_eq!(busy.status(), StatusCode::BUSY_HERE);
     check_response(&data("row01-message-msg.sip"), &busy);
+}
+
+struct ReInvite;
+
+impl DialogHandler for ReInvite {
+    fn in_dialog(&self, _: &InDialogRequest<'_>) -> Decision {
+        Decision::Accept(Accept::default().with_body("application/sdp", &b"v=0\r\n"[..]))
+    }
 }
 
 struct Panics;
@@ -772,4 +799,197 @@ fn every_corpus_message_gets_an_outcome_and_readable_responses() {
             }
         }
     }
+}
+
+/// An INVITE for `tag` with `sdp` as its body (and `extra` headers).
+fn invite(tag: &str, sdp: &str, extra: &str) -> Bytes {
+    Bytes::from(format!(
+        "INVITE sip:+15550100002@192.0.2.20:5060;transport=tcp SIP/2.0\r\n\
+         Via: SIP/2.0/TCP 192.0.2.7:5060;branch=z9hG4bK-sdp\r\nMax-Forwards: 70\r\n\
+         From: <sip:+15550100001@ims.example.net>;tag=r1\r\n\
+         To: <sip:+15550100002@ims.example.net>\r\nCall-ID: sdp-1\r\nCSeq: 1 INVITE\r\n\
+         Contact: <sip:+15550100001@192.0.2.7:5060;transport=tcp>\r\n\
+         Accept-Contact: *;+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.{tag}\"\r\n\
+         {extra}Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        sdp.len()
+    ))
+}
+
+fn offer(setup: &str, direction: &str, extra_media: &str) -> String {
+    format!(
+        "v=0\r\no=- 1 1 IN IP4 192.0.2.7\r\ns=-\r\nc=IN IP4 192.0.2.7\r\nt=0 0\r\n{extra_media}\
+         m=message 9 TCP/MSRP *\r\na=accept-types:message/cpim\r\n\
+         a=file-selector:name:\"a.jpg\" type:image/jpeg size:10\r\na=file-transfer-id:ft1\r\n\
+         a=path:msrp://192.0.2.7:9/x;tcp\r\na=setup:{setup}\r\na={direction}\r\n"
+    )
+}
+
+fn answer_lines(response: &Response) -> Vec<String> {
+    let read = response.read().unwrap();
+    text(read.body()).split("\r\n").map(str::to_owned).collect()
+}
+
+#[test]
+fn sdp_answers_follow_the_offer() {
+    let recorder = Arc::new(Recorder::default());
+    let dispatcher = full(&recorder);
+    let answer = |wire: Bytes| {
+        let outcome = dispatcher.dispatch(wire.clone());
+        let _ = recorder.take();
+        let response = outcome.response().unwrap().clone();
+        check_response(&wire, &response);
+        response
+    };
+    let has = |lines: &[String], line: &str| lines.iter().any(|l| l == line);
+
+    // The direction mirrors the offer's: a file offered for pulling (recvonly) is sent.
+    let lines = answer_lines(&answer(invite(
+        "filetransfer",
+        &offer("active", "recvonly", ""),
+        "",
+    )));
+    assert!(has(&lines, "a=sendonly"), "{lines:?}");
+    let lines = answer_lines(&answer(invite(
+        "session",
+        &offer("active", "sendonly", ""),
+        "",
+    )));
+    assert!(has(&lines, "a=recvonly"), "{lines:?}");
+
+    // RFC 4145: passive answers an active offer, active a passive one; actpass gets the
+    // client's configured role (active by default).
+    for (offered, answered) in [
+        ("active", "passive"),
+        ("passive", "active"),
+        ("actpass", "active"),
+    ] {
+        let lines = answer_lines(&answer(invite(
+            "session",
+            &offer(offered, "sendrecv", ""),
+            "",
+        )));
+        assert!(
+            has(&lines, &format!("a=setup:{answered}")),
+            "{offered}: {lines:?}"
+        );
+    }
+
+    // One m-line per offered stream, in order; the others refused with port 0.
+    let lines = answer_lines(&answer(invite(
+        "session",
+        &offer("active", "sendrecv", "m=audio 49170 RTP/AVP 0 8\r\n"),
+        "",
+    )));
+    let m_lines: Vec<&String> = lines.iter().filter(|l| l.starts_with("m=")).collect();
+    assert_eq!(
+        m_lines,
+        ["m=audio 0 RTP/AVP 0 8", "m=message 2855 TCP/MSRP *"]
+    );
+
+    // The MSRP session id of the path has 128 bits (RFC 4975 asks for 80 at least).
+    let path = lines.iter().find(|l| l.starts_with("a=path:")).unwrap();
+    let id = path.rsplit('/').next().unwrap().trim_end_matches(";tcp");
+    assert_eq!(id.len(), 32, "{path}");
+    assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
+
+    // No MSRP stream, or no offer at all: 488 saying why.
+    let audio_only =
+        "v=0\r\no=- 1 1 IN IP4 h\r\ns=-\r\nc=IN IP4 h\r\nt=0 0\r\nm=audio 4 RTP/AVP 0\r\n";
+    let refused = answer(invite("session", audio_only, ""));
+    assert_eq!(refused.status(), StatusCode::NOT_ACCEPTABLE_HERE);
+    assert_eq!(
+        text(refused.read().unwrap().reason()),
+        "no MSRP media in the offer"
+    );
+    assert_eq!(
+        answer(invite("session", "", "")).status(),
+        StatusCode::NOT_ACCEPTABLE_HERE
+    );
+}
+
+#[test]
+fn a_passive_answer_needs_a_listening_port() {
+    // The client's MSRP endpoint keeps the default port 9: it only connects out, so an
+    // active offer (which wants this side to listen) cannot be taken.
+    let connects_only = ClientConfig::new(
+        "sip:+15550100002@ims.example.net",
+        ContactAddress::new("192.0.2.20", 5060, Transport::Tcp).unwrap(),
+    )
+    .unwrap();
+    let recorder = Arc::new(Recorder::default());
+    let dispatcher = Dispatcher::builder()
+        .client(connects_only)
+        .session(Arc::clone(&recorder))
+        .build();
+    let outcome = dispatcher.dispatch(invite("session", &offer("active", "sendrecv", ""), ""));
+    let response = outcome.response().unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_ACCEPTABLE_HERE);
+    // A passive offer is fine: this side connects.
+    let outcome = dispatcher.dispatch(invite("session", &offer("passive", "sendrecv", ""), ""));
+    let lines = answer_lines(outcome.response().unwrap());
+    assert!(lines.iter().any(|l| l == "a=setup:active"), "{lines:?}");
+}
+
+#[test]
+fn extensions_the_client_lacks_are_refused_with_420() {
+    let recorder = Arc::new(Recorder::default());
+    let wire = invite(
+        "session",
+        &offer("active", "sendrecv", ""),
+        "Require: 100rel, timer\r\n",
+    );
+    let outcome = full(&recorder).dispatch(wire.clone());
+    assert_eq!(outcome.handling(), &Handling::UnsupportedExtension);
+    assert!(recorder.take().is_empty(), "the handler is not called");
+    let read = check_response(&wire, outcome.response().unwrap());
+    assert_eq!(read.status(), 420);
+    let unsupported: Vec<&[u8]> = read.header_values("Unsupported").collect();
+    assert_eq!(unsupported, [&b"100rel"[..], b"timer"]);
+}
+
+#[test]
+fn refusals_carry_what_their_status_requires() {
+    let wire = data("row05-invite-session.sip");
+    for (status, header) in [
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "Accept"),
+        (StatusCode::METHOD_NOT_ALLOWED, "Allow"),
+    ] {
+        let outcome = Dispatcher::builder()
+            .session(Refuses(Decision::reject(status)))
+            .build()
+            .dispatch(wire.clone());
+        let read = check_response(&wire, outcome.response().unwrap());
+        assert!(read.header(header).is_some(), "{status} carries {header}");
+    }
+    // 202 is a MESSAGE's answer: an INVITE accepted that way gets 200.
+    let outcome = Dispatcher::builder()
+        .session(Refuses(Decision::Accept(Accept::accepted())))
+        .build()
+        .dispatch(wire);
+    assert_eq!(outcome.response().unwrap().status(), StatusCode::OK);
+}
+
+#[test]
+fn without_a_client_config_an_odd_request_uri_cannot_break_contact() {
+    let wire = Bytes::from_static(
+        b"INVITE sip:x@y>,<sip:attacker@evil.example;a=\"b SIP/2.0\r\n\
+          Via: SIP/2.0/TCP 192.0.2.7;branch=z9hG4bK-e\r\nFrom: <sip:a@x>;tag=1\r\n\
+          To: <sip:b@x>\r\nCall-ID: odd-1\r\nCSeq: 1 INVITE\r\n\
+          Accept-Contact: *;+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session\"\r\n\
+          Content-Type: application/sdp\r\nContent-Length: 0\r\n\r\n",
+    );
+    let recorder = Arc::new(Recorder {
+        later: true,
+        ..Recorder::default()
+    });
+    let outcome = Dispatcher::builder()
+        .session(Arc::clone(&recorder))
+        .build()
+        .dispatch(wire);
+    let read = outcome.response().unwrap().read().unwrap();
+    let contact = text(read.header("Contact").unwrap().value());
+    // One address, whole: the Request-URI's brackets and quotes stay out of it.
+    let address = cpm_client::sip::NameAddr::parse(contact.as_bytes()).expect("one address");
+    assert_eq!(address.uri(), b"sip:evil.example", "{contact}");
+    assert_eq!(contact.matches('<').count(), 1, "{contact}");
 }

@@ -15,9 +15,12 @@
 //! | --- | --- |
 //! | does not read ([`ParseError`]), or its From or To is not an address | 400 with the error as reason phrase (505, 513 where they fit); nothing when the headers a response copies are missing or malformed, or for an ACK |
 //! | a procedure with no handler | INVITE 603 Decline, MESSAGE 403 Forbidden (spec reference, section 2.1) |
+//! | `Require` naming any extension (the client implements none) | 420 Bad Extension with `Unsupported` |
+//! | an accepted INVITE whose offer has no MSRP stream, or no offer, or an answer that needs a listening port the client has not configured | 488 Not Acceptable Here, the reason saying which |
+//! | an accepted re-INVITE without the handler's own SDP ([`Accept::with_body`]) | 488 |
 //! | OPTIONS | 200 with a Contact whose `+g.3gpp.icsi-ref` lists the services that have handlers, Allow and Accept |
 //! | an extension method (not in RFC 3261 or its extensions) | 501 Not Implemented with Allow |
-//! | REGISTER, SUBSCRIBE, NOTIFY, PUBLISH, REFER outside a dialog | 405 Method Not Allowed with Allow |
+//! | REGISTER, SUBSCRIBE, NOTIFY, PUBLISH, REFER outside a dialog | 405 Method Not Allowed with Allow (NOTIFY and REFER: 481 when a [`DialogHandler`] serves them in dialogs) |
 //! | BYE, UPDATE, INFO, PRACK outside a dialog | 481 |
 //! | in a dialog, no [`DialogHandler`] | BYE 200, ACK nothing, others 481 |
 //! | CANCEL, no [`DialogHandler`] | 200 |
@@ -55,10 +58,11 @@ pub use view::{
 
 use std::cell::OnceCell;
 
-use crate::body::sdp::{Sdp, Setup};
+use crate::body::sdp::{Direction, Sdp, Setup};
 use crate::error::{ParseError, ParseErrorKind};
 use crate::feature_tag::{FeatureTag, TagSet};
 use crate::outgoing::ClientConfig;
+use crate::outgoing::Setup as OfferSetup;
 use crate::response::sdp_answer::SdpAnswer;
 use crate::response::{Echo, Response, ResponseWriter, Salvaged, Source, StatusCode, Unanswerable};
 use crate::route::Route;
@@ -74,6 +78,8 @@ const ALLOW_WITH_DIALOGS: &str =
 const ACCEPT: &str = "application/sdp, message/cpim, multipart/mixed";
 /// The MSRP port of SDP answers when the dispatcher has no [`ClientConfig`].
 const FALLBACK_MSRP_PORT: u16 = 2855;
+/// The port an endpoint that only connects out writes (RFC 4145): nothing listens.
+const DISCARD_PORT: u16 = 9;
 
 /// What the dispatcher and its pending responses share: settings, never handlers.
 #[derive(Debug)]
@@ -267,6 +273,9 @@ pub enum Handling {
     /// A method the client does not serve (405 or 501), or a dialog-only method
     /// outside a dialog (481).
     MethodNotServed,
+    /// The request requires a SIP extension (`Require`) the client does not implement:
+    /// 420 with `Unsupported`.
+    UnsupportedExtension,
     /// The request did not read; the error is the reason phrase of the 400.
     Malformed(ParseError),
     /// The handler panicked; 500 was sent.
@@ -286,6 +295,7 @@ impl std::fmt::Display for Handling {
             Handling::InDialog(Some(_)) => f.write_str("in a dialog"),
             Handling::InDialog(None) => f.write_str("dialog-related, no dialog id"),
             Handling::MethodNotServed => f.write_str("method not served"),
+            Handling::UnsupportedExtension => f.write_str("requires an unsupported extension"),
             Handling::Malformed(error) => write!(f, "malformed: {error}"),
             Handling::HandlerPanicked => f.write_str("handler panicked"),
             Handling::Unanswered(why) => write!(f, "unanswered: {why}"),
@@ -356,7 +366,9 @@ impl Outcome {
 ///       From: <sip:alice@example.net>;tag=a1\r\nTo: <sip:bob@example.net>\r\nCall-ID: s-1\r\n\
 ///       CSeq: 1 INVITE\r\nContact: <sip:alice@192.0.2.7>\r\n\
 ///       Accept-Contact: *;+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session\"\r\n\
-///       Content-Type: application/sdp\r\nContent-Length: 0\r\n\r\n",
+///       Content-Type: application/sdp\r\nContent-Length: 116\r\n\r\n\
+///       v=0\r\no=- 1 1 IN IP4 192.0.2.7\r\ns=-\r\nc=IN IP4 192.0.2.7\r\nt=0 0\r\n\
+///       m=message 9 TCP/MSRP *\r\na=accept-types:message/cpim\r\n",
 /// ));
 /// assert_eq!(outcome.response().unwrap().status(), StatusCode::RINGING);
 /// let pending = outcome.take_pending().unwrap();
@@ -385,7 +397,13 @@ impl PendingResponse {
 
     /// Accepts as `accept` says.
     pub fn accept_with(self, accept: Accept) -> Response {
-        Responder::new(&self.settings, &self.request, self.route).accept(&accept)
+        let response = Responder::new(&self.settings, &self.request, self.route).accept(&accept);
+        tracing::debug!(
+            route = self.route.as_str(),
+            status = response.status().code(),
+            "answered later"
+        );
+        response
     }
 
     /// Refuses with `status` (a status below 300 is answered 500).
@@ -395,7 +413,13 @@ impl PendingResponse {
 
     /// Refuses as `reject` says.
     pub fn reject_with(self, reject: Reject) -> Response {
-        Responder::new(&self.settings, &self.request, self.route).reject(&reject)
+        let response = Responder::new(&self.settings, &self.request, self.route).reject(&reject);
+        tracing::debug!(
+            route = self.route.as_str(),
+            status = response.status().code(),
+            "answered later"
+        );
+        response
     }
 }
 
@@ -419,27 +443,34 @@ impl Dispatcher {
     ///
     /// Never panics, whatever the bytes; a handler's panic is caught and answered 500.
     pub fn dispatch(&self, bytes: Bytes) -> Outcome {
+        let span = tracing::debug_span!(
+            "cpm_dispatch",
+            method = tracing::field::Empty,
+            call_id = tracing::field::Empty,
+        );
+        let _entered = span.enter();
         let request = match IncomingRequest::parse_or_return(bytes, &self.settings.limits) {
             Ok(request) => request,
             Err((error, bytes)) => return self.malformed(&bytes, error),
         };
-        let span = tracing::debug_span!(
-            "cpm_dispatch",
-            method = request.method().as_str(),
-            call_id = %String::from_utf8_lossy(RequestView::new(&request).call_id()),
+        span.record("method", request.method().as_str());
+        span.record(
+            "call_id",
+            tracing::field::display(String::from_utf8_lossy(
+                RequestView::new(&request).call_id(),
+            )),
         );
-        let _entered = span.enter();
         let outcome = self.handle(request);
         match &outcome.response {
             Some(response) => tracing::debug!(
                 route = outcome.route.map_or("none", Route::as_str),
-                handling = ?outcome.handling,
+                handling = %outcome.handling,
                 status = response.status().code(),
                 "dispatched"
             ),
             None => tracing::debug!(
                 route = outcome.route.map_or("none", Route::as_str),
-                handling = ?outcome.handling,
+                handling = %outcome.handling,
                 "dispatched, nothing to send now"
             ),
         }
@@ -451,6 +482,17 @@ impl Dispatcher {
         let method = request.method();
         let responder = Responder::new(&self.settings, &request, route);
         let in_dialog = DialogId::of(&request);
+        if !matches!(method, Method::Ack | Method::Cancel) {
+            if let Some(response) = responder.unsupported_extensions() {
+                return Outcome {
+                    route: Some(route),
+                    handling: Handling::UnsupportedExtension,
+                    response: Some(response),
+                    pending: None,
+                    request: Some(request),
+                };
+            }
+        }
         if method != Method::Ack {
             if let Some(error) = malformed_address(&request) {
                 let reason = error.to_string();
@@ -476,6 +518,14 @@ impl Dispatcher {
             Method::Ack | Method::Cancel => self.dialog(&request, in_dialog, &responder),
             _ if in_dialog.is_some() => self.dialog(&request, in_dialog, &responder),
             Method::Message | Method::Invite => self.procedure(&request, &responder),
+            // Methods that only live inside a dialog: none is known here.
+            Method::Notify | Method::Refer if self.settings.dialogs => (
+                Handling::MethodNotServed,
+                Some(
+                    responder.reject(&Reject::new(StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST)),
+                ),
+                false,
+            ),
             Method::Bye | Method::Update | Method::Info | Method::Prack => (
                 Handling::MethodNotServed,
                 Some(
@@ -594,8 +644,6 @@ impl Dispatcher {
 
     /// The answer to bytes that did not read.
     fn malformed(&self, bytes: &[u8], error: ParseError) -> Outcome {
-        let span = tracing::debug_span!("cpm_dispatch", method = "unreadable");
-        let _entered = span.enter();
         let answer = Salvaged::read(bytes, &self.settings.limits)
             .map_err(Unanswerable::as_str)
             .and_then(|salvaged| {
@@ -612,7 +660,7 @@ impl Dispatcher {
                 // The copied headers are the request's; when they are too broken for a
                 // response to carry (a malformed Via has no path back, a broken CSeq
                 // matches no transaction), nothing is sent.
-                match response.read() {
+                match response.read_with(&self.settings.limits) {
                     Ok(_) => Ok(response),
                     Err(_) => Err("the headers a response copies are malformed"),
                 }
@@ -686,6 +734,9 @@ struct Responder<'a> {
     request: &'a IncomingRequest,
     route: Route,
     to_tag: [u8; 16],
+    /// The keyed hash of what identifies the request, from which the To-tag and the
+    /// identifiers of an SDP answer are drawn.
+    seed: u64,
     /// The request's SDP offer, once read (by the handler's view, or here).
     offer: OnceCell<Option<Sdp<'a>>>,
 }
@@ -699,17 +750,19 @@ impl<'a> Responder<'a> {
             request.header_values("Via").next(),
             request.cseq(),
         );
+        let seed = settings.secret.hash_one(identity);
         Responder {
             settings,
             request,
             route,
-            to_tag: to_tag(settings, identity),
+            to_tag: to_tag(settings, seed),
+            seed,
             offer: OnceCell::new(),
         }
     }
 
     /// The host of the Request-URI (`sip:user@host:port;...`), for SDP answers made
-    /// without a [`ClientConfig`]; `127.0.0.1` when it has none.
+    /// without a [`ClientConfig`]; `127.0.0.1` when it has none that is a plain host.
     fn request_uri_host(&self) -> &'a str {
         let uri = std::str::from_utf8(self.request.request_uri()).unwrap_or_default();
         let rest = uri.split_once(':').map_or(uri, |(_, rest)| rest);
@@ -718,11 +771,25 @@ impl<'a> Responder<'a> {
             Some(v6) => v6.split(']').next().unwrap_or_default(),
             None => rest.split([':', ';', '?']).next().unwrap_or_default(),
         };
-        if host.is_empty() {
+        let plain = host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
+        if host.is_empty() || !plain {
             "127.0.0.1"
         } else {
             host
         }
+    }
+
+    /// The Request-URI, when it can stand between `<` and `>` as a Contact address
+    /// without a ClientConfig: a `sip:`/`sips:` URI with none of `<>",` in it.
+    fn request_uri_as_contact(&self) -> Option<&'a str> {
+        let uri = std::str::from_utf8(self.request.request_uri()).ok()?;
+        let sip = uri.get(..4).is_some_and(|s| s.eq_ignore_ascii_case("sip:"))
+            || uri
+                .get(..5)
+                .is_some_and(|s| s.eq_ignore_ascii_case("sips:"));
+        (sip && !uri.contains(['<', '>', '"', ','])).then_some(uri)
     }
 
     fn is_invite(&self) -> bool {
@@ -753,9 +820,8 @@ impl<'a> Responder<'a> {
 
     /// The ICSI a dialog-creating answer names in its Contact.
     fn icsi(&self) -> TagSet {
-        let tags = self.request.tags();
+        // A stored message delivered over MSRP is a large message (spec reference 2.1).
         let tag = match self.route {
-            Route::LargeMessage if !tags.contains(FeatureTag::LargeMsg) => FeatureTag::Deferred,
             Route::LargeMessage => FeatureTag::LargeMsg,
             Route::DeferredGroupSession => FeatureTag::Deferred,
             Route::Session => FeatureTag::Session,
@@ -808,6 +874,16 @@ impl<'a> Responder<'a> {
             .as_deref()
             .unwrap_or(reject.status.canonical_reason());
         let mut w = self.start(reject.status, reason);
+        // What RFC 3261 makes these refusals carry (8.2.2.1, 8.2.3).
+        match reject.status {
+            StatusCode::METHOD_NOT_ALLOWED => {
+                w.header("Allow", self.allow());
+            }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                w.header("Accept", ACCEPT);
+            }
+            _ => {}
+        }
         w.server(&self.settings.server);
         w.finish(None)
     }
@@ -820,6 +896,20 @@ impl<'a> Responder<'a> {
             StatusCode::FORBIDDEN
         };
         self.plain(status)
+    }
+
+    /// 420 Bad Extension listing in `Unsupported` the options of `Require` (RFC 3261
+    /// section 8.2.2.3): the client implements no SIP extension a request could
+    /// require. `None` when the request requires nothing.
+    fn unsupported_extensions(&self) -> Option<Response> {
+        let mut options = self.request.header_values("Require").peekable();
+        options.peek()?;
+        let mut w = self.start(StatusCode::BAD_EXTENSION, "Bad Extension");
+        for option in options {
+            w.header("Unsupported", String::from_utf8_lossy(option));
+        }
+        w.server(&self.settings.server);
+        Some(w.finish(None))
     }
 
     /// 405 or 501, with Allow.
@@ -855,70 +945,100 @@ impl<'a> Responder<'a> {
     }
 
     fn accept(&self, accept: &Accept) -> Response {
-        let status = if accept.accepted {
+        // 202 is a MESSAGE's answer (RFC 3428); an INVITE is accepted with 200.
+        let status = if accept.accepted && !self.is_invite() {
             StatusCode::ACCEPTED
         } else {
             StatusCode::OK
         };
-        let mut w = self.start(status, status.canonical_reason());
-        w.server(&self.settings.server);
         if let Some((content_type, body)) = &accept.body {
+            let mut w = self.start(status, status.canonical_reason());
+            w.server(&self.settings.server);
             return w.finish(Some((content_type, body)));
         }
         if !self.is_invite() {
+            let mut w = self.start(status, status.canonical_reason());
+            w.server(&self.settings.server);
             return w.finish(None);
         }
-        let mut sdp = Vec::with_capacity(384);
-        self.sdp_answer(accept, &mut sdp);
-        if sdp.is_empty() {
-            return w.finish(None);
+        let mut sdp = Vec::with_capacity(512);
+        if let Err(why) = self.sdp_answer(accept, &mut sdp) {
+            tracing::warn!(why, "an accepted INVITE cannot be answered; 488");
+            let refusal = Reject::new(StatusCode::NOT_ACCEPTABLE_HERE).with_reason(why);
+            return self.reject(&refusal);
         }
+        let mut w = self.start(status, status.canonical_reason());
+        w.server(&self.settings.server);
         w.finish(Some(("application/sdp", &sdp)))
     }
 
-    /// The SDP answer to the request's offer (nothing when there is no MSRP offer).
-    fn sdp_answer(&self, accept: &Accept, out: &mut Vec<u8>) {
+    /// Writes the SDP answer to the request's MSRP offer (RFC 3264, RFC 4975, RFC 4145,
+    /// RFC 5547), or says why there can be none.
+    fn sdp_answer(&self, accept: &Accept, out: &mut Vec<u8>) -> Result<(), &'static str> {
+        if DialogId::of(self.request).is_some() {
+            return Err("a re-INVITE is answered with the application's own SDP");
+        }
         let request = self.request;
-        let Some(offer) = self.offer.get_or_init(|| RequestView::new(request).sdp()) else {
-            return;
-        };
-        let Some(media) = offer.msrp() else {
-            return;
-        };
+        let offer = self
+            .offer
+            .get_or_init(|| RequestView::new(request).sdp())
+            .ok_or("no SDP offer to answer")?;
+        let media = offer.msrp().ok_or("no MSRP media in the offer")?;
         let tls = media.protocol().eq_ignore_ascii_case("TCP/TLS/MSRP");
+        let configured = self.settings.client.as_ref().map(|c| c.msrp());
+        let setup = answer_setup(media.setup(), accept.setup, configured.map(|m| m.setup()))?;
         let (host, port) = match &self.settings.client {
             Some(client) => (client.msrp_host(), client.msrp().port()),
             None => (self.request_uri_host(), FALLBACK_MSRP_PORT),
         };
-        let session = std::str::from_utf8(&self.to_tag).unwrap_or("0");
+        let ids = self.answer_ids();
         let default_path;
-        let path = match &accept.msrp_path {
-            Some(path) => path.as_str(),
+        let (path, port) = match &accept.msrp_path {
+            Some(path) => (path.as_str(), msrp_uri_port(path).unwrap_or(port)),
             None => {
-                default_path = format!(
-                    "{}://{}:{}/{};tcp",
-                    if tls { "msrps" } else { "msrp" },
-                    host,
-                    port,
-                    session
-                );
-                &default_path
+                let scheme = if tls { "msrps" } else { "msrp" };
+                default_path = format!("{scheme}://{host}:{port}/{};tcp", ids.msrp_session);
+                (default_path.as_str(), port)
             }
         };
-        let setup = accept.setup.unwrap_or(match media.setup() {
-            Some(Setup::Passive) => "active",
-            Some(Setup::ActPass) => "active",
-            Some(Setup::HoldConn) => "holdconn",
-            _ => "passive",
-        });
-        let direction = match self.route {
-            Route::Session | Route::NotCpm | Route::Pager => "sendrecv",
-            Route::LargeMessage | Route::FileTransfer | Route::DeferredGroupSession => "recvonly",
+        if setup == "passive" && port == DISCARD_PORT {
+            return Err("no MSRP port to listen on (set MsrpEndpoint::with_port)");
+        }
+        // The answer's direction mirrors the offer's; a two-way offer gets the
+        // procedure's own: a session talks both ways, the others only receive.
+        let direction = match media.direction() {
+            Direction::SendOnly => "recvonly",
+            Direction::RecvOnly => "sendonly",
+            Direction::Inactive => "inactive",
+            Direction::SendRecv => match self.route {
+                Route::Session | Route::NotCpm | Route::Pager => "sendrecv",
+                Route::LargeMessage | Route::FileTransfer | Route::DeferredGroupSession => {
+                    "recvonly"
+                }
+            },
+        };
+        // RFC 3264 section 6: one m-line for each offered one, in order; the streams
+        // other than the MSRP one are refused with port 0.
+        let msrp_at = media.media().offset();
+        let refused = |before: bool| {
+            offer
+                .media()
+                .filter(move |m| (m.offset() < msrp_at) == before && m.offset() != msrp_at)
+                .map(|m| {
+                    let formats: Vec<&str> = m.formats().collect();
+                    format!(
+                        "m={} 0 {} {}",
+                        m.media_type(),
+                        m.protocol(),
+                        formats.join(" ")
+                    )
+                })
+                .collect::<Vec<String>>()
         };
         let offered_types = media.attribute("accept-types").unwrap_or("message/cpim");
         let file = self.route == Route::FileTransfer;
         SdpAnswer {
-            session_id: u64::from_str_radix(&session[..8], 16).unwrap_or(0),
+            session_id: ids.sdp_session,
             host,
             port,
             proto: if tls { "TCP/TLS/MSRP" } else { "TCP/MSRP" },
@@ -930,9 +1050,63 @@ impl<'a> Responder<'a> {
             file_transfer_id: media.attribute("file-transfer-id").filter(|_| file),
             direction,
             max_size: accept.max_size,
+            refused_before: &refused(true),
+            refused_after: &refused(false),
         }
         .write(out);
+        Ok(())
     }
+
+    /// The identifiers of an SDP answer, drawn from the request's identity under the
+    /// dispatcher's secret (stable across retransmissions, unguessable by others): a
+    /// 128-bit MSRP session id (RFC 4975 section 14.1 asks for 80 bits at least) and the
+    /// `o=` session id.
+    fn answer_ids(&self) -> AnswerIds {
+        let draw = |salt: u8| self.settings.secret.hash_one((self.seed, salt));
+        AnswerIds {
+            msrp_session: format!("{:016x}{:016x}", draw(1), draw(2)),
+            sdp_session: draw(3) >> 32,
+        }
+    }
+}
+
+/// See [`Responder::answer_ids`].
+struct AnswerIds {
+    msrp_session: String,
+    sdp_session: u64,
+}
+
+/// The `a=setup` of an answer (RFC 4145 section 4.1): the opposite of an `active` or
+/// `passive` offer, `holdconn` to `holdconn`; for `actpass` (and an offer without the
+/// attribute, whose offerer RFC 4145 takes as active) the handler's choice, else the
+/// client's configured role. A handler's choice the offer does not allow is refused.
+fn answer_setup(
+    offered: Option<Setup<'_>>,
+    handler: Option<&'static str>,
+    configured: Option<OfferSetup>,
+) -> Result<&'static str, &'static str> {
+    let allowed: &[&'static str] = match offered {
+        Some(Setup::Passive) => &["active"],
+        Some(Setup::HoldConn) => &["holdconn"],
+        Some(Setup::ActPass) => &["active", "passive"],
+        _ => &["passive"],
+    };
+    match handler {
+        Some(choice) if allowed.contains(&choice) => Ok(choice),
+        Some(_) => Err("the handler's a=setup is not an answer to the offer's"),
+        None if allowed.len() == 1 => Ok(allowed[0]),
+        None => Ok(match configured {
+            Some(OfferSetup::Passive) => "passive",
+            _ => "active",
+        }),
+    }
+}
+
+/// The port of an `msrp://host:port/...` or `msrps://` URI.
+fn msrp_uri_port(uri: &str) -> Option<u16> {
+    let authority = uri.split_once("://")?.1.split('/').next()?;
+    let port = authority.rsplit_once(':')?.1;
+    port.parse().ok()
 }
 
 /// `<contact>;+g.3gpp.icsi-ref="..."` for a set of services.
@@ -946,16 +1120,12 @@ impl std::fmt::Display for ContactValue<'_, '_> {
         if let Some(client) = &self.responder.settings.client {
             return f.write_str(&client.contact_value(self.tags));
         }
-        let uri = self.responder.request.request_uri();
-        write!(f, "<{}>", String::from_utf8_lossy(uri))?;
-        let mut tags = self.tags.iter();
-        if let Some(first) = tags.next() {
-            write!(f, ";+g.3gpp.icsi-ref=\"{}", first.encoded_urn())?;
-            for tag in tags {
-                write!(f, ",{}", tag.encoded_urn())?;
-            }
-            f.write_str("\"")?;
+        let host = self.responder.request_uri_host();
+        match self.responder.request_uri_as_contact() {
+            Some(uri) => write!(f, "<{uri}>")?,
+            None if host.contains(':') => write!(f, "<sip:[{host}]>")?,
+            None => write!(f, "<sip:{host}>")?,
         }
-        Ok(())
+        write!(f, "{}", self.tags.icsi_ref_param())
     }
 }

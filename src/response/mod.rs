@@ -80,7 +80,15 @@ impl Response {
     /// A [`ParseError`](crate::ParseError) if it does not read (the dispatcher never
     /// hands out such a response).
     pub fn read(&self) -> Result<crate::sip::IncomingResponse, crate::ParseError> {
-        crate::sip::IncomingResponse::parse(Bytes::copy_from_slice(&self.bytes))
+        self.read_with(&crate::Limits::DEFAULT)
+    }
+
+    /// [`Response::read`] under the given limits.
+    pub(crate) fn read_with(
+        &self,
+        limits: &crate::Limits,
+    ) -> Result<crate::sip::IncomingResponse, crate::ParseError> {
+        crate::sip::IncomingResponse::parse_with(Bytes::copy_from_slice(&self.bytes), limits)
     }
 }
 
@@ -167,7 +175,12 @@ impl ResponseWriter {
         if let Some(to) = source.first(KnownHeader::To) {
             w.copied("To", to);
             if let Some(tag) = echo.to_tag {
-                if NameAddr::parse(to).map_or(true, |to| to.tag().is_none()) {
+                let tagged = match NameAddr::parse(to) {
+                    Some(to) => to.tag().is_some(),
+                    // Unreadable (the dispatcher refuses it with 400): add no second tag.
+                    None => to.windows(5).any(|w| w.eq_ignore_ascii_case(b";tag=")),
+                };
+                if !tagged {
                     w.out.truncate(w.out.len() - 2);
                     w.out.extend_from_slice(b";tag=");
                     write_text(&mut w.out, tag);

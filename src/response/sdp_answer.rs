@@ -30,6 +30,10 @@ pub(crate) struct SdpAnswer<'a> {
     pub(crate) direction: &'a str,
     /// `a=max-size`.
     pub(crate) max_size: Option<u64>,
+    /// The m-lines of the offer's other streams before and after the MSRP one, each
+    /// refused with port 0 (RFC 3264 section 6).
+    pub(crate) refused_before: &'a [String],
+    pub(crate) refused_after: &'a [String],
 }
 
 impl SdpAnswer<'_> {
@@ -52,6 +56,9 @@ impl SdpAnswer<'_> {
         line(&["s=-"]);
         line(&["c=IN ", ip, " ", self.host]);
         line(&["t=0 0"]);
+        for refused in self.refused_before {
+            line(&[refused]);
+        }
         line(&["m=message ", &self.port.to_string(), " ", self.proto, " *"]);
         line(&["a=accept-types:", self.accept_types]);
         if let Some(wrapped) = self.accept_wrapped_types {
@@ -68,6 +75,10 @@ impl SdpAnswer<'_> {
         line(&["a=", self.direction]);
         if let Some(max) = self.max_size {
             let _ = write!(out, "a=max-size:{max}\r\n");
+        }
+        for refused in self.refused_after {
+            super::write_text(out, refused.as_bytes());
+            out.extend_from_slice(b"\r\n");
         }
     }
 }

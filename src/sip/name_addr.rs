@@ -101,9 +101,9 @@ impl<'a> NameAddr<'a> {
         found
     }
 
-    /// The `tag` parameter (From and To).
+    /// The `tag` parameter (From and To); a `tag` without a value is no tag.
     pub fn tag(&self) -> Option<&'a [u8]> {
-        self.param("tag")
+        self.param("tag").filter(|tag| !tag.is_empty())
     }
 }
 
