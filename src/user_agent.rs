@@ -23,6 +23,8 @@ use std::str::FromStr;
 
 use thiserror::Error;
 
+use crate::sip::grammar::is_token;
+
 /// An OMA CPM release, written `OMA<major>.<minor>` (`OMA2.0`).
 ///
 /// The four releases the library knows are constants; any other `major.minor` reads
@@ -360,21 +362,10 @@ pub struct ProductError {
     text: String,
 }
 
-fn is_token(text: &str) -> bool {
-    !text.is_empty()
-        && text.bytes().all(|b| {
-            b.is_ascii_alphanumeric()
-                || matches!(
-                    b,
-                    b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
-                )
-        })
-}
-
 fn is_product(text: &str) -> bool {
     match text.split_once('/') {
-        Some((name, version)) => is_token(name) && is_token(version),
-        None => is_token(text),
+        Some((name, version)) => is_token(name.as_bytes()) && is_token(version.as_bytes()),
+        None => is_token(text.as_bytes()),
     }
 }
 
