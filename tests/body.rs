@@ -463,6 +463,19 @@ fn cpim_addresses() {
 }
 
 #[test]
+fn cpim_addresses_with_multibyte_text_are_cut_at_characters() {
+    let a = CpimAddress::parse("\"Zoë \\é\" <sip:zoë@x>").unwrap();
+    assert_eq!((a.display_name, a.uri), (Some("Zoë \\é"), "sip:zoë@x"));
+    let a = CpimAddress::parse(" Ünïcode Nämé <sip:é@x> ").unwrap();
+    assert_eq!(a.display_name, Some("Ünïcode Nämé"));
+    let a = CpimAddress::parse(" sip:é@x ").unwrap();
+    assert_eq!(a.uri, "sip:é@x");
+    for text in ["é", "\"é", "é<", "<é", "\"\\é", "<é>é", "\"é\"é"] {
+        let _ = CpimAddress::parse(text);
+    }
+}
+
+#[test]
 fn cpim_errors_carry_offsets() {
     let err = CpimMessage::parse(b"From: <sip:a@x>\r\nTo <sip:b@x>\r\n\r\n\r\n").unwrap_err();
     assert_eq!(

@@ -846,6 +846,28 @@ fn bad_input_is_a_typed_error_naming_the_field() {
 }
 
 #[test]
+fn multibyte_text_at_a_checked_prefix_is_refused_not_a_panic() {
+    let config = config();
+    for instance in ["urné", "urnéx", "uré:x", "é", "urn", "urn:"] {
+        let err = config.clone().with_instance(instance).unwrap_err();
+        assert!(
+            matches!(err, BuildError::InvalidValue { field, .. } if field.contains("instance")),
+            "{instance:?}: {err:?}"
+        );
+    }
+    assert!(config
+        .clone()
+        .with_instance("URN:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427")
+        .is_ok());
+    for media_type in ["text/plain;a=\"é", "text/plain;a=\"", "text/plain;a=é\""] {
+        let err = PagerMessage::new(BOB, Content::new(media_type, b"x".to_vec()), spec_time())
+            .build(&config, &mut SequentialIds::new(1))
+            .unwrap_err();
+        assert!(matches!(err, BuildError::InvalidValue { .. }), "{err:?}");
+    }
+}
+
+#[test]
 fn output_is_shared_bytes() {
     let request = SessionInvitation::one_to_one(BOB)
         .build(&config(), &mut SequentialIds::new(13))

@@ -389,19 +389,31 @@ impl<'a> CpimAddress<'a> {
             ))
         };
         let pos = |rest: &[u8]| bytes.len() - rest.len();
+        // The `len` bytes of `value` from `at`. Every cut falls next to an ASCII
+        // delimiter or white space, so `get` always succeeds; it is used rather than
+        // indexing so that no input can make this panic.
+        let text = |at: usize, len: usize| value.get(at..at.checked_add(len)?);
         let start = lws(bytes);
         let (display, at_angle) = if start.first() == Some(&b'"') {
             let Ok((after, inner)) = quoted_string(start) else {
                 return fail("unterminated quoted name", start);
             };
-            let at = pos(start) + 1;
-            (Some(&value[at..at + inner.len()]), lws(after))
+            let Some(name) = text(pos(start) + 1, inner.len()) else {
+                return fail("display name not at a character boundary", start);
+            };
+            (Some(name), lws(after))
         } else {
             match memchr::memchr(b'<', start) {
                 Some(n) => {
                     let words = trim_lws(&start[..n]);
-                    let at = pos(start);
-                    let name = (!words.is_empty()).then(|| &value[at..at + words.len()]);
+                    let name = if words.is_empty() {
+                        None
+                    } else {
+                        let Some(name) = text(pos(start), words.len()) else {
+                            return fail("display name not at a character boundary", start);
+                        };
+                        Some(name)
+                    };
                     (name, &start[n..])
                 }
                 None => {
@@ -412,10 +424,12 @@ impl<'a> CpimAddress<'a> {
                     if uri.iter().any(|&b| b == b'>' || b == b'"') {
                         return fail("stray character in a bare URI", uri);
                     }
-                    let at = pos(start);
+                    let Some(uri_text) = text(pos(start), uri.len()) else {
+                        return fail("URI not at a character boundary", uri);
+                    };
                     return Ok(CpimAddress {
                         display_name: None,
-                        uri: &value[at..at + uri.len()],
+                        uri: uri_text,
                     });
                 }
             }
@@ -434,10 +448,12 @@ impl<'a> CpimAddress<'a> {
         if uri_bytes.is_empty() {
             return fail("empty URI", inside);
         }
-        let at = pos(lws(inside));
+        let Some(uri) = text(pos(lws(inside)), uri_bytes.len()) else {
+            return fail("URI not at a character boundary", uri_bytes);
+        };
         Ok(CpimAddress {
             display_name: display,
-            uri: &value[at..at + uri_bytes.len()],
+            uri,
         })
     }
 }

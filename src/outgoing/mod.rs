@@ -664,7 +664,10 @@ pub(crate) fn check_urn<'v>(field: &'static str, value: &'v str) -> Result<&'v s
     };
     let valid = value.len() > 4
         && value.len() <= 256
-        && value[..4].eq_ignore_ascii_case("urn:")
+        && value
+            .as_bytes()
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"urn:"))
         && value.bytes().all(ok);
     if !valid {
         return Err(invalid(field, value, "a URN such as urn:uuid:..."));
@@ -751,11 +754,10 @@ pub(crate) fn check_media_type<'v>(
     for param in params {
         let param = param.trim_start_matches(' ');
         let (name, val) = param.split_once('=').ok_or_else(bad)?;
-        let quoted = val.len() >= 2
-            && val.starts_with('"')
-            && val.ends_with('"')
-            && !val[1..val.len() - 1].contains(['"', '\\'])
-            && !val.chars().any(char::is_control);
+        let quoted = val
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .is_some_and(|inner| !inner.contains(['"', '\\']) && !inner.contains(char::is_control));
         if !token(name) || !(token(val) || quoted) {
             return Err(bad());
         }
