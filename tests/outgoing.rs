@@ -893,3 +893,38 @@ fn tel_recipients_are_written_as_given() {
     // rsip 0.4 does not read a tel: Request-URI (it takes the number for a port), so
     // `to_rsip` is not asserted here; see the docs of `OutgoingRequest::to_rsip`.
 }
+
+/// RFC 4975 section 14.1: the session part of an MSRP URI has at least 80 bits of
+/// randomness; generated ones are 20 hex digits, with either generator.
+#[test]
+fn generated_msrp_sessions_have_at_least_80_bits() {
+    let config = config();
+    let mut random = RandomIds::new();
+    let mut sequential = SequentialIds::new(15);
+    let generators: [&mut dyn IdGenerator; 2] = [&mut random, &mut sequential];
+    for ids in generators {
+        for (procedure, request) in [
+            (
+                "session",
+                SessionInvitation::one_to_one(BOB).build(&config, ids),
+            ),
+            (
+                "file transfer",
+                FileTransfer::new(BOB, FileInfo::new("a.jpg", "image/jpeg", 1)).build(&config, ids),
+            ),
+        ] {
+            let request = request.unwrap();
+            let sdp = std::str::from_utf8(request.body()).unwrap();
+            let path = sdp.lines().find_map(|l| l.strip_prefix("a=path:")).unwrap();
+            let session = path
+                .rsplit('/')
+                .next()
+                .and_then(|s| s.strip_suffix(";tcp"))
+                .unwrap();
+            assert!(
+                session.len() >= 20 && session.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{procedure}: {path}"
+            );
+        }
+    }
+}
