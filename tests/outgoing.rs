@@ -928,3 +928,31 @@ fn generated_msrp_sessions_have_at_least_80_bits() {
         }
     }
 }
+
+/// Every INVITE hands back the local MSRP path of its offer, the From-Path of the
+/// session's MSRP messages (the file chunks of a file transfer); other requests have
+/// none.
+#[test]
+fn invites_return_the_local_msrp_path_of_their_offer() {
+    let config = config();
+    for (procedure, request, _, direction) in every_procedure(&config, &mut SequentialIds::new(16))
+    {
+        let body = String::from_utf8_lossy(request.body());
+        let offered = body.split("\r\n").find_map(|l| l.strip_prefix("a=path:"));
+        assert_eq!(request.local_msrp_path(), offered, "{procedure}");
+        assert_eq!(offered.is_some(), direction.is_some(), "{procedure}");
+    }
+
+    let ids = &mut SequentialIds::new(17);
+    let invite = FileTransfer::new(BOB, FileInfo::new("a.txt", "text/plain", 5))
+        .msrp_session("f4e3d2c1")
+        .build(&config, ids)
+        .unwrap();
+    let from = invite.local_msrp_path().unwrap();
+    assert_eq!(from, "msrp://192.0.2.10:9/f4e3d2c1;tcp");
+    let chunks = MsrpMessage::new(from, "text/plain", "hello")
+        .chunks("msrp://192.0.2.20:9/peer1;tcp", ids)
+        .unwrap();
+    assert!(String::from_utf8_lossy(&chunks[0])
+        .contains("\r\nFrom-Path: msrp://192.0.2.10:9/f4e3d2c1;tcp\r\n"));
+}

@@ -179,6 +179,7 @@ pub struct OutgoingRequest {
     from_tag: String,
     branch: String,
     cseq: u32,
+    local_msrp_path: Option<String>,
 }
 
 impl OutgoingRequest {
@@ -230,6 +231,36 @@ impl OutgoingRequest {
     /// The CSeq number.
     pub fn cseq(&self) -> u32 {
         self.cseq
+    }
+
+    /// The local MSRP URI of an INVITE's SDP offer (its `a=path`), from which the
+    /// messages of the session are framed: the `from_path` of
+    /// [`MsrpMessage::new`]. `None` for a request without an MSRP offer.
+    ///
+    /// ```
+    /// # use cpm_client::outgoing::*;
+    /// # let config = ClientConfig::new("sip:+15550100001@ims.example.net",
+    /// #     ContactAddress::new("192.0.2.10", 5060, Transport::Tcp)?)?;
+    /// let invite = SessionInvitation::one_to_one("sip:+15550100002@ims.example.net")
+    ///     .msrp_session("s9t8u7v6")
+    ///     .build(&config, &mut SequentialIds::new(1))?;
+    /// assert_eq!(invite.local_msrp_path(), Some("msrp://192.0.2.10:9/s9t8u7v6;tcp"));
+    /// let pager = PagerMessage::new("sip:+15550100002@ims.example.net", Content::text("Hi"),
+    ///     std::time::SystemTime::UNIX_EPOCH)
+    ///     .build(&config, &mut SequentialIds::new(2))?
+    ///     .into_pager()
+    ///     .expect("small enough for pager mode");
+    /// assert_eq!(pager.local_msrp_path(), None);
+    /// # Ok::<(), cpm_client::outgoing::BuildError>(())
+    /// ```
+    pub fn local_msrp_path(&self) -> Option<&str> {
+        self.local_msrp_path.as_deref()
+    }
+
+    /// The request with the local MSRP path of its offer.
+    pub(crate) fn with_local_msrp_path(mut self, path: String) -> Self {
+        self.local_msrp_path = Some(path);
+        self
     }
 
     /// The body.
@@ -518,6 +549,7 @@ pub(crate) fn assemble(
         from_tag,
         branch,
         cseq,
+        local_msrp_path: None,
     })
 }
 
