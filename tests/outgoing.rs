@@ -836,6 +836,12 @@ fn bad_input_is_a_typed_error_naming_the_field() {
     .build(&config, ids)
     .unwrap_err();
     assert_eq!(err, BuildError::TimeBeforeEpoch);
+    // RFC 3339 has four-digit years: the first instant of year 10000 is refused.
+    let year_10000 = SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_800);
+    let err = PagerMessage::new(BOB, Content::text("x"), year_10000)
+        .build(&config, ids)
+        .unwrap_err();
+    assert_eq!(err, BuildError::TimeAfterYear9999);
     assert!(ClientConfig::new(
         "sip:a@example.net",
         ContactAddress::new("h", 1, Transport::Tcp).unwrap()

@@ -140,6 +140,10 @@ pub enum BuildError {
     /// A time before 1970 cannot be written as a CPIM DateTime.
     #[error("CPIM DateTime: the time is before 1970-01-01")]
     TimeBeforeEpoch,
+    /// A time after 9999-12-31T23:59:59.999Z cannot be written as a CPIM DateTime
+    /// (RFC 3339 years have four digits).
+    #[error("CPIM DateTime: the time is after 9999-12-31T23:59:59.999Z")]
+    TimeAfterYear9999,
     /// An application product in User-Agent that is neither a product nor a comment.
     #[error(transparent)]
     Product(#[from] ProductError),
