@@ -962,3 +962,23 @@ fn invites_return_the_local_msrp_path_of_their_offer() {
     assert!(String::from_utf8_lossy(&chunks[0])
         .contains("\r\nFrom-Path: msrp://192.0.2.10:9/f4e3d2c1;tcp\r\n"));
 }
+
+/// RFC 2046 section 5.1.1: a multipart body has at least one part; with none there is
+/// nothing to write but a close delimiter, which is refused.
+#[test]
+fn multipart_without_parts_is_refused() {
+    let err = Multipart::new()
+        .write(&mut SequentialIds::new(18))
+        .unwrap_err();
+    assert!(
+        matches!(err, BuildError::Missing { field: "parts", .. }),
+        "{err:?}"
+    );
+    let (content_type, body) = Multipart::new()
+        .boundary("B")
+        .part(Part::new("text/plain", "a"))
+        .write(&mut SequentialIds::new(18))
+        .unwrap();
+    assert_eq!(content_type, "multipart/mixed;boundary=B");
+    assert!(body.starts_with(b"--B\r\n") && body.ends_with(b"--B--\r\n"));
+}
