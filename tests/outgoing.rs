@@ -982,3 +982,59 @@ fn multipart_without_parts_is_refused() {
     assert_eq!(content_type, "multipart/mixed;boundary=B");
     assert!(body.starts_with(b"--B\r\n") && body.ends_with(b"--B--\r\n"));
 }
+
+/// RFC 3261 section 19.1.1, table 1: URI headers (`?`) are not allowed in the
+/// Request-URI, To or From; they stay allowed where they are legal (a participant of
+/// a resource list).
+#[test]
+fn uri_headers_are_refused_in_the_request_uri_to_and_from() {
+    let config = config();
+    let ids = &mut SequentialIds::new(19);
+    let with_headers = "sip:bob@example.net?Subject=hi";
+    let err = PagerMessage::new(with_headers, Content::text("x"), spec_time())
+        .build(&config, ids)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            BuildError::InvalidValue {
+                field: "request URI",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let err = SessionInvitation::one_to_one(with_headers)
+        .build(&config, ids)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            BuildError::InvalidValue {
+                field: "request URI",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let err = ClientConfig::new(
+        "sip:alice@example.net?Subject=hi",
+        ContactAddress::new("192.0.2.10", 5060, Transport::Tcp).unwrap(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            BuildError::InvalidValue {
+                field: "public identity",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let group = SessionInvitation::group(FACTORY, [with_headers])
+        .build(&config, ids)
+        .unwrap();
+    assert!(String::from_utf8_lossy(group.body())
+        .contains("<entry uri=\"sip:bob@example.net?Subject=hi\"/>"));
+}

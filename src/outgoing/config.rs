@@ -6,7 +6,7 @@ use crate::feature_tag::{FeatureTag, TagSet};
 use crate::user_agent::{ProductStamp, ReleaseVersion};
 
 use super::sdp_offer::Setup;
-use super::{check_host, check_uri, check_urn, quoted_display_name, BuildError};
+use super::{check_host, check_uri_without_headers, check_urn, quoted_display_name, BuildError};
 
 /// The pager-mode size limit by default: 1300 bytes of MESSAGE body (the spec
 /// reference's 5.2, after RFC 3428's guidance on MESSAGE size).
@@ -237,9 +237,10 @@ impl ClientConfig {
     /// # Errors
     ///
     /// [`BuildError::InvalidUri`] when `identity` is not a URI that can be written in
-    /// a header.
+    /// a header; [`BuildError::InvalidValue`] when it carries URI headers (`?`), which
+    /// RFC 3261 forbids in From and To.
     pub fn new(identity: &str, contact: ContactAddress) -> Result<ClientConfig, BuildError> {
-        check_uri("public identity", identity)?;
+        check_uri_without_headers("public identity", identity)?;
         let (contact_user, home_domain) = split_identity(identity);
         Ok(ClientConfig {
             identity: identity.to_owned(),

@@ -438,8 +438,8 @@ pub(crate) fn assemble(
     ids: &mut dyn IdGenerator,
     draft: Draft<'_>,
 ) -> Result<OutgoingRequest, BuildError> {
-    check_uri("request URI", draft.request_uri)?;
-    check_uri(draft.to.0, draft.to.1)?;
+    check_uri_without_headers("request URI", draft.request_uri)?;
+    check_uri_without_headers(draft.to.0, draft.to.1)?;
     let to_name = match &draft.sip.to_display_name {
         Some(name) => Some(quoted_display_name("To display name", name)?),
         None => None,
@@ -673,6 +673,23 @@ pub(crate) fn check_uri<'v>(field: &'static str, value: &'v str) -> Result<&'v s
     Ok(value)
 }
 
+/// A URI as [`check_uri`] takes it, without URI headers (`?name=value`): RFC 3261
+/// section 19.1.1 (table 1) forbids them in the Request-URI, To and From.
+pub(crate) fn check_uri_without_headers<'v>(
+    field: &'static str,
+    value: &'v str,
+) -> Result<&'v str, BuildError> {
+    check_uri(field, value)?;
+    if value.contains('?') {
+        return Err(invalid(
+            field,
+            value,
+            "a URI without headers ('?'), which RFC 3261 forbids in the Request-URI, To and From",
+        ));
+    }
+    Ok(value)
+}
+
 /// A URN (`urn:nid:nss`) for `+sip.instance`.
 pub(crate) fn check_urn<'v>(field: &'static str, value: &'v str) -> Result<&'v str, BuildError> {
     let ok = |b: u8| {
@@ -842,6 +859,25 @@ mod tests {
         ] {
             assert!(check_uri("u", bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn uri_headers_are_refused_where_rfc_3261_forbids_them() {
+        let with_headers = "sip:bob@example.net?Subject=hi";
+        assert!(check_uri("participant", with_headers).is_ok());
+        assert_eq!(
+            check_uri_without_headers("request URI", with_headers),
+            Err(invalid(
+                "request URI",
+                with_headers,
+                "a URI without headers ('?'), which RFC 3261 forbids in the Request-URI, To and From",
+            ))
+        );
+        assert!(check_uri_without_headers("To", "sip:bob@example.net;user=phone").is_ok());
+        assert!(matches!(
+            check_uri_without_headers("To", "sip:a b@x"),
+            Err(BuildError::InvalidUri { .. })
+        ));
     }
 
     #[test]
