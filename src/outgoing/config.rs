@@ -238,10 +238,14 @@ impl ClientConfig {
     ///
     /// [`BuildError::InvalidUri`] when `identity` is not a URI that can be written in
     /// a header; [`BuildError::InvalidValue`] when it carries URI headers (`?`), which
-    /// RFC 3261 forbids in From and To.
+    /// RFC 3261 forbids in From and To; [`BuildError::InvalidValue`] naming the home
+    /// domain when the host of a SIP identity is not a host name or address.
     pub fn new(identity: &str, contact: ContactAddress) -> Result<ClientConfig, BuildError> {
         check_uri_without_headers("public identity", identity)?;
         let (contact_user, home_domain) = split_identity(identity);
+        if let Some(domain) = &home_domain {
+            check_host("home domain", domain)?;
+        }
         Ok(ClientConfig {
             identity: identity.to_owned(),
             contact_user,
@@ -492,6 +496,31 @@ mod tests {
 
     fn contact() -> ContactAddress {
         ContactAddress::new("192.0.2.10", 5060, Transport::Tcp).unwrap()
+    }
+
+    #[test]
+    fn the_home_domain_of_an_identity_is_host_checked() {
+        for identity in [
+            "sip:a@[::1",
+            "sip:a@[::1;user=phone",
+            "sip:a@-x.net",
+            "sip:[zz]",
+        ] {
+            assert!(
+                matches!(
+                    ClientConfig::new(identity, contact()),
+                    Err(BuildError::InvalidValue {
+                        field: "home domain",
+                        ..
+                    })
+                ),
+                "{identity}"
+            );
+        }
+        let c = ClientConfig::new("sips:a@[2001:db8::1]:5061", contact()).unwrap();
+        assert_eq!(c.home_domain(), "[2001:db8::1]");
+        let c = ClientConfig::new("tel:+15550100001", contact()).unwrap();
+        assert_eq!(c.home_domain(), "");
     }
 
     #[test]
