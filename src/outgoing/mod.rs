@@ -62,6 +62,7 @@ use bytes::Bytes;
 use thiserror::Error;
 
 use crate::feature_tag::FeatureTag;
+use crate::sip::grammar::is_token_char;
 use crate::user_agent::ProductError;
 
 mod config;
@@ -590,19 +591,10 @@ pub(crate) fn invalid(field: &'static str, value: &str, expected: &'static str) 
     }
 }
 
-/// RFC 3261 `token` bytes.
-pub(crate) fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
-        )
-}
-
 /// An RFC 3261 token (Conversation-ID, Contribution-ID, tags, branches, ids), at most
 /// 256 bytes.
 pub(crate) fn check_token<'v>(field: &'static str, value: &'v str) -> Result<&'v str, BuildError> {
-    if value.is_empty() || value.len() > 256 || !value.bytes().all(is_token_byte) {
+    if value.is_empty() || value.len() > 256 || !value.bytes().all(is_token_char) {
         return Err(invalid(
             field,
             value,
@@ -614,7 +606,7 @@ pub(crate) fn check_token<'v>(field: &'static str, value: &'v str) -> Result<&'v
 
 /// A Call-ID: `word [ "@" word ]` with the token bytes plus `:` and brackets.
 fn check_call_id<'v>(field: &'static str, value: &'v str) -> Result<&'v str, BuildError> {
-    let ok = |b: u8| is_token_byte(b) || matches!(b, b':' | b'[' | b']' | b'/' | b'?');
+    let ok = |b: u8| is_token_char(b) || matches!(b, b':' | b'[' | b']' | b'/' | b'?');
     let mut parts = value.split('@');
     let valid = !value.is_empty()
         && value.len() <= 256
@@ -800,7 +792,7 @@ pub(crate) fn check_media_type<'v>(
     let mut params = value.split(';');
     let essence = params.next().unwrap_or_default();
     let (kind, sub) = essence.split_once('/').ok_or_else(bad)?;
-    let token = |t: &str| !t.is_empty() && t.bytes().all(is_token_byte);
+    let token = |t: &str| !t.is_empty() && t.bytes().all(is_token_char);
     if !token(kind) || !token(sub) || value.len() > 512 {
         return Err(bad());
     }

@@ -4,7 +4,8 @@
 
 use std::fmt;
 
-use super::{check_host, check_token, is_token_byte, BuildError};
+use super::{check_host, check_token, BuildError};
+use crate::sip::grammar::is_token_char;
 
 /// The `a=setup` role (RFC 4145, as RFC 6135 uses it for MSRP).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -397,7 +398,7 @@ pub(crate) fn check_essence<'v>(
     field: &'static str,
     value: &'v str,
 ) -> Result<&'v str, BuildError> {
-    let token = |t: &str| !t.is_empty() && t.bytes().all(is_token_byte);
+    let token = |t: &str| !t.is_empty() && t.bytes().all(is_token_char);
     match value.split_once('/') {
         Some((kind, sub)) if token(kind) && token(sub) => Ok(value),
         _ => Err(super::invalid(field, value, "a media type type/subtype")),
