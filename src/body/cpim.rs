@@ -2,9 +2,9 @@
 
 use std::fmt;
 
-use super::multipart::header_pair;
 use super::{
-    is_mime_token_char, lines, raw_headers, split_header_block, BodyError, BodyErrorKind, MediaType,
+    header_pair, is_mime_token_char, lines, raw_headers, split_header_block, BodyError,
+    BodyErrorKind, MediaType,
 };
 use crate::sip::grammar::{lws, quoted_string, trim_end_lws, trim_lws};
 
