@@ -836,6 +836,12 @@ fn bad_input_is_a_typed_error_naming_the_field() {
     .build(&config, ids)
     .unwrap_err();
     assert_eq!(err, BuildError::TimeBeforeEpoch);
+    // RFC 3339 has four-digit years: the first instant of year 10000 is refused.
+    let year_10000 = SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_800);
+    let err = PagerMessage::new(BOB, Content::text("x"), year_10000)
+        .build(&config, ids)
+        .unwrap_err();
+    assert_eq!(err, BuildError::TimeAfterYear9999);
     assert!(ClientConfig::new(
         "sip:a@example.net",
         ContactAddress::new("h", 1, Transport::Tcp).unwrap()
@@ -843,6 +849,28 @@ fn bad_input_is_a_typed_error_naming_the_field() {
     .unwrap()
     .with_display_name("x\ny")
     .is_err());
+}
+
+#[test]
+fn multibyte_text_at_a_checked_prefix_is_refused_not_a_panic() {
+    let config = config();
+    for instance in ["urné", "urnéx", "uré:x", "é", "urn", "urn:"] {
+        let err = config.clone().with_instance(instance).unwrap_err();
+        assert!(
+            matches!(err, BuildError::InvalidValue { field, .. } if field.contains("instance")),
+            "{instance:?}: {err:?}"
+        );
+    }
+    assert!(config
+        .clone()
+        .with_instance("URN:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427")
+        .is_ok());
+    for media_type in ["text/plain;a=\"é", "text/plain;a=\"", "text/plain;a=é\""] {
+        let err = PagerMessage::new(BOB, Content::new(media_type, b"x".to_vec()), spec_time())
+            .build(&config, &mut SequentialIds::new(1))
+            .unwrap_err();
+        assert!(matches!(err, BuildError::InvalidValue { .. }), "{err:?}");
+    }
 }
 
 #[test]
@@ -870,4 +898,143 @@ fn tel_recipients_are_written_as_given() {
     assert!(IncomingRequest::parse(request.bytes()).is_ok());
     // rsip 0.4 does not read a tel: Request-URI (it takes the number for a port), so
     // `to_rsip` is not asserted here; see the docs of `OutgoingRequest::to_rsip`.
+}
+
+/// RFC 4975 section 14.1: the session part of an MSRP URI has at least 80 bits of
+/// randomness; generated ones are 20 hex digits, with either generator.
+#[test]
+fn generated_msrp_sessions_have_at_least_80_bits() {
+    let config = config();
+    let mut random = RandomIds::new();
+    let mut sequential = SequentialIds::new(15);
+    let generators: [&mut dyn IdGenerator; 2] = [&mut random, &mut sequential];
+    for ids in generators {
+        for (procedure, request) in [
+            (
+                "session",
+                SessionInvitation::one_to_one(BOB).build(&config, ids),
+            ),
+            (
+                "file transfer",
+                FileTransfer::new(BOB, FileInfo::new("a.jpg", "image/jpeg", 1)).build(&config, ids),
+            ),
+        ] {
+            let request = request.unwrap();
+            let sdp = std::str::from_utf8(request.body()).unwrap();
+            let path = sdp.lines().find_map(|l| l.strip_prefix("a=path:")).unwrap();
+            let session = path
+                .rsplit('/')
+                .next()
+                .and_then(|s| s.strip_suffix(";tcp"))
+                .unwrap();
+            assert!(
+                session.len() >= 20 && session.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{procedure}: {path}"
+            );
+        }
+    }
+}
+
+/// Every INVITE hands back the local MSRP path of its offer, the From-Path of the
+/// session's MSRP messages (the file chunks of a file transfer); other requests have
+/// none.
+#[test]
+fn invites_return_the_local_msrp_path_of_their_offer() {
+    let config = config();
+    for (procedure, request, _, direction) in every_procedure(&config, &mut SequentialIds::new(16))
+    {
+        let body = String::from_utf8_lossy(request.body());
+        let offered = body.split("\r\n").find_map(|l| l.strip_prefix("a=path:"));
+        assert_eq!(request.local_msrp_path(), offered, "{procedure}");
+        assert_eq!(offered.is_some(), direction.is_some(), "{procedure}");
+    }
+
+    let ids = &mut SequentialIds::new(17);
+    let invite = FileTransfer::new(BOB, FileInfo::new("a.txt", "text/plain", 5))
+        .msrp_session("f4e3d2c1")
+        .build(&config, ids)
+        .unwrap();
+    let from = invite.local_msrp_path().unwrap();
+    assert_eq!(from, "msrp://192.0.2.10:9/f4e3d2c1;tcp");
+    let chunks = MsrpMessage::new(from, "text/plain", "hello")
+        .chunks("msrp://192.0.2.20:9/peer1;tcp", ids)
+        .unwrap();
+    assert!(String::from_utf8_lossy(&chunks[0])
+        .contains("\r\nFrom-Path: msrp://192.0.2.10:9/f4e3d2c1;tcp\r\n"));
+}
+
+/// RFC 2046 section 5.1.1: a multipart body has at least one part; with none there is
+/// nothing to write but a close delimiter, which is refused.
+#[test]
+fn multipart_without_parts_is_refused() {
+    let err = Multipart::new()
+        .write(&mut SequentialIds::new(18))
+        .unwrap_err();
+    assert!(
+        matches!(err, BuildError::Missing { field: "parts", .. }),
+        "{err:?}"
+    );
+    let (content_type, body) = Multipart::new()
+        .boundary("B")
+        .part(Part::new("text/plain", "a"))
+        .write(&mut SequentialIds::new(18))
+        .unwrap();
+    assert_eq!(content_type, "multipart/mixed;boundary=B");
+    assert!(body.starts_with(b"--B\r\n") && body.ends_with(b"--B--\r\n"));
+}
+
+/// RFC 3261 section 19.1.1, table 1: URI headers (`?`) are not allowed in the
+/// Request-URI, To or From; they stay allowed where they are legal (a participant of
+/// a resource list).
+#[test]
+fn uri_headers_are_refused_in_the_request_uri_to_and_from() {
+    let config = config();
+    let ids = &mut SequentialIds::new(19);
+    let with_headers = "sip:bob@example.net?Subject=hi";
+    let err = PagerMessage::new(with_headers, Content::text("x"), spec_time())
+        .build(&config, ids)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            BuildError::InvalidValue {
+                field: "request URI",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let err = SessionInvitation::one_to_one(with_headers)
+        .build(&config, ids)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            BuildError::InvalidValue {
+                field: "request URI",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let err = ClientConfig::new(
+        "sip:alice@example.net?Subject=hi",
+        ContactAddress::new("192.0.2.10", 5060, Transport::Tcp).unwrap(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            BuildError::InvalidValue {
+                field: "public identity",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let group = SessionInvitation::group(FACTORY, [with_headers])
+        .build(&config, ids)
+        .unwrap();
+    assert!(String::from_utf8_lossy(group.body())
+        .contains("<entry uri=\"sip:bob@example.net?Subject=hi\"/>"));
 }

@@ -2,9 +2,9 @@
 
 use std::fmt;
 
-use super::multipart::header_pair;
 use super::{
-    is_mime_token_char, lines, raw_headers, split_header_block, BodyError, BodyErrorKind, MediaType,
+    header_pair, is_mime_token_char, lines, raw_headers, split_header_block, BodyError,
+    BodyErrorKind, MediaType,
 };
 use crate::sip::grammar::{lws, quoted_string, trim_end_lws, trim_lws};
 
@@ -185,26 +185,16 @@ impl<'a> CpimMessage<'a> {
     /// # Ok::<(), cpm_client::body::BodyError>(())
     /// ```
     pub fn header(&self, namespace_urn: &str, name: &str) -> Option<&'a str> {
+        // One pass over the `NS` lines, then one over the headers: the cost grows with
+        // the number of lines times the logarithm of the number of prefixes bound to
+        // the URN, whatever the mix of headers and declarations.
+        let bindings = Bindings::new(self.namespaces(), namespace_urn);
         self.headers()
             .find(|&(full, _)| {
                 let (prefix, local) = full.split_once('.').unwrap_or(("", full));
-                local.eq_ignore_ascii_case(name) && self.binds(prefix, namespace_urn)
+                local.eq_ignore_ascii_case(name) && bindings.binds(prefix)
             })
             .map(|(_, v)| v)
-    }
-
-    /// Whether `prefix` stands for `urn` in this message.
-    fn binds(&self, prefix: &str, urn: &str) -> bool {
-        let mut declared = false;
-        for (p, u) in self.namespaces() {
-            if p.eq_ignore_ascii_case(prefix) {
-                if u.eq_ignore_ascii_case(urn) {
-                    return true;
-                }
-                declared = true;
-            }
-        }
-        !declared && prefix.eq_ignore_ascii_case("imdn") && urn.eq_ignore_ascii_case(IMDN_NS)
     }
 
     /// The IMDN `Message-ID` (RFC 5438).
@@ -251,6 +241,80 @@ impl<'a> CpimMessage<'a> {
     pub fn content_offset(&self) -> usize {
         self.content_at
     }
+}
+
+/// The prefixes a message binds to one namespace URN, gathered in one pass over its
+/// `NS` declarations. The first few are kept in place (a message binds one or two),
+/// so reading a header allocates nothing; past them all are kept sorted, so a message
+/// declaring thousands of prefixes is still read in `n log n`.
+struct Bindings<'a> {
+    /// The first prefixes declared for the URN.
+    few: [&'a str; Bindings::FEW],
+    /// How many of `few` are set.
+    few_len: usize,
+    /// Every prefix declared for the URN, sorted ignoring ASCII case, when there are
+    /// more than `FEW` (empty otherwise).
+    many: Vec<&'a str>,
+    /// Whether the conventional `imdn` prefix stands for the URN without a declaration:
+    /// the URN is [`IMDN_NS`] and no `NS` line declares `imdn`.
+    conventional_imdn: bool,
+}
+
+impl<'a> Bindings<'a> {
+    const FEW: usize = 8;
+
+    fn new(namespaces: impl Iterator<Item = (&'a str, &'a str)>, urn: &str) -> Self {
+        let mut bindings = Bindings {
+            few: [""; Bindings::FEW],
+            few_len: 0,
+            many: Vec::new(),
+            conventional_imdn: false,
+        };
+        let mut imdn_declared = false;
+        for (prefix, declared_urn) in namespaces {
+            imdn_declared |= prefix.eq_ignore_ascii_case("imdn");
+            if !declared_urn.eq_ignore_ascii_case(urn) {
+                continue;
+            }
+            match bindings.few.get_mut(bindings.few_len) {
+                Some(slot) if bindings.many.is_empty() => {
+                    *slot = prefix;
+                    bindings.few_len += 1;
+                }
+                _ => {
+                    if bindings.many.is_empty() {
+                        bindings.many.extend_from_slice(&bindings.few);
+                    }
+                    bindings.many.push(prefix);
+                }
+            }
+        }
+        bindings.many.sort_unstable_by(|a, b| caseless_cmp(a, b));
+        bindings.conventional_imdn = !imdn_declared && urn.eq_ignore_ascii_case(IMDN_NS);
+        bindings
+    }
+
+    /// Whether `prefix` stands for the URN.
+    fn binds(&self, prefix: &str) -> bool {
+        let declared = if self.many.is_empty() {
+            self.few
+                .iter()
+                .take(self.few_len)
+                .any(|p| p.eq_ignore_ascii_case(prefix))
+        } else {
+            self.many
+                .binary_search_by(|p| caseless_cmp(p, prefix))
+                .is_ok()
+        };
+        declared || (self.conventional_imdn && prefix.eq_ignore_ascii_case("imdn"))
+    }
+}
+
+/// Orders two strings as their ASCII-lower-cased bytes.
+fn caseless_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    a.bytes()
+        .map(|c| c.to_ascii_lowercase())
+        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
 }
 
 /// Checks the lines of a header block starting at offset `base` of the body.
@@ -389,19 +453,31 @@ impl<'a> CpimAddress<'a> {
             ))
         };
         let pos = |rest: &[u8]| bytes.len() - rest.len();
+        // The `len` bytes of `value` from `at`. Every cut falls next to an ASCII
+        // delimiter or white space, so `get` always succeeds; it is used rather than
+        // indexing so that no input can make this panic.
+        let text = |at: usize, len: usize| value.get(at..at.checked_add(len)?);
         let start = lws(bytes);
         let (display, at_angle) = if start.first() == Some(&b'"') {
             let Ok((after, inner)) = quoted_string(start) else {
                 return fail("unterminated quoted name", start);
             };
-            let at = pos(start) + 1;
-            (Some(&value[at..at + inner.len()]), lws(after))
+            let Some(name) = text(pos(start) + 1, inner.len()) else {
+                return fail("display name not at a character boundary", start);
+            };
+            (Some(name), lws(after))
         } else {
             match memchr::memchr(b'<', start) {
                 Some(n) => {
                     let words = trim_lws(&start[..n]);
-                    let at = pos(start);
-                    let name = (!words.is_empty()).then(|| &value[at..at + words.len()]);
+                    let name = if words.is_empty() {
+                        None
+                    } else {
+                        let Some(name) = text(pos(start), words.len()) else {
+                            return fail("display name not at a character boundary", start);
+                        };
+                        Some(name)
+                    };
                     (name, &start[n..])
                 }
                 None => {
@@ -412,10 +488,12 @@ impl<'a> CpimAddress<'a> {
                     if uri.iter().any(|&b| b == b'>' || b == b'"') {
                         return fail("stray character in a bare URI", uri);
                     }
-                    let at = pos(start);
+                    let Some(uri_text) = text(pos(start), uri.len()) else {
+                        return fail("URI not at a character boundary", uri);
+                    };
                     return Ok(CpimAddress {
                         display_name: None,
-                        uri: &value[at..at + uri.len()],
+                        uri: uri_text,
                     });
                 }
             }
@@ -434,10 +512,12 @@ impl<'a> CpimAddress<'a> {
         if uri_bytes.is_empty() {
             return fail("empty URI", inside);
         }
-        let at = pos(lws(inside));
+        let Some(uri) = text(pos(lws(inside)), uri_bytes.len()) else {
+            return fail("URI not at a character boundary", uri_bytes);
+        };
         Ok(CpimAddress {
             display_name: display,
-            uri: &value[at..at + uri_bytes.len()],
+            uri,
         })
     }
 }
@@ -537,6 +617,31 @@ mod tests {
         assert_eq!(cpim.message_id(), Some("2"));
         let cpim = CpimMessage::parse(b"NS: imdn <urn:other>\nimdn.Message-ID: 2\n\n").unwrap();
         assert_eq!(cpim.message_id(), None);
+        let cpim =
+            CpimMessage::parse(b"NS: IMDN <urn:other>\nNS: x <URN:IETF:params:imdn>\nimdn.Message-ID: 2\nX.Message-ID: 3\n\n")
+                .unwrap();
+        assert_eq!(cpim.message_id(), Some("3"));
+        let cpim = CpimMessage::parse(
+            b"NS: imdn <urn:other>\nNS: imdn <urn:ietf:params:imdn>\nimdn.Message-ID: 2\n\n",
+        )
+        .unwrap();
+        assert_eq!(cpim.message_id(), Some("2"));
+    }
+
+    #[test]
+    fn prefixes_bound_past_the_first_few_are_found() {
+        for count in [1, Bindings::FEW, Bindings::FEW + 1, 3 * Bindings::FEW] {
+            let mut body = String::new();
+            for i in 0..count {
+                body.push_str(&format!("NS: P{i} <urn:ietf:params:imdn>\n"));
+            }
+            body.push_str("NS: u <urn:other>\nu.Message-ID: 0\n");
+            body.push_str(&format!("p{}.Message-ID: {count}\n\n", count - 1));
+            let cpim = CpimMessage::parse(body.as_bytes()).unwrap();
+            assert_eq!(cpim.message_id(), Some(count.to_string().as_str()));
+            let bindings = Bindings::new(cpim.namespaces(), IMDN_NS);
+            assert!(bindings.binds("p0") && !bindings.binds("u") && !bindings.binds("p"));
+        }
     }
 
     #[test]

@@ -231,6 +231,17 @@ const MIME_TOKEN: [bool; 256] = {
     table
 };
 
+/// A header of a block as a `(name, value)` pair of `&str`, when it is one: a
+/// non-empty token name, name and value UTF-8.
+pub(crate) fn header_pair(h: RawHeader<'_>) -> Option<(&str, &str)> {
+    let name = h.name?;
+    if name.is_empty() || !name.iter().all(|&b| is_mime_token_char(b)) {
+        return None;
+    }
+    let name = utf8(name)?;
+    Some((name, utf8(h.value)?))
+}
+
 /// `text` as `&str`, when it is UTF-8.
 #[inline]
 pub(crate) fn utf8(text: &[u8]) -> Option<&str> {

@@ -1,10 +1,7 @@
 //! Multipart bodies (RFC 2046 section 5.1): SDP next to a resource list, a CPIM
 //! preview or a file icon.
 
-use super::{
-    is_mime_token_char, raw_headers, split_header_block, utf8, BodyError, BodyErrorKind, MediaType,
-    RawHeader,
-};
+use super::{header_pair, raw_headers, split_header_block, BodyError, BodyErrorKind, MediaType};
 
 /// The number of parts a [`Multipart`] accepts unless told otherwise.
 pub const DEFAULT_MAX_PARTS: usize = 64;
@@ -280,16 +277,6 @@ impl<'a> Part<'a> {
     pub fn is_unterminated(&self) -> bool {
         self.unterminated
     }
-}
-
-/// A header of a block as a `(name, value)` pair of `&str`, when it is one.
-pub(crate) fn header_pair(h: RawHeader<'_>) -> Option<(&str, &str)> {
-    let name = h.name?;
-    if name.is_empty() || !name.iter().all(|&b| is_mime_token_char(b)) {
-        return None;
-    }
-    let name = utf8(name)?;
-    Some((name, utf8(h.value)?))
 }
 
 /// A delimiter line found in a body.

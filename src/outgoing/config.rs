@@ -6,7 +6,7 @@ use crate::feature_tag::{FeatureTag, TagSet};
 use crate::user_agent::{ProductStamp, ReleaseVersion};
 
 use super::sdp_offer::Setup;
-use super::{check_host, check_uri, check_urn, quoted_display_name, BuildError};
+use super::{check_host, check_uri_without_headers, check_urn, quoted_display_name, BuildError};
 
 /// The pager-mode size limit by default: 1300 bytes of MESSAGE body (the spec
 /// reference's 5.2, after RFC 3428's guidance on MESSAGE size).
@@ -237,10 +237,15 @@ impl ClientConfig {
     /// # Errors
     ///
     /// [`BuildError::InvalidUri`] when `identity` is not a URI that can be written in
-    /// a header.
+    /// a header; [`BuildError::InvalidValue`] when it carries URI headers (`?`), which
+    /// RFC 3261 forbids in From and To; [`BuildError::InvalidValue`] naming the home
+    /// domain when the host of a SIP identity is not a host name or address.
     pub fn new(identity: &str, contact: ContactAddress) -> Result<ClientConfig, BuildError> {
-        check_uri("public identity", identity)?;
+        check_uri_without_headers("public identity", identity)?;
         let (contact_user, home_domain) = split_identity(identity);
+        if let Some(domain) = &home_domain {
+            check_host("home domain", domain)?;
+        }
         Ok(ClientConfig {
             identity: identity.to_owned(),
             contact_user,
@@ -491,6 +496,31 @@ mod tests {
 
     fn contact() -> ContactAddress {
         ContactAddress::new("192.0.2.10", 5060, Transport::Tcp).unwrap()
+    }
+
+    #[test]
+    fn the_home_domain_of_an_identity_is_host_checked() {
+        for identity in [
+            "sip:a@[::1",
+            "sip:a@[::1;user=phone",
+            "sip:a@-x.net",
+            "sip:[zz]",
+        ] {
+            assert!(
+                matches!(
+                    ClientConfig::new(identity, contact()),
+                    Err(BuildError::InvalidValue {
+                        field: "home domain",
+                        ..
+                    })
+                ),
+                "{identity}"
+            );
+        }
+        let c = ClientConfig::new("sips:a@[2001:db8::1]:5061", contact()).unwrap();
+        assert_eq!(c.home_domain(), "[2001:db8::1]");
+        let c = ClientConfig::new("tel:+15550100001", contact()).unwrap();
+        assert_eq!(c.home_domain(), "");
     }
 
     #[test]

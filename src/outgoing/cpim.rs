@@ -274,7 +274,18 @@ impl CpimMessage {
 ///
 /// # Errors
 ///
-/// [`BuildError::TimeBeforeEpoch`] for a time before 1970.
+/// [`BuildError::TimeBeforeEpoch`] for a time before 1970,
+/// [`BuildError::TimeAfterYear9999`] for one after 9999 (an RFC 3339 year has four
+/// digits).
+///
+/// ```
+/// # use std::time::{Duration, SystemTime};
+/// # use cpm_client::outgoing::{format_date_time, BuildError};
+/// let last = SystemTime::UNIX_EPOCH + Duration::from_millis(253_402_300_799_999);
+/// assert_eq!(format_date_time(last).unwrap(), "9999-12-31T23:59:59.999Z");
+/// let after = last + Duration::from_millis(1);
+/// assert_eq!(format_date_time(after), Err(BuildError::TimeAfterYear9999));
+/// ```
 pub fn format_date_time(time: SystemTime) -> Result<String, BuildError> {
     let since = time
         .duration_since(UNIX_EPOCH)
@@ -283,6 +294,9 @@ pub fn format_date_time(time: SystemTime) -> Result<String, BuildError> {
     let days = secs / 86_400;
     let of_day = secs % 86_400;
     let (year, month, day) = civil_from_days(days);
+    if year > 9999 {
+        return Err(BuildError::TimeAfterYear9999);
+    }
     Ok(format!(
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
         of_day / 3600,
@@ -312,6 +326,24 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn years_have_four_digits_or_are_refused() {
+        let at = |s: u64| format_date_time(UNIX_EPOCH + Duration::from_secs(s));
+        let last = at(253_402_300_799).unwrap();
+        assert_eq!(last, "9999-12-31T23:59:59.000Z");
+        assert!(crate::body::cpim::is_date_time(&last));
+        for after in [253_402_300_800, 1 << 40, u64::MAX / 2, u64::MAX] {
+            // The largest a SystemTime can hold depends on the platform.
+            if let Some(time) = UNIX_EPOCH.checked_add(Duration::from_secs(after)) {
+                assert_eq!(
+                    format_date_time(time),
+                    Err(BuildError::TimeAfterYear9999),
+                    "{after}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn dates_match_known_points() {

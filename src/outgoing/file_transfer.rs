@@ -38,7 +38,8 @@ impl FileDisposition {
 /// `a=file-disposition` when set, `a=path`, `a=setup`, `a=sendonly`.
 ///
 /// The file itself goes after the 2xx in MSRP SEND chunks: frame them with
-/// [`MsrpMessage`](super::MsrpMessage) from the offer's path.
+/// [`MsrpMessage`](super::MsrpMessage) from the offer's path,
+/// [`OutgoingRequest::local_msrp_path`], to the `a=path` of the peer's answer.
 ///
 /// ```
 /// use cpm_client::outgoing::*;
@@ -53,6 +54,13 @@ impl FileDisposition {
 /// let sdp = std::str::from_utf8(invite.body()).unwrap();
 /// assert!(sdp.contains("a=file-selector:name:\"beach day.jpg\" type:image/jpeg size:48213\r\n"));
 /// assert!(sdp.contains("a=sendonly\r\n"));
+///
+/// // After the 2xx: the file in SEND chunks from the offer's path.
+/// let from = invite.local_msrp_path().expect("an INVITE with an MSRP offer");
+/// assert!(sdp.contains(&format!("a=path:{from}\r\n")));
+/// let file = MsrpMessage::new(from, "image/jpeg", vec![0u8; 48213]);
+/// let chunks = file.chunks("msrp://192.0.2.20:9/peer1;tcp", &mut SequentialIds::new(2))?;
+/// assert!(String::from_utf8_lossy(&chunks[0]).contains(&format!("From-Path: {from}\r\n")));
 /// # Ok::<(), cpm_client::outgoing::BuildError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,7 +112,8 @@ impl FileTransfer {
         self
     }
 
-    /// Builds the INVITE.
+    /// Builds the INVITE; its [`local_msrp_path`](OutgoingRequest::local_msrp_path)
+    /// is the `a=path` of the offer, for framing the file.
     ///
     /// # Errors
     ///
@@ -115,7 +124,7 @@ impl FileTransfer {
         config: &ClientConfig,
         ids: &mut dyn IdGenerator,
     ) -> Result<OutgoingRequest, BuildError> {
-        let (_, sdp) = self.msrp.offer(config, ids, Direction::SendOnly)?;
+        let (path, sdp) = self.msrp.offer(config, ids, Direction::SendOnly)?;
         let transfer_id = match &self.file_transfer_id {
             Some(id) => id.clone(),
             None => ids.token(16),
@@ -145,5 +154,6 @@ impl FileTransfer {
                 body: Some(("application/sdp", &sdp)),
             },
         )
+        .map(|invite| invite.with_local_msrp_path(path))
     }
 }

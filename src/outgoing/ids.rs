@@ -10,9 +10,11 @@ use std::hash::BuildHasher;
 /// Contribution-ID, `imdn.Message-ID`, MSRP session, transaction and message ids,
 /// `file-transfer-id`, multipart boundaries and the SDP origin.
 ///
-/// The library reads no OS randomness of its own; an application that needs
-/// cryptographic strength (RFC 4975 asks for unguessable MSRP session ids) implements
-/// this trait over its own generator.
+/// The library has no cryptographic generator of its own: [`RandomIds`] hashes a
+/// counter with the standard library's `RandomState`, whose keys std seeds from the
+/// operating system's randomness, and [`SequentialIds`] reads none. An application
+/// that needs cryptographic strength (RFC 4975 asks for unguessable MSRP session ids)
+/// implements this trait over its own generator.
 ///
 /// ```
 /// use cpm_client::outgoing::{IdGenerator, SequentialIds};
@@ -67,9 +69,10 @@ impl<G: IdGenerator + ?Sized> IdGenerator for &mut G {
     }
 }
 
-/// The default generator: the standard library's randomly keyed hasher applied to a
-/// counter. Unique and unpredictable enough for tags, branches and ids; not a
-/// cryptographic generator.
+/// The default generator: the standard library's randomly keyed hasher (SipHash keyed
+/// by a `RandomState`, which std seeds from the operating system's randomness)
+/// applied to a counter. Unique and unpredictable enough for tags, branches and ids;
+/// not a cryptographic generator.
 ///
 /// ```
 /// use cpm_client::outgoing::{IdGenerator, RandomIds};

@@ -187,7 +187,8 @@ impl LargeMessage {
                 extra,
                 body: Some(("application/sdp", &sdp)),
             },
-        )?;
+        )?
+        .with_local_msrp_path(path.clone());
         let mut message = MsrpMessage::new(&path, "message/cpim", cpim).chunk_size(self.chunk_size);
         if let Some(id) = &self.msrp_message_id {
             message = message.message_id(id);

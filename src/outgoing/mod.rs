@@ -62,6 +62,7 @@ use bytes::Bytes;
 use thiserror::Error;
 
 use crate::feature_tag::FeatureTag;
+use crate::sip::grammar::is_token_char;
 use crate::user_agent::ProductError;
 
 mod config;
@@ -140,6 +141,10 @@ pub enum BuildError {
     /// A time before 1970 cannot be written as a CPIM DateTime.
     #[error("CPIM DateTime: the time is before 1970-01-01")]
     TimeBeforeEpoch,
+    /// A time after 9999-12-31T23:59:59.999Z cannot be written as a CPIM DateTime
+    /// (RFC 3339 years have four digits).
+    #[error("CPIM DateTime: the time is after 9999-12-31T23:59:59.999Z")]
+    TimeAfterYear9999,
     /// An application product in User-Agent that is neither a product nor a comment.
     #[error(transparent)]
     Product(#[from] ProductError),
@@ -179,6 +184,7 @@ pub struct OutgoingRequest {
     from_tag: String,
     branch: String,
     cseq: u32,
+    local_msrp_path: Option<String>,
 }
 
 impl OutgoingRequest {
@@ -230,6 +236,36 @@ impl OutgoingRequest {
     /// The CSeq number.
     pub fn cseq(&self) -> u32 {
         self.cseq
+    }
+
+    /// The local MSRP URI of an INVITE's SDP offer (its `a=path`), from which the
+    /// messages of the session are framed: the `from_path` of
+    /// [`MsrpMessage::new`]. `None` for a request without an MSRP offer.
+    ///
+    /// ```
+    /// # use cpm_client::outgoing::*;
+    /// # let config = ClientConfig::new("sip:+15550100001@ims.example.net",
+    /// #     ContactAddress::new("192.0.2.10", 5060, Transport::Tcp)?)?;
+    /// let invite = SessionInvitation::one_to_one("sip:+15550100002@ims.example.net")
+    ///     .msrp_session("s9t8u7v6")
+    ///     .build(&config, &mut SequentialIds::new(1))?;
+    /// assert_eq!(invite.local_msrp_path(), Some("msrp://192.0.2.10:9/s9t8u7v6;tcp"));
+    /// let pager = PagerMessage::new("sip:+15550100002@ims.example.net", Content::text("Hi"),
+    ///     std::time::SystemTime::UNIX_EPOCH)
+    ///     .build(&config, &mut SequentialIds::new(2))?
+    ///     .into_pager()
+    ///     .expect("small enough for pager mode");
+    /// assert_eq!(pager.local_msrp_path(), None);
+    /// # Ok::<(), cpm_client::outgoing::BuildError>(())
+    /// ```
+    pub fn local_msrp_path(&self) -> Option<&str> {
+        self.local_msrp_path.as_deref()
+    }
+
+    /// The request with the local MSRP path of its offer.
+    pub(crate) fn with_local_msrp_path(mut self, path: String) -> Self {
+        self.local_msrp_path = Some(path);
+        self
     }
 
     /// The body.
@@ -403,8 +439,8 @@ pub(crate) fn assemble(
     ids: &mut dyn IdGenerator,
     draft: Draft<'_>,
 ) -> Result<OutgoingRequest, BuildError> {
-    check_uri("request URI", draft.request_uri)?;
-    check_uri(draft.to.0, draft.to.1)?;
+    check_uri_without_headers("request URI", draft.request_uri)?;
+    check_uri_without_headers(draft.to.0, draft.to.1)?;
     let to_name = match &draft.sip.to_display_name {
         Some(name) => Some(quoted_display_name("To display name", name)?),
         None => None,
@@ -518,6 +554,7 @@ pub(crate) fn assemble(
         from_tag,
         branch,
         cseq,
+        local_msrp_path: None,
     })
 }
 
@@ -554,19 +591,10 @@ pub(crate) fn invalid(field: &'static str, value: &str, expected: &'static str) 
     }
 }
 
-/// RFC 3261 `token` bytes.
-pub(crate) fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
-        )
-}
-
 /// An RFC 3261 token (Conversation-ID, Contribution-ID, tags, branches, ids), at most
 /// 256 bytes.
 pub(crate) fn check_token<'v>(field: &'static str, value: &'v str) -> Result<&'v str, BuildError> {
-    if value.is_empty() || value.len() > 256 || !value.bytes().all(is_token_byte) {
+    if value.is_empty() || value.len() > 256 || !value.bytes().all(is_token_char) {
         return Err(invalid(
             field,
             value,
@@ -578,7 +606,7 @@ pub(crate) fn check_token<'v>(field: &'static str, value: &'v str) -> Result<&'v
 
 /// A Call-ID: `word [ "@" word ]` with the token bytes plus `:` and brackets.
 fn check_call_id<'v>(field: &'static str, value: &'v str) -> Result<&'v str, BuildError> {
-    let ok = |b: u8| is_token_byte(b) || matches!(b, b':' | b'[' | b']' | b'/' | b'?');
+    let ok = |b: u8| is_token_char(b) || matches!(b, b':' | b'[' | b']' | b'/' | b'?');
     let mut parts = value.split('@');
     let valid = !value.is_empty()
         && value.len() <= 256
@@ -637,6 +665,23 @@ pub(crate) fn check_uri<'v>(field: &'static str, value: &'v str) -> Result<&'v s
     Ok(value)
 }
 
+/// A URI as [`check_uri`] takes it, without URI headers (`?name=value`): RFC 3261
+/// section 19.1.1 (table 1) forbids them in the Request-URI, To and From.
+pub(crate) fn check_uri_without_headers<'v>(
+    field: &'static str,
+    value: &'v str,
+) -> Result<&'v str, BuildError> {
+    check_uri(field, value)?;
+    if value.contains('?') {
+        return Err(invalid(
+            field,
+            value,
+            "a URI without headers ('?'), which RFC 3261 forbids in the Request-URI, To and From",
+        ));
+    }
+    Ok(value)
+}
+
 /// A URN (`urn:nid:nss`) for `+sip.instance`.
 pub(crate) fn check_urn<'v>(field: &'static str, value: &'v str) -> Result<&'v str, BuildError> {
     let ok = |b: u8| {
@@ -664,7 +709,10 @@ pub(crate) fn check_urn<'v>(field: &'static str, value: &'v str) -> Result<&'v s
     };
     let valid = value.len() > 4
         && value.len() <= 256
-        && value[..4].eq_ignore_ascii_case("urn:")
+        && value
+            .as_bytes()
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"urn:"))
         && value.bytes().all(ok);
     if !valid {
         return Err(invalid(field, value, "a URN such as urn:uuid:..."));
@@ -744,18 +792,17 @@ pub(crate) fn check_media_type<'v>(
     let mut params = value.split(';');
     let essence = params.next().unwrap_or_default();
     let (kind, sub) = essence.split_once('/').ok_or_else(bad)?;
-    let token = |t: &str| !t.is_empty() && t.bytes().all(is_token_byte);
+    let token = |t: &str| !t.is_empty() && t.bytes().all(is_token_char);
     if !token(kind) || !token(sub) || value.len() > 512 {
         return Err(bad());
     }
     for param in params {
         let param = param.trim_start_matches(' ');
         let (name, val) = param.split_once('=').ok_or_else(bad)?;
-        let quoted = val.len() >= 2
-            && val.starts_with('"')
-            && val.ends_with('"')
-            && !val[1..val.len() - 1].contains(['"', '\\'])
-            && !val.chars().any(char::is_control);
+        let quoted = val
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .is_some_and(|inner| !inner.contains(['"', '\\']) && !inner.contains(char::is_control));
         if !token(name) || !(token(val) || quoted) {
             return Err(bad());
         }
@@ -804,6 +851,25 @@ mod tests {
         ] {
             assert!(check_uri("u", bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn uri_headers_are_refused_where_rfc_3261_forbids_them() {
+        let with_headers = "sip:bob@example.net?Subject=hi";
+        assert!(check_uri("participant", with_headers).is_ok());
+        assert_eq!(
+            check_uri_without_headers("request URI", with_headers),
+            Err(invalid(
+                "request URI",
+                with_headers,
+                "a URI without headers ('?'), which RFC 3261 forbids in the Request-URI, To and From",
+            ))
+        );
+        assert!(check_uri_without_headers("To", "sip:bob@example.net;user=phone").is_ok());
+        assert!(matches!(
+            check_uri_without_headers("To", "sip:a b@x"),
+            Err(BuildError::InvalidUri { .. })
+        ));
     }
 
     #[test]

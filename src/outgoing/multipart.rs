@@ -82,9 +82,17 @@ impl Multipart {
     ///
     /// # Errors
     ///
-    /// [`BuildError::InvalidValue`] for a bad boundary, part type or disposition;
-    /// [`BuildError::Collision`] when the boundary occurs in a part.
+    /// [`BuildError::Missing`] with no parts (RFC 2046 section 5.1.1: a multipart
+    /// body has at least one); [`BuildError::InvalidValue`] for a bad boundary, part
+    /// type or disposition; [`BuildError::Collision`] when the boundary occurs in a
+    /// part.
     pub fn write(&self, ids: &mut dyn IdGenerator) -> Result<(String, Vec<u8>), BuildError> {
+        if self.parts.is_empty() {
+            return Err(BuildError::Missing {
+                field: "parts",
+                why: "a multipart body has at least one part (RFC 2046 section 5.1.1)",
+            });
+        }
         for part in &self.parts {
             check_media_type("part content type", &part.content_type)?;
             if let Some(d) = &part.disposition {
@@ -171,6 +179,16 @@ mod tests {
             b"--B\r\nContent-Type: text/plain\r\nContent-Length: 1\r\n\r\na\r\n\
               --B\r\nContent-Type: text/plain\r\nContent-Disposition: render\r\nContent-Length: 1\r\n\r\nb\r\n--B--\r\n"
         );
+    }
+
+    #[test]
+    fn no_parts_is_refused() {
+        for multipart in [Multipart::new(), Multipart::new().boundary("B")] {
+            assert!(matches!(
+                multipart.write(&mut SequentialIds::new(0)),
+                Err(BuildError::Missing { field: "parts", .. })
+            ));
+        }
     }
 
     #[test]

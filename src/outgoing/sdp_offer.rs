@@ -4,7 +4,8 @@
 
 use std::fmt;
 
-use super::{check_host, check_token, is_token_byte, BuildError};
+use super::{check_host, check_token, BuildError};
+use crate::sip::grammar::is_token_char;
 
 /// The `a=setup` role (RFC 4145, as RFC 6135 uses it for MSRP).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -333,11 +334,19 @@ pub(crate) struct LocalMsrp {
     pub(crate) sdp_session_id: Option<u64>,
 }
 
+/// Hex digits of a generated MSRP session id: 20 digits carry 80 bits, the least
+/// randomness RFC 4975 section 14.1 asks of the session part of an MSRP URI.
+/// [`IdGenerator::token`](super::IdGenerator::token) takes them from two 64-bit draws.
+pub(crate) const MSRP_SESSION_DIGITS: usize = 20;
+const _: () = assert!(MSRP_SESSION_DIGITS * 4 >= 80, "RFC 4975 section 14.1");
+
 /// Setters for [`LocalMsrp`] (field `msrp`), shared by the INVITE builders.
 macro_rules! msrp_setters {
     () => {
         /// The session part of the local MSRP path (`msrp://host:port/<session>;tcp`)
-        /// instead of a generated one (an RFC 4975 ident or token).
+        /// instead of a generated one (an RFC 4975 ident or token). A generated one is
+        /// 20 hex digits (80 bits, RFC 4975 section 14.1) from the [`IdGenerator`]; one
+        /// set here should be as hard to guess.
         pub fn msrp_session(mut self, session: &str) -> Self {
             self.msrp.session = Some(session.to_owned());
             self
@@ -362,7 +371,7 @@ impl LocalMsrp {
     ) -> Result<(String, MsrpSdp), BuildError> {
         let session = match &self.session {
             Some(s) => check_token("MSRP session", s)?.to_owned(),
-            None => ids.token(12),
+            None => ids.token(MSRP_SESSION_DIGITS),
         };
         let endpoint = config.msrp();
         let scheme = if endpoint.tls() { "msrps" } else { "msrp" };
@@ -389,7 +398,7 @@ pub(crate) fn check_essence<'v>(
     field: &'static str,
     value: &'v str,
 ) -> Result<&'v str, BuildError> {
-    let token = |t: &str| !t.is_empty() && t.bytes().all(is_token_byte);
+    let token = |t: &str| !t.is_empty() && t.bytes().all(is_token_char);
     match value.split_once('/') {
         Some((kind, sub)) if token(kind) && token(sub) => Ok(value),
         _ => Err(super::invalid(field, value, "a media type type/subtype")),
@@ -461,6 +470,47 @@ pub(crate) fn check_msrp_path<'v>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Counts its draws; each draw is all ones, so a digit not taken from a draw
+    /// would show as `0`.
+    struct Draws(usize);
+
+    impl crate::outgoing::IdGenerator for Draws {
+        fn next_u64(&mut self) -> u64 {
+            self.0 += 1;
+            u64::MAX
+        }
+    }
+
+    #[test]
+    fn generated_msrp_sessions_carry_80_random_bits() {
+        let config = crate::outgoing::ClientConfig::new(
+            "sip:a@example.net",
+            crate::outgoing::ContactAddress::new(
+                "192.0.2.1",
+                5060,
+                crate::outgoing::Transport::Tcp,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let mut draws = Draws(0);
+        let local = LocalMsrp {
+            session: None,
+            sdp_session_id: Some(1),
+        };
+        let (path, _) = local
+            .offer(&config, &mut draws, Direction::SendRecv)
+            .unwrap();
+        assert_eq!(draws.0, 2, "two 64-bit draws for 80 bits");
+        let session = path
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .strip_suffix(";tcp")
+            .unwrap();
+        assert_eq!(session, "f".repeat(MSRP_SESSION_DIGITS));
+    }
 
     #[test]
     fn hash_is_upper_hex_pairs() {

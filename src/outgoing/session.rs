@@ -150,7 +150,8 @@ impl SessionInvitation {
         self
     }
 
-    /// Builds the INVITE.
+    /// Builds the INVITE; its [`local_msrp_path`](OutgoingRequest::local_msrp_path)
+    /// is the `a=path` of the offer, the From-Path of the session's MSRP messages.
     ///
     /// # Errors
     ///
@@ -161,7 +162,7 @@ impl SessionInvitation {
         config: &ClientConfig,
         ids: &mut dyn IdGenerator,
     ) -> Result<OutgoingRequest, BuildError> {
-        let (_, sdp) = self.msrp.offer(config, ids, Direction::SendRecv)?;
+        let (path, sdp) = self.msrp.offer(config, ids, Direction::SendRecv)?;
         let wrapped: Vec<&str> = self.wrapped_types.iter().map(String::as_str).collect();
         let sdp = sdp
             .accept_types(&["message/cpim", "application/im-iscomposing+xml"])
@@ -221,6 +222,7 @@ impl SessionInvitation {
                 body: Some((&content_type, &body)),
             },
         )
+        .map(|invite| invite.with_local_msrp_path(path))
     }
 }
 
