@@ -447,16 +447,7 @@ impl ClientConfig {
             value.push_str(instance);
             value.push_str(">\"");
         }
-        if !services.is_empty() {
-            value.push_str(";+g.3gpp.icsi-ref=\"");
-            for (i, tag) in services.iter().enumerate() {
-                if i > 0 {
-                    value.push(',');
-                }
-                value.push_str(tag.encoded_urn());
-            }
-            value.push('"');
-        }
+        value.push_str(&services.icsi_ref_param().to_string());
         value
     }
 }

@@ -145,10 +145,11 @@ impl MsrpMessage {
     }
 }
 
-/// A transaction id whose end-line does not occur in `data`.
+/// A transaction id of 64 random bits (hard to guess, like the session id) whose
+/// end-line does not occur in `data`.
 fn fresh_transaction_id(data: &[u8], ids: &mut dyn IdGenerator) -> Result<String, BuildError> {
     for _ in 0..ATTEMPTS {
-        let tid = ids.token(12);
+        let tid = ids.token(16);
         let mut end_line = b"-------".to_vec();
         end_line.extend_from_slice(tid.as_bytes());
         if memchr::memmem::find(data, &end_line).is_none() {
