@@ -58,7 +58,7 @@ pub use view::{
 
 use std::cell::OnceCell;
 
-use crate::body::sdp::{Direction, Sdp, Setup};
+use crate::body::sdp::{Direction, MsrpMedia, Sdp, Setup};
 use crate::error::{ParseError, ParseErrorKind};
 use crate::feature_tag::{FeatureTag, TagSet};
 use crate::outgoing::ClientConfig;
@@ -984,9 +984,10 @@ impl<'a> Responder<'a> {
             .get_or_init(|| RequestView::new(request).sdp())
             .ok_or("no SDP offer to answer")?;
         let media = offer.msrp().ok_or("no MSRP media in the offer")?;
+        let offered = OfferedMsrp::read(&offer, &media);
         let tls = media.protocol().eq_ignore_ascii_case("TCP/TLS/MSRP");
         let configured = self.settings.client.as_ref().map(|c| c.msrp());
-        let setup = answer_setup(media.setup(), accept.setup, configured.map(|m| m.setup()))?;
+        let setup = answer_setup(offered.setup, accept.setup, configured.map(|m| m.setup()))?;
         let (host, port) = match &self.settings.client {
             Some(client) => (client.msrp_host(), client.msrp().port()),
             None => (self.request_uri_host(), FALLBACK_MSRP_PORT),
@@ -1006,7 +1007,7 @@ impl<'a> Responder<'a> {
         }
         // The answer's direction mirrors the offer's; a two-way offer gets the
         // procedure's own: a session talks both ways, the others only receive.
-        let direction = match media.direction() {
+        let direction = match offered.direction {
             Direction::SendOnly => "recvonly",
             Direction::RecvOnly => "sendonly",
             Direction::Inactive => "inactive",
@@ -1020,22 +1021,21 @@ impl<'a> Responder<'a> {
         // RFC 3264 section 6: one m-line for each offered one, in order; the streams
         // other than the MSRP one are refused with port 0.
         let msrp_at = media.media().offset();
-        let refused = |before: bool| {
-            offer
-                .media()
-                .filter(move |m| (m.offset() < msrp_at) == before && m.offset() != msrp_at)
-                .map(|m| {
-                    let formats: Vec<&str> = m.formats().collect();
-                    format!(
-                        "m={} 0 {} {}",
-                        m.media_type(),
-                        m.protocol(),
-                        formats.join(" ")
-                    )
-                })
-                .collect::<Vec<String>>()
-        };
-        let offered_types = media.attribute("accept-types").unwrap_or("message/cpim");
+        let (mut refused_before, mut refused_after) = (Vec::new(), Vec::new());
+        for other in offer.media().filter(|m| m.offset() != msrp_at) {
+            let formats: Vec<&str> = other.formats().collect();
+            let line = format!(
+                "m={} 0 {} {}",
+                other.media_type(),
+                other.protocol(),
+                formats.join(" ")
+            );
+            if other.offset() < msrp_at {
+                refused_before.push(line);
+            } else {
+                refused_after.push(line);
+            }
+        }
         let file = self.route == Route::FileTransfer;
         SdpAnswer {
             session_id: ids.sdp_session,
@@ -1043,15 +1043,18 @@ impl<'a> Responder<'a> {
             port,
             proto: if tls { "TCP/TLS/MSRP" } else { "TCP/MSRP" },
             path,
-            accept_types: accept.accept_types.as_deref().unwrap_or(offered_types),
-            accept_wrapped_types: media.attribute("accept-wrapped-types"),
+            accept_types: accept
+                .accept_types
+                .as_deref()
+                .unwrap_or(offered.accept_types.unwrap_or("message/cpim")),
+            accept_wrapped_types: offered.accept_wrapped_types,
             setup,
-            file_selector: media.attribute("file-selector").filter(|_| file),
-            file_transfer_id: media.attribute("file-transfer-id").filter(|_| file),
+            file_selector: offered.file_selector.filter(|_| file),
+            file_transfer_id: offered.file_transfer_id.filter(|_| file),
             direction,
             max_size: accept.max_size,
-            refused_before: &refused(true),
-            refused_after: &refused(false),
+            refused_before: &refused_before,
+            refused_after: &refused_after,
         }
         .write(out);
         Ok(())
@@ -1067,6 +1070,64 @@ impl<'a> Responder<'a> {
             msrp_session: format!("{:016x}{:016x}", draw(1), draw(2)),
             sdp_session: draw(3) >> 32,
         }
+    }
+}
+
+/// What an answer takes from the offered MSRP stream, read in one pass over its
+/// attributes (setup and direction fall back to the session level, RFC 4566 section 6).
+struct OfferedMsrp<'a> {
+    setup: Option<Setup<'a>>,
+    direction: Direction,
+    accept_types: Option<&'a str>,
+    accept_wrapped_types: Option<&'a str>,
+    file_selector: Option<&'a str>,
+    file_transfer_id: Option<&'a str>,
+}
+
+impl<'a> OfferedMsrp<'a> {
+    fn read(offer: &Sdp<'a>, media: &MsrpMedia<'a>) -> Self {
+        let mut offered = OfferedMsrp {
+            setup: None,
+            direction: Direction::SendRecv,
+            accept_types: None,
+            accept_wrapped_types: None,
+            file_selector: None,
+            file_transfer_id: None,
+        };
+        let mut direction = None;
+        for attribute in media.attributes() {
+            let value = attribute.value.map(str::trim);
+            let is = |name: &str| attribute.name.eq_ignore_ascii_case(name);
+            let slot = if is("setup") {
+                offered.setup = offered.setup.or(value.map(Setup::from_value));
+                continue;
+            } else if is("accept-types") {
+                &mut offered.accept_types
+            } else if is("accept-wrapped-types") {
+                &mut offered.accept_wrapped_types
+            } else if is("file-selector") {
+                &mut offered.file_selector
+            } else if is("file-transfer-id") {
+                &mut offered.file_transfer_id
+            } else {
+                direction = direction.or(Direction::from_name(attribute.name));
+                continue;
+            };
+            *slot = slot.or(value);
+        }
+        if offered.setup.is_none() || direction.is_none() {
+            for attribute in offer.attributes() {
+                if attribute.name.eq_ignore_ascii_case("setup") {
+                    offered.setup = offered
+                        .setup
+                        .or(attribute.value.map(|v| Setup::from_value(v.trim())));
+                } else {
+                    direction = direction.or(Direction::from_name(attribute.name));
+                }
+            }
+        }
+        offered.direction = direction.unwrap_or(Direction::SendRecv);
+        offered
     }
 }
 
