@@ -40,6 +40,7 @@ mod dialog;
 mod handler;
 mod view;
 
+use std::cell::OnceCell;
 use std::hash::{BuildHasher, Hash};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -55,8 +56,6 @@ pub use view::{
     DeferredGroupSession, FileTransferInvitation, LargeMessageInvitation, PagerMessage,
     RequestView, SessionInvitation,
 };
-
-use std::cell::OnceCell;
 
 use crate::body::sdp::{Direction, MsrpMedia, Sdp, Setup};
 use crate::error::{ParseError, ParseErrorKind};
