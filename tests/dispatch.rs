@@ -945,6 +945,22 @@ fn extensions_the_client_lacks_are_refused_with_420() {
     assert_eq!(read.status(), 420);
     let unsupported: Vec<&[u8]> = read.header_values("Unsupported").collect();
     assert_eq!(unsupported, [&b"100rel"[..], b"timer"]);
+    // Method inspection and reading come first: a method not served gets its 501, a
+    // To that is not an address its 400, whatever they require.
+    let outcome = full(&recorder).dispatch(request("FOO", None, "Require: timer\r\n"));
+    assert_eq!(
+        outcome.response().unwrap().status(),
+        StatusCode::NOT_IMPLEMENTED
+    );
+    let outcome = full(&recorder).dispatch(Bytes::from_static(
+        b"MESSAGE sip:b@example.net SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK-1\r\n\
+          From: <sip:a@x>;tag=1\r\nTo: \"Bob <sip:b@x>\r\nCall-ID: r-1\r\nCSeq: 1 MESSAGE\r\n\
+          Require: timer\r\n\r\n",
+    ));
+    assert_eq!(
+        outcome.response().unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
 }
 
 #[test]

@@ -481,17 +481,6 @@ impl Dispatcher {
         let method = request.method();
         let responder = Responder::new(&self.settings, &request, route);
         let in_dialog = DialogId::of(&request);
-        if !matches!(method, Method::Ack | Method::Cancel) {
-            if let Some(response) = responder.unsupported_extensions() {
-                return Outcome {
-                    route: Some(route),
-                    handling: Handling::UnsupportedExtension,
-                    response: Some(response),
-                    pending: None,
-                    request: Some(request),
-                };
-            }
-        }
         if method != Method::Ack {
             if let Some(error) = malformed_address(&request) {
                 let reason = error.to_string();
@@ -500,6 +489,24 @@ impl Dispatcher {
                 return Outcome {
                     route: Some(route),
                     handling: Handling::Malformed(error),
+                    response: Some(response),
+                    pending: None,
+                    request: Some(request),
+                };
+            }
+        }
+        // Header inspection comes after method inspection (RFC 3261 8.2.1, 8.2.2.3): a
+        // method the client does not serve gets its 405/501/481 whatever it requires.
+        let served = match method {
+            Method::Extension(_) | Method::Ack | Method::Cancel => false,
+            Method::Options | Method::Message | Method::Invite => true,
+            _ => in_dialog.is_some(),
+        };
+        if served {
+            if let Some(response) = responder.unsupported_extensions() {
+                return Outcome {
+                    route: Some(route),
+                    handling: Handling::UnsupportedExtension,
                     response: Some(response),
                     pending: None,
                     request: Some(request),
