@@ -173,10 +173,14 @@ impl Decision {
 /// when the handler wants other than the defaults.
 ///
 /// The default answer: own MSRP endpoint from the [`Dispatcher`](crate::Dispatcher)
-/// settings with a path made for this request, the offer's transport and
-/// accept-types, `a=setup` answering the offer's (active -> passive, passive ->
-/// active, actpass -> active), direction `sendrecv` for a session and `recvonly` for
-/// a large message, a file and a deferred delivery.
+/// settings with a path made for this request (a 128-bit session id), the offer's
+/// transport and accept-types, `a=setup` answering the offer's (active -> passive,
+/// passive -> active, actpass -> the client's configured role), the direction
+/// mirroring the offer's (a two-way offer gets `sendrecv` for a session and
+/// `recvonly` for a large message, a file and a deferred delivery), and the offer's
+/// other streams refused with port 0. An answer this cannot make (no MSRP offer, a
+/// passive answer without a listening port, a handler's `a=setup` the offer does not
+/// allow) turns the acceptance into 488.
 ///
 /// ```
 /// use cpm_client::Accept;
@@ -197,7 +201,8 @@ pub struct Accept {
 }
 
 impl Accept {
-    /// 202 Accepted instead of 200 OK (a MESSAGE stored for later, RFC 3428).
+    /// 202 Accepted instead of 200 OK (a MESSAGE stored for later, RFC 3428); an
+    /// INVITE is accepted with 200 whatever this says.
     pub fn accepted() -> Accept {
         Accept {
             accepted: true,
