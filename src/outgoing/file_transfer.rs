@@ -6,7 +6,7 @@ use super::{
     assemble, cpm_id_setters, resolve_cpm_ids, sip_id_setters, BuildError, ClientConfig, CpmIds,
     Draft, IdGenerator, OutgoingRequest, SipIds,
 };
-use crate::feature_tag::{FeatureTag, TagSet};
+use crate::feature_tag::FeatureTag;
 
 /// The name, type, size and optional SHA-1 of the file offered (the RFC 5547
 /// `file-selector`).
@@ -142,17 +142,14 @@ impl FileTransfer {
         assemble(
             config,
             ids,
-            Draft {
-                method: "INVITE",
-                request_uri: &self.to,
-                to: ("recipient", &self.to),
-                sip: &self.sip,
-                contact: Some([FeatureTag::FileTransfer].into_iter().collect::<TagSet>()),
-                service: Some(FeatureTag::FileTransfer),
-                cpm: Some((&conversation, &contribution)),
-                extra: Vec::new(),
-                body: Some(("application/sdp", &sdp)),
-            },
+            Draft::cpm_invite(
+                ("recipient", &self.to),
+                &self.sip,
+                FeatureTag::FileTransfer,
+                (&conversation, &contribution),
+                Vec::new(),
+                ("application/sdp", &sdp),
+            ),
         )
         .map(|invite| invite.with_local_msrp_path(path))
     }

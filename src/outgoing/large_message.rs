@@ -14,7 +14,7 @@ use super::{
     assemble, check_token, cpm_id_setters, message_setters, resolve_cpm_ids, sip_id_setters,
     BuildError, ClientConfig, CpmIds, Draft, IdGenerator, OutgoingRequest, SipIds,
 };
-use crate::feature_tag::{FeatureTag, TagSet};
+use crate::feature_tag::FeatureTag;
 
 /// What a large message is sent as: the INVITE, then (after the 2xx and ACK, which
 /// are the application's) the CPIM message in MSRP SEND chunks, then BYE.
@@ -176,17 +176,14 @@ impl LargeMessage {
         let invite = assemble(
             config,
             ids,
-            Draft {
-                method: "INVITE",
-                request_uri: &self.to,
-                to: ("recipient", &self.to),
-                sip: &self.sip,
-                contact: Some([FeatureTag::LargeMsg].into_iter().collect::<TagSet>()),
-                service: Some(FeatureTag::LargeMsg),
-                cpm: Some((&conversation, &contribution)),
+            Draft::cpm_invite(
+                ("recipient", &self.to),
+                &self.sip,
+                FeatureTag::LargeMsg,
+                (&conversation, &contribution),
                 extra,
-                body: Some(("application/sdp", &sdp)),
-            },
+                ("application/sdp", &sdp),
+            ),
         )?
         .with_local_msrp_path(path.clone());
         let mut message = MsrpMessage::new(&path, "message/cpim", cpim).chunk_size(self.chunk_size);

@@ -432,6 +432,31 @@ pub(crate) struct Draft<'a> {
     pub(crate) body: Option<(&'a str, &'a [u8])>,
 }
 
+impl<'a> Draft<'a> {
+    /// A CPM INVITE to `to` (its field name for errors, and the URI): Contact,
+    /// Accept-Contact and P-Preferred-Service all name `service`.
+    pub(crate) fn cpm_invite(
+        to: (&'static str, &'a str),
+        sip: &'a SipIds,
+        service: FeatureTag,
+        cpm: (&'a str, &'a str),
+        extra: Vec<(&'static str, String)>,
+        body: (&'a str, &'a [u8]),
+    ) -> Draft<'a> {
+        Draft {
+            method: "INVITE",
+            request_uri: to.1,
+            to,
+            sip,
+            contact: Some(crate::feature_tag::TagSet::EMPTY.with(service)),
+            service: Some(service),
+            cpm: Some(cpm),
+            extra,
+            body: Some(body),
+        }
+    }
+}
+
 /// Writes a request from the configuration and a draft: the one place that knows
 /// the header order.
 pub(crate) fn assemble(

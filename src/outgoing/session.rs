@@ -8,7 +8,7 @@ use super::{
     assemble, check_text, check_token, check_uri, cpm_id_setters, resolve_cpm_ids, sip_id_setters,
     BuildError, ClientConfig, CpmIds, Draft, IdGenerator, OutgoingRequest, SipIds,
 };
-use crate::feature_tag::{FeatureTag, TagSet};
+use crate::feature_tag::FeatureTag;
 
 /// The payload types a session accepts inside CPIM by default.
 const WRAPPED_TYPES: [&str; 2] = ["text/plain", "message/imdn+xml"];
@@ -210,17 +210,14 @@ impl SessionInvitation {
         assemble(
             config,
             ids,
-            Draft {
-                method: "INVITE",
-                request_uri: &self.target,
-                to: (to_field, &self.target),
-                sip: &self.sip,
-                contact: Some([FeatureTag::Session].into_iter().collect::<TagSet>()),
-                service: Some(FeatureTag::Session),
-                cpm: Some((&conversation, &contribution)),
+            Draft::cpm_invite(
+                (to_field, &self.target),
+                &self.sip,
+                FeatureTag::Session,
+                (&conversation, &contribution),
                 extra,
-                body: Some((&content_type, &body)),
-            },
+                (&content_type, &body),
+            ),
         )
         .map(|invite| invite.with_local_msrp_path(path))
     }
