@@ -4,9 +4,10 @@
 //! The allocator counts per thread, so tests running beside each other do not disturb
 //! the count.
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::path::Path;
 
 struct Counting;
 
@@ -47,25 +48,9 @@ fn allocations<T>(f: impl FnOnce() -> T) -> (usize, T) {
     (ALLOCATIONS.with(Cell::get) - before, out)
 }
 
-fn messages() -> Vec<(String, Vec<u8>)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
-    let mut out = Vec::new();
-    for dir in ["corpus", "data"] {
-        for entry in std::fs::read_dir(root.join(dir)).expect("corpus folder") {
-            let path = entry.expect("entry").path();
-            if path.extension().is_some_and(|e| e == "sip") {
-                let bytes = std::fs::read(&path).expect("message");
-                out.push((path.display().to_string(), bytes));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 #[test]
 fn route_allocates_nothing_on_any_corpus_message() {
-    let messages = messages();
+    let messages = common::sip_messages();
     assert!(messages.len() > 180, "both corpora are read");
     let mut outcomes = [0usize; 2];
     for (name, bytes) in &messages {
@@ -81,7 +66,7 @@ fn route_allocates_nothing_on_any_corpus_message() {
 
 #[test]
 fn routing_an_already_read_request_allocates_nothing() {
-    for (name, bytes) in messages() {
+    for (name, bytes) in common::sip_messages() {
         let Ok(request) = cpm_client::IncomingRequest::parse(bytes::Bytes::from(bytes)) else {
             continue;
         };
@@ -94,7 +79,7 @@ fn routing_an_already_read_request_allocates_nothing() {
 fn reading_a_request_allocates_once_for_its_header_table() {
     // The header table starts with room for 24 headers: a typical CPM request (up to
     // 24 headers) costs exactly one allocation, the `Vec` of header offsets.
-    let (_, bytes) = messages()
+    let (_, bytes) = common::sip_messages()
         .into_iter()
         .find(|(name, _)| name.ends_with("adv-compact-a-message-msg.sip"))
         .expect("sample message");
@@ -124,7 +109,7 @@ impl cpm_client::PagerHandler for AcceptingInbox {
 fn dispatching_a_pager_message_answered_200_allocates_twice() {
     // One full dispatch: read the request (its header table), route it, hand the view
     // to the handler (CPIM read in place), build the 200 (one buffer).
-    let (_, bytes) = messages()
+    let (_, bytes) = common::sip_messages()
         .into_iter()
         .find(|(name, _)| name.ends_with("row01-message-msg.sip"))
         .expect("sample message");

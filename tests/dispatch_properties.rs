@@ -6,7 +6,8 @@
 //! mutated by byte flips, cuts, insertions of SIP punctuation and line ends. Handlers
 //! accept, refuse, answer later or panic, chosen by the case.
 
-use std::path::Path;
+mod common;
+
 use std::sync::OnceLock;
 
 use bytes::Bytes;
@@ -24,18 +25,10 @@ use proptest::test_runner::TestCaseError;
 fn corpus() -> &'static [Vec<u8>] {
     static CORPUS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
     CORPUS.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
-        let mut out = Vec::new();
-        for dir in ["corpus", "data"] {
-            for entry in std::fs::read_dir(root.join(dir)).expect("corpus folder") {
-                let path = entry.expect("entry").path();
-                if path.extension().is_some_and(|e| e == "sip") {
-                    out.push(std::fs::read(&path).expect("message"));
-                }
-            }
-        }
-        out.sort();
-        out
+        common::sip_messages()
+            .into_iter()
+            .map(|(_, bytes)| bytes)
+            .collect()
     })
 }
 
