@@ -105,6 +105,10 @@ pub enum ParseErrorKind {
     /// The Request-URI does not start with `scheme:`.
     #[error("Request-URI is not an absolute URI (scheme:...)")]
     BadRequestUri,
+    /// More than one SP between the method, the Request-URI and the version (RFC 3261
+    /// section 7.1 separates them by exactly one).
+    #[error("more than one space between the parts of the request line")]
+    ExtraSpaceInRequestLine,
     /// Whitespace inside the Request-URI (RFC 3261 forbids LWS there).
     #[error("whitespace inside the Request-URI")]
     WhitespaceInRequestUri,

@@ -93,8 +93,9 @@ impl IncomingRequest {
     ///
     /// Refused, with an error naming the line and what was wrong:
     /// - a broken request line: no method, no Request-URI or one that is not
-    ///   `scheme:...`, whitespace inside the Request-URI, a version other than SIP/2.0,
-    ///   trailing whitespace; a response's status line;
+    ///   `scheme:...`, more than one space between its parts, whitespace inside the
+    ///   Request-URI, a version other than SIP/2.0, trailing whitespace; a response's
+    ///   status line;
     /// - a line not ended by CRLF, a header line with no colon or a name that is not a
     ///   token, headers not ended by an empty line;
     /// - a missing Via, From, To, Call-ID or CSeq; a second From, To, Call-ID, CSeq or

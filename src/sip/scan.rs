@@ -336,6 +336,15 @@ fn request_line(input: &[u8]) -> Result<RequestLine<'_>, ParseError> {
     if uri.is_empty() {
         return Err(fail(ParseErrorKind::NoRequestUri, uri_start));
     }
+    // A second SP after the method or before the version (RFC 4475 lwsstart) is a
+    // separator written twice, not white space inside the URI.
+    if uri.first() == Some(&b' ') {
+        return Err(fail(ParseErrorKind::ExtraSpaceInRequestLine, uri_start));
+    }
+    if uri.last() == Some(&b' ') {
+        let at = uri_start + uri.iter().rposition(|&b| b != b' ').map_or(0, |n| n + 1);
+        return Err(fail(ParseErrorKind::ExtraSpaceInRequestLine, at));
+    }
     // The line holds no CR or LF: SP and HTAB are the white space left to look for.
     if let Some(ws) = memchr2(b' ', b'\t', uri) {
         return Err(fail(ParseErrorKind::WhitespaceInRequestUri, uri_start + ws));
@@ -717,6 +726,14 @@ mod tests {
         assert_eq!(
             case("INVITE <sip:a@b> SIP/2.0"),
             ParseErrorKind::BadRequestUri
+        );
+        assert_eq!(
+            case("INVITE  sip:a@b SIP/2.0"),
+            ParseErrorKind::ExtraSpaceInRequestLine
+        );
+        assert_eq!(
+            case("INVITE sip:a@b  SIP/2.0"),
+            ParseErrorKind::ExtraSpaceInRequestLine
         );
         assert_eq!(
             case("INVITE sip:a@b SIP/2.0 "),
