@@ -43,6 +43,39 @@ use crate::route::{FeatureReader, Route, Routing};
 /// assert_eq!(request.body(), b"Hello");
 /// assert_eq!(request.route(), Route::Pager);
 /// ```
+///
+/// # RFC 4475 conformance
+///
+/// Every torture message of RFC 4475 is read in `tests/rfc4475.rs` against the outcome
+/// recorded for it in `tests/data/rfc4475/outcomes.tsv`. The valid requests read; the
+/// invalid ones that break what the reader relies on (the request line, CSeq, the
+/// required headers, Content-Length, Accept-Contact) are refused with an error that
+/// names the fault; a response is refused as "not a request". The invalid requests
+/// the reader takes, and why that is safe for a CPM client:
+///
+/// - `quotbal` (3.1.2.6, unterminated quote in the To display name): routing never
+///   reads To, so the reader passes it; the [`Dispatcher`](crate::Dispatcher) then
+///   refuses it with 400, since its response must copy To.
+/// - `escruri` (3.1.2.11, escaped headers in the Request-URI): the client never
+///   dereferences the Request-URI nor turns its `?headers` into header fields; routing
+///   reads the method and Accept-Contact only.
+/// - `baddate` (3.1.2.12, a Date not in GMT): nothing in the library reads Date.
+/// - `regbadct` (3.1.2.13, a REGISTER Contact with `?headers` outside `<>`): Contact is
+///   read only on an INVITE (for `isfocus`), and a client answers REGISTER with 405.
+/// - `badaspec` (3.1.2.14, spaces inside the `<>` of To): To is only copied into the
+///   response as written, with the client's tag after it, so the sender gets its own
+///   value back.
+/// - `baddn` (3.1.2.15, unquoted display names with a comma): the RFC's archive copy
+///   has no empty line after the headers and is refused as unterminated; as the RFC
+///   prints it, it reads, and the Dispatcher refuses its From with 400.
+/// - `badbranch` (3.2.1, a branch that is only the magic cookie): the branch is copied
+///   back and hashed into the To-tag; the library keeps no transactions, so a branch
+///   that is not unique confuses nothing it holds.
+///
+/// A refused request whose Via, From, To, Call-ID or CSeq a response could not carry
+/// gets no response from the Dispatcher (`badinv01`: broken Via, `scalar02`: CSeq
+/// over 2^32-1, `insuf`: no From, To or Call-ID), as a response copying them would not
+/// read either.
 #[derive(Debug, Clone)]
 pub struct IncomingRequest {
     bytes: Bytes,
@@ -108,6 +141,8 @@ impl IncomingRequest {
     /// - input over the [`Limits`].
     ///
     /// Without Content-Length (allowed over UDP) the body is the rest of the input.
+    /// How each RFC 4475 torture message fares is under
+    /// [RFC 4475 conformance](IncomingRequest#rfc-4475-conformance).
     pub fn parse(bytes: Bytes) -> Result<IncomingRequest, ParseError> {
         IncomingRequest::parse_with(bytes, &Limits::DEFAULT)
     }
