@@ -4,15 +4,17 @@
 
 use std::sync::{Arc, Mutex};
 
+mod common;
+
 use bytes::Bytes;
 use cpm_client::outgoing::{ContactAddress, MsrpEndpoint, Transport};
-use cpm_client::sip::IncomingResponse;
+use cpm_client::sip::{IncomingResponse, KnownHeader};
 use cpm_client::{
     Accept, ClientConfig, Decision, DeferredGroupSession, DeferredHandler, DialogHandler,
     Dispatcher, FileTransferHandler, FileTransferInvitation, Handling, InDialogRequest,
     IncomingRequest, LargeMessageHandler, LargeMessageInvitation, Method, OtherRequestHandler,
-    PagerHandler, PagerMessage, RequestView, Response, Route, SessionHandler, SessionInvitation,
-    StatusCode,
+    PagerHandler, PagerMessage, ParseErrorKind, RequestView, Response, Route, SessionHandler,
+    SessionInvitation, StatusCode,
 };
 
 fn data(name: &str) -> Bytes {
@@ -367,18 +369,26 @@ fn a_request_that_does_not_read_gets_400_with_the_reason() {
         let error = IncomingRequest::parse(wire.clone()).unwrap_err();
         let outcome = dispatcher.dispatch(wire.clone());
         assert_eq!(outcome.route(), None, "{name}");
-        match outcome.handling() {
-            Handling::Malformed(e) => {
-                assert_eq!(e, &error, "{name}");
-                let response = outcome.response().unwrap();
-                assert_eq!(response.status().code(), error.status_code(), "{name}");
-                let read = response.read().unwrap();
-                assert_eq!(text(read.reason()), error.to_string(), "{name}");
-                response.to_rsip().unwrap();
-            }
-            Handling::Unanswered(_) => assert!(outcome.response().is_none(), "{name}"),
-            other => panic!("{name}: {other:?}"),
-        }
+        assert_eq!(
+            outcome.handling(),
+            &Handling::Malformed(error.clone()),
+            "{name}"
+        );
+        // Every err- case is a request with a Via, so each gets its answer; the copied
+        // headers are as written, so the answer is framed but may not read back.
+        let Some(response) = outcome.response() else {
+            // Nothing to answer: not a request line, or no Via to answer along.
+            let no_way_back = matches!(
+                error.kind(),
+                ParseErrorKind::NotARequest | ParseErrorKind::MissingHeader(KnownHeader::Via)
+            ) || wire.starts_with(b" ");
+            assert!(no_way_back, "{name}: {error}");
+            continue;
+        };
+        assert_eq!(response.status().code(), error.status_code(), "{name}");
+        common::framed(response.as_bytes()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let status_line = response.as_bytes().split(|&b| b == b'\r').next().unwrap();
+        assert_eq!(text(&status_line[12..]), error.to_string(), "{name}");
     }
     // Even a request with bare LF line ends gets its 400, with every Via.
     let wire = Bytes::from_static(
@@ -406,7 +416,26 @@ fn a_request_that_does_not_read_gets_400_with_the_reason() {
         b"MESSAGE sip:b@x SIP/2.0\r\nCSeq: 1 MESSAGE\r\n\r\n",
     ));
     assert!(outcome.response().is_none());
-    assert!(matches!(outcome.handling(), Handling::Unanswered(_)));
+    assert!(matches!(outcome.handling(), Handling::Malformed(_)));
+    // Without From, To and Call-ID, or with a CSeq out of range, the 400 still goes
+    // back along the Via, copying what is there (RFC 4475 sections 3.3.1 and 3.1.2.4).
+    let outcome = dispatcher.dispatch(Bytes::from_static(
+        b"OPTIONS sip:b@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK-1\r\n\
+          CSeq: 4294967296 OPTIONS\r\n\r\n",
+    ));
+    let response = outcome.response().unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    common::framed(response.as_bytes()).unwrap();
+    let wire = text(response.as_bytes());
+    assert!(
+        wire.contains("\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK-1\r\n"),
+        "{wire}"
+    );
+    assert!(wire.contains("\r\nCSeq: 4294967296 OPTIONS\r\n"), "{wire}");
+    assert!(
+        !wire.contains("\r\nTo:") && !wire.contains("\r\nCall-ID:"),
+        "{wire}"
+    );
     // A To that is not an address reads, but cannot be answered with a tag: 400.
     let outcome = dispatcher.dispatch(Bytes::from_static(
         b"MESSAGE sip:b@example.net SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK-1\r\n\
@@ -777,9 +806,18 @@ fn every_corpus_message_gets_an_outcome_and_readable_responses() {
             for d in [&dispatcher, &empty] {
                 let outcome = d.dispatch(wire.clone());
                 if let Some(response) = outcome.response() {
-                    response
-                        .read()
-                        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                    if let Err(e) = response.read() {
+                        // Only the 400 to a request that did not read may copy headers
+                        // that do not read; it is still framed.
+                        assert!(
+                            matches!(outcome.handling(), Handling::Malformed(_)),
+                            "{}: {e}",
+                            path.display()
+                        );
+                        common::framed(response.as_bytes())
+                            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                        continue;
+                    }
                     if outcome.request().is_some_and(|r| r.to_rsip().is_ok()) {
                         response
                             .to_rsip()
@@ -789,7 +827,10 @@ fn every_corpus_message_gets_an_outcome_and_readable_responses() {
                     assert!(
                         matches!(
                             outcome.handling(),
-                            Handling::Unanswered(_) | Handling::InDialog(_) | Handling::Handled
+                            Handling::Malformed(_)
+                                | Handling::Unanswered(_)
+                                | Handling::InDialog(_)
+                                | Handling::Handled
                         ),
                         "{}: {:?}",
                         path.display(),

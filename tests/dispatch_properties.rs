@@ -141,20 +141,27 @@ fn check(input: &[u8], which: usize) -> Result<(), TestCaseError> {
         }
         (Err(error), None) => match outcome.handling() {
             Handling::Malformed(e) => prop_assert_eq!(e, error),
-            Handling::Unanswered(_) => prop_assert!(outcome.response().is_none()),
             other => return Err(TestCaseError::fail(format!("{other:?} for {error}"))),
         },
         _ => return Err(TestCaseError::fail("the outcome and the reader disagree")),
     }
+    // The 400 to bytes that did not read copies their headers as written: framed, but
+    // not always readable.
+    let unread = outcome.request().is_none();
     let pending = outcome.take_pending();
     let mut responses: Vec<_> = outcome.take_response().into_iter().collect();
     if let Some(pending) = pending {
         responses.push(pending.reject(StatusCode::REQUEST_TERMINATED));
     }
     for response in responses {
-        let read = response
-            .read()
-            .map_err(|e| TestCaseError::fail(format!("response does not read: {e}")))?;
+        let read = match response.read() {
+            Ok(read) => read,
+            Err(_) if unread => {
+                common::framed(response.as_bytes()).map_err(TestCaseError::fail)?;
+                continue;
+            }
+            Err(e) => return Err(TestCaseError::fail(format!("response does not read: {e}"))),
+        };
         prop_assert_eq!(read.status(), response.status().code());
         prop_assert!(!read
             .reason()

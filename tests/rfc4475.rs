@@ -6,12 +6,14 @@
 //!   [`IncomingRequest::parse`] and [`route`] alike.
 //! - A request the reader refuses gives the table's error, word for word, and a
 //!   dispatcher with no handlers answers it with the table's status (400, or 505 for
-//!   an unknown SIP version) and that error as the reason phrase; or answers nothing
-//!   where a response could not copy the headers RFC 3261 section 8.2.6 requires.
+//!   an unknown SIP version) and that error as the reason phrase, copying the request's
+//!   CSeq as written; nothing is sent only where there is no Via to answer along.
 //! - A response reaching the request reader is "not a request", and nothing is sent.
 //! - Every refusal's text holds the table's key words.
 //! - Every message the RFC calls invalid that the reader takes is explained in the
 //!   documentation of `IncomingRequest`.
+
+mod common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -183,15 +185,22 @@ fn every_message_is_answered_as_the_table_says() {
         let outcome = dispatcher.dispatch(bytes.clone());
         match (row.dispatch, outcome.response()) {
             (None, None) => assert!(
-                matches!(outcome.handling(), Handling::Unanswered(_)),
+                matches!(outcome.handling(), Handling::Malformed(_)),
                 "{file}: {:?}",
                 outcome.handling()
             ),
             (Some(status), Some(response)) => {
                 assert_eq!(response.status().code(), status, "{file}");
-                let answer = response
-                    .read()
-                    .unwrap_or_else(|e| panic!("{file}: the response does not read: {e}"));
+                // The copied headers are as written, so a refusal's answer is framed
+                // but may not read back; its lines are looked at as bytes.
+                common::framed(response.as_bytes()).unwrap_or_else(|e| panic!("{file}: {e}"));
+                let wire = text(response.as_bytes());
+                let header = |name: &str| {
+                    wire.split("\r\n")
+                        .find_map(|line| line.strip_prefix(name)?.strip_prefix(": "))
+                        .map(str::to_owned)
+                };
+                let reason = wire.split("\r\n").next().unwrap_or_default()[12..].to_owned();
                 let request_cseq = text(
                     &bytes[..]
                         .split(|&b| b == b'\n')
@@ -200,13 +209,12 @@ fn every_message_is_answered_as_the_table_says() {
                         .unwrap_or_default(),
                 );
                 if !request_cseq.is_empty() {
-                    let cseq = answer.header("CSeq").map(|h| text(h.value()));
-                    assert_eq!(cseq.as_deref(), Some(request_cseq.as_str()), "{file}");
+                    assert_eq!(header("CSeq"), Some(request_cseq), "{file}");
                 }
                 // A refusal carries the reader's error as its reason phrase.
                 if let Handling::Malformed(error) = outcome.handling() {
                     assert!(matches!(status, 400 | 505), "{file}: refused with {status}");
-                    assert_eq!(text(answer.reason()), error.to_string(), "{file}");
+                    assert_eq!(reason, error.to_string(), "{file}");
                     if let Err(expected) = &row.outcome {
                         assert_eq!(&error.to_string(), expected, "{file}");
                     }
@@ -248,7 +256,8 @@ fn every_refusal_says_why() {
         }
         if let Some(response) = dispatcher.dispatch(bytes).response() {
             if matches!(response.status().code(), 400 | 505) {
-                texts.push(text(response.read().expect("reads").reason()));
+                let status_line = response.as_bytes().split(|&b| b == b'\r').next();
+                texts.push(text(&status_line.unwrap_or_default()[12..]));
             }
         }
         assert_eq!(texts.is_empty(), row.keywords.is_empty(), "{file}");
@@ -292,7 +301,11 @@ fn responses_are_not_requests_and_get_no_answer() {
         );
         let outcome = dispatcher.dispatch(bytes);
         assert!(outcome.response().is_none(), "{}", row.file);
-        assert_eq!(outcome.handling(), &Handling::Unanswered("not a request"));
+        assert!(
+            matches!(outcome.handling(), Handling::Malformed(e) if e == &error),
+            "{}",
+            row.file
+        );
     }
 }
 

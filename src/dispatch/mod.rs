@@ -13,7 +13,7 @@
 //!
 //! | request | answer |
 //! | --- | --- |
-//! | does not read ([`ParseError`]), or its From or To is not an address | 400 with the error as reason phrase (505, 513 where they fit); nothing when the headers a response copies are missing or malformed, or for an ACK |
+//! | does not read ([`ParseError`]), or its From or To is not an address | 400 with the error as reason phrase (505, 513 where they fit), copying the Via, From, To, Call-ID and CSeq that are there as written; nothing for bytes that are not a request, for an ACK, or when there is no Via |
 //! | a procedure with no handler | INVITE 603 Decline, MESSAGE 403 Forbidden (spec reference, section 2.1) |
 //! | `Require` naming any extension (the client implements none) | 420 Bad Extension with `Unsupported` |
 //! | an accepted INVITE whose offer has no MSRP stream, or no offer, or an answer that needs a listening port the client has not configured | 488 Not Acceptable Here, the reason saying which |
@@ -63,7 +63,7 @@ use crate::feature_tag::{FeatureTag, TagSet};
 use crate::outgoing::ClientConfig;
 use crate::outgoing::Setup as OfferSetup;
 use crate::response::sdp_answer::SdpAnswer;
-use crate::response::{Echo, Response, ResponseWriter, Salvaged, Source, StatusCode, Unanswerable};
+use crate::response::{Echo, Response, ResponseWriter, Salvaged, Source, StatusCode};
 use crate::route::Route;
 use crate::sip::{IncomingRequest, KnownHeader, Limits, Method, NameAddr};
 use crate::user_agent::ProductStamp;
@@ -275,12 +275,15 @@ pub enum Handling {
     /// The request requires a SIP extension (`Require`) the client does not implement:
     /// 420 with `Unsupported`.
     UnsupportedExtension,
-    /// The request did not read; the error is the reason phrase of the 400.
+    /// The request did not read; the error is the reason phrase of the 400 (505, 513
+    /// where they fit). [`Outcome::response`] is `None` when nothing can be sent back:
+    /// the bytes are not a request (a response, noise), an ACK, or a request without
+    /// a Via.
     Malformed(ParseError),
     /// The handler panicked; 500 was sent.
     HandlerPanicked,
-    /// Nothing can be sent back (an ACK, bytes that are not a request, a request
-    /// lacking what every response copies); the reason is in the `tracing` event too.
+    /// A request that is never answered (an ACK in a dialog with no
+    /// [`DialogHandler`]); the reason is in the `tracing` event too.
     Unanswered(&'static str),
 }
 
@@ -648,11 +651,13 @@ impl Dispatcher {
         (handling, response, later)
     }
 
-    /// The answer to bytes that did not read.
+    /// The answer to bytes that did not read: a 400 (505, 513) copying what of Via,
+    /// From, To, Call-ID and CSeq can be found, as written, so that the peer can match
+    /// it by its own rules even when one of them is the fault (RFC 4475 sections
+    /// 3.1.2.1, 3.1.2.4, 3.3.1 ask for a 400 to such requests).
     fn malformed(&self, bytes: &[u8], error: ParseError) -> Outcome {
-        let answer = Salvaged::read(bytes, &self.settings.limits)
-            .map_err(Unanswerable::as_str)
-            .and_then(|salvaged| {
+        let response = match Salvaged::read(bytes, &self.settings.limits) {
+            Ok(salvaged) => {
                 let status =
                     StatusCode::new(error.status_code()).unwrap_or(StatusCode::BAD_REQUEST);
                 let echo = Echo {
@@ -663,27 +668,17 @@ impl Dispatcher {
                 let mut w = ResponseWriter::start(status, &error.to_string(), source, echo);
                 w.server(&self.settings.server);
                 let response = w.finish(None);
-                // The copied headers are the request's; when they are too broken for a
-                // response to carry (a malformed Via has no path back, a broken CSeq
-                // matches no transaction), nothing is sent.
-                match response.read_with(&self.settings.limits) {
-                    Ok(_) => Ok(response),
-                    Err(_) => Err("the headers a response copies are malformed"),
-                }
-            });
-        let (handling, response) = match answer {
-            Ok(response) => {
                 tracing::info!(error = %error, status = response.status().code(), "request refused");
-                (Handling::Malformed(error), Some(response))
+                Some(response)
             }
             Err(why) => {
-                tracing::warn!(error = %error, why, "request refused, nothing to answer");
-                (Handling::Unanswered(why), None)
+                tracing::warn!(error = %error, why = why.as_str(), "request refused, nothing to answer");
+                None
             }
         };
         Outcome {
             route: None,
-            handling,
+            handling: Handling::Malformed(error),
             response,
             pending: None,
             request: None,

@@ -31,7 +31,7 @@ use std::io::Write as _;
 
 use bytes::Bytes;
 
-pub(crate) use salvage::{Salvaged, Unanswerable};
+pub(crate) use salvage::Salvaged;
 pub use status::StatusCode;
 
 use crate::sip::{IncomingRequest, KnownHeader, NameAddr};
@@ -131,6 +131,9 @@ impl<'a> Source<'a> {
 pub(crate) struct ResponseWriter {
     status: StatusCode,
     out: Vec<u8>,
+    /// Copied values come from bytes the reader refused: any control character in
+    /// them is written as a space (a read request's values are copied as they are).
+    scrub: bool,
 }
 
 /// What the echoed part of a response copies besides the 8.2.6 headers.
@@ -164,6 +167,7 @@ impl ResponseWriter {
         let mut w = ResponseWriter {
             status,
             out: Vec::with_capacity(capacity),
+            scrub: matches!(source, Source::Salvaged(_)),
         };
         let _ = write!(w.out, "SIP/2.0 {} ", status.code());
         write_text(&mut w.out, reason.as_bytes());
@@ -255,7 +259,11 @@ impl ResponseWriter {
     fn copied(&mut self, name: &str, value: &[u8]) {
         self.out.extend_from_slice(name.as_bytes());
         self.out.extend_from_slice(b": ");
-        write_unfolded(&mut self.out, value);
+        if self.scrub {
+            write_text(&mut self.out, value);
+        } else {
+            write_unfolded(&mut self.out, value);
+        }
         self.out.extend_from_slice(b"\r\n");
     }
 }

@@ -3,8 +3,10 @@
 //! A 400 (or 505, 513) must copy Via, From, To, Call-ID and CSeq like any response.
 //! The reader stops at the first fault, so this module walks the refused bytes again
 //! with forgiving rules (bare LF line ends, any header order, values as written) and
-//! keeps the first of each of those headers and every Via. When one of them is missing,
-//! or the bytes are a response or an ACK, there is nothing to answer.
+//! keeps the first of each of those headers and every Via, as written. A request that
+//! lacks some of them still gets its 400 with the others (RFC 4475 section 3.3.1 asks
+//! for a 400 to a request without From, To and Call-ID); only a request without any
+//! Via, the bytes of a response and an ACK get nothing.
 
 use crate::sip::{KnownHeader, Limits, Method};
 
@@ -25,8 +27,8 @@ pub(crate) enum Unanswerable {
     NotARequest,
     /// An ACK is never answered (RFC 3261 section 17.2.3 context).
     Ack,
-    /// Via, From, To, Call-ID or CSeq could not be found.
-    MissingHeader(KnownHeader),
+    /// No Via: a response would have no way back (RFC 3261 section 18.2.2).
+    NoVia,
 }
 
 impl Unanswerable {
@@ -34,7 +36,7 @@ impl Unanswerable {
         match self {
             Unanswerable::NotARequest => "not a request",
             Unanswerable::Ack => "an ACK is never answered",
-            Unanswerable::MissingHeader(_) => "a header every response copies is missing",
+            Unanswerable::NoVia => "no Via to send a response along",
         }
     }
 }
@@ -92,17 +94,10 @@ impl<'a> Salvaged<'a> {
                 _ => {}
             }
         }
-        let missing =
-            |present: bool, header| (!present).then_some(Unanswerable::MissingHeader(header));
-        let absent = missing(!salvaged.vias.is_empty(), KnownHeader::Via)
-            .or(missing(salvaged.from.is_some(), KnownHeader::From))
-            .or(missing(salvaged.to.is_some(), KnownHeader::To))
-            .or(missing(salvaged.call_id.is_some(), KnownHeader::CallId))
-            .or(missing(salvaged.cseq.is_some(), KnownHeader::CSeq));
-        match absent {
-            Some(why) => Err(why),
-            None => Ok(salvaged),
+        if salvaged.vias.is_empty() {
+            return Err(Unanswerable::NoVia);
         }
+        Ok(salvaged)
     }
 
     /// Calls `each` with every salvaged value of `wanted`, in order.
@@ -194,11 +189,23 @@ mod tests {
         );
         assert_eq!(
             Salvaged::read(
-                b"BYE sip:x SIP/2.0\r\nVia: x\r\nFrom: a\r\nTo: b\r\nCSeq: 1 BYE\r\n\r\n",
+                b"BYE sip:x SIP/2.0\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: 1 BYE\r\n\r\n",
                 &limits
             )
             .unwrap_err(),
-            Unanswerable::MissingHeader(KnownHeader::CallId)
+            Unanswerable::NoVia
         );
+    }
+
+    #[test]
+    fn a_via_is_enough() {
+        let s = Salvaged::read(
+            b"BYE sip:x SIP/2.0\r\nVia: x\r\nCSeq: 99999999999 BYE\r\n\r\n",
+            &Limits::DEFAULT,
+        )
+        .unwrap();
+        assert_eq!(s.vias, [&b"x"[..]]);
+        assert_eq!((s.from, s.to, s.call_id), (None, None, None));
+        assert_eq!(s.cseq, Some(&b"99999999999 BYE"[..]));
     }
 }

@@ -72,10 +72,10 @@ use crate::route::{FeatureReader, Route, Routing};
 ///   back and hashed into the To-tag; the library keeps no transactions, so a branch
 ///   that is not unique confuses nothing it holds.
 ///
-/// A refused request whose Via, From, To, Call-ID or CSeq a response could not carry
-/// gets no response from the Dispatcher (`badinv01`: broken Via, `scalar02`: CSeq
-/// over 2^32-1, `insuf`: no From, To or Call-ID), as a response copying them would not
-/// read either.
+/// A refused request still gets its 400 from the Dispatcher when it has a Via to
+/// answer along, with the Via, From, To, Call-ID and CSeq it has copied as written
+/// (`badinv01`: broken Via, `scalar02`: CSeq over 2^32-1, `insuf`: no From, To or
+/// Call-ID), so that the peer can match it by its own rules.
 #[derive(Debug, Clone)]
 pub struct IncomingRequest {
     bytes: Bytes,
