@@ -1005,6 +1005,44 @@ fn extensions_the_client_lacks_are_refused_with_420() {
 }
 
 #[test]
+fn a_request_uri_of_another_scheme_gets_416() {
+    let recorder = Arc::new(Recorder::default());
+    let dispatcher = full(&recorder);
+    let to = |uri: &str, method: &str, extra: &str| {
+        let wire = request(method, None, extra);
+        let text = text(&wire).replacen("sip:+15550100002@192.0.2.20:5060;transport=tcp", uri, 1);
+        Bytes::from(text)
+    };
+    let msg = "Accept-Contact: *;+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg\"\r\n";
+    for uri in [
+        "im:bob@example.net",
+        "nobodyKnowsThisScheme:totallyopaquecontent",
+        "http://x",
+    ] {
+        for method in ["MESSAGE", "OPTIONS"] {
+            // Checked before Require (RFC 3261 8.2.2.1 before 8.2.2.3).
+            let wire = to(uri, method, &format!("{msg}Require: timer\r\n"));
+            let outcome = dispatcher.dispatch(wire.clone());
+            assert_eq!(outcome.handling(), &Handling::UnsupportedUriScheme, "{uri}");
+            let read = check_response(&wire, outcome.response().unwrap());
+            assert_eq!(read.status(), 416, "{uri}");
+        }
+    }
+    assert!(recorder.take().is_empty(), "no handler is called");
+    for uri in [
+        "sip:bob@example.net",
+        "SIPS:bob@example.net",
+        "tel:+15550100002",
+    ] {
+        let outcome = dispatcher.dispatch(to(uri, "OPTIONS", ""));
+        assert_eq!(outcome.handling(), &Handling::Options, "{uri}");
+    }
+    // A method the client does not serve is refused as such, whatever its scheme.
+    let outcome = dispatcher.dispatch(to("im:bob@example.net", "REGISTER", ""));
+    assert_eq!(outcome.handling(), &Handling::MethodNotServed);
+}
+
+#[test]
 fn refusals_carry_what_their_status_requires() {
     let wire = data("row05-invite-session.sip");
     for (status, header) in [

@@ -15,6 +15,7 @@
 //! | --- | --- |
 //! | does not read ([`ParseError`]), or its From or To is not an address | 400 with the error as reason phrase (505, 513 where they fit), copying the Via, From, To, Call-ID and CSeq that are there as written; nothing for bytes that are not a request, for an ACK, or when there is no Via |
 //! | a procedure with no handler | INVITE 603 Decline, MESSAGE 403 Forbidden (spec reference, section 2.1) |
+//! | a Request-URI whose scheme is not `sip`, `sips` or `tel` | 416 Unsupported URI Scheme (RFC 3261 8.2.2.1) |
 //! | `Require` naming any extension (the client implements none) | 420 Bad Extension with `Unsupported` |
 //! | an accepted INVITE whose offer has no MSRP stream, or no offer, or an answer that needs a listening port the client has not configured | 488 Not Acceptable Here, the reason saying which |
 //! | an accepted re-INVITE without the handler's own SDP ([`Accept::with_body`]) | 488 |
@@ -272,6 +273,9 @@ pub enum Handling {
     /// A method the client does not serve (405 or 501), or a dialog-only method
     /// outside a dialog (481).
     MethodNotServed,
+    /// The Request-URI's scheme is not one a CPM client is reached by (`sip`, `sips`,
+    /// `tel`): 416.
+    UnsupportedUriScheme,
     /// The request requires a SIP extension (`Require`) the client does not implement:
     /// 420 with `Unsupported`.
     UnsupportedExtension,
@@ -297,6 +301,7 @@ impl std::fmt::Display for Handling {
             Handling::InDialog(Some(_)) => f.write_str("in a dialog"),
             Handling::InDialog(None) => f.write_str("dialog-related, no dialog id"),
             Handling::MethodNotServed => f.write_str("method not served"),
+            Handling::UnsupportedUriScheme => f.write_str("unsupported Request-URI scheme"),
             Handling::UnsupportedExtension => f.write_str("requires an unsupported extension"),
             Handling::Malformed(error) => write!(f, "malformed: {error}"),
             Handling::HandlerPanicked => f.write_str("handler panicked"),
@@ -498,13 +503,25 @@ impl Dispatcher {
                 };
             }
         }
-        // Header inspection comes after method inspection (RFC 3261 8.2.1, 8.2.2.3): a
-        // method the client does not serve gets its 405/501/481 whatever it requires.
+        // Header inspection comes after method inspection (RFC 3261 8.2.1, 8.2.2): a
+        // method the client does not serve gets its 405/501/481 whatever its
+        // Request-URI or Require say; then the Request-URI (8.2.2.1), then Require
+        // (8.2.2.3).
         let served = match method {
             Method::Extension(_) | Method::Ack | Method::Cancel => false,
             Method::Options | Method::Message | Method::Invite => true,
             _ => in_dialog.is_some(),
         };
+        if served && !reachable_scheme(request.request_uri()) {
+            let response = responder.reject(&Reject::new(StatusCode::UNSUPPORTED_URI_SCHEME));
+            return Outcome {
+                route: Some(route),
+                handling: Handling::UnsupportedUriScheme,
+                response: Some(response),
+                pending: None,
+                request: Some(request),
+            };
+        }
         if served {
             if let Some(response) = responder.unsupported_extensions() {
                 return Outcome {
@@ -684,6 +701,15 @@ impl Dispatcher {
             request: None,
         }
     }
+}
+
+/// Whether `uri` is of a scheme a CPM client is reached by: `sip`, `sips` or `tel`
+/// (any case, RFC 3261 19.1.4).
+fn reachable_scheme(uri: &[u8]) -> bool {
+    let scheme = uri.split(|&b| b == b':').next().unwrap_or_default();
+    [&b"sip"[..], b"sips", b"tel"]
+        .iter()
+        .any(|known| scheme.eq_ignore_ascii_case(known))
 }
 
 /// The error for a From or To that is not an address: the reader leaves them unread,

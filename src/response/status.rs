@@ -57,6 +57,7 @@ status_codes! {
     GONE = 410, "Gone";
     REQUEST_ENTITY_TOO_LARGE = 413, "Request Entity Too Large";
     UNSUPPORTED_MEDIA_TYPE = 415, "Unsupported Media Type";
+    UNSUPPORTED_URI_SCHEME = 416, "Unsupported URI Scheme";
     BAD_EXTENSION = 420, "Bad Extension";
     TEMPORARILY_UNAVAILABLE = 480, "Temporarily Unavailable";
     CALL_OR_TRANSACTION_DOES_NOT_EXIST = 481, "Call/Transaction Does Not Exist";
