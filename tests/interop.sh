@@ -6,16 +6,17 @@
 #   bash tests/interop.sh
 #
 # Needs `sipp` (Debian/Ubuntu package sip-tester) and Linux (free ports are checked
-# in /proc/net). Logs go to target/interop/. On a failure the SIPp error log, the
-# end of SIPp's screen and the endpoint's output are printed, the other scenarios
-# still run, and the script exits 1. LOAD_CALLS and LOAD_RATE change the load run
-# (default 20000 MESSAGEs at 1000 per second).
+# in /proc/net). Logs go to target/interop/ (CARGO_TARGET_DIR/interop/ when that is
+# set). On a failure the SIPp error log, the end of SIPp's screen and the endpoint's
+# output are printed, the other scenarios still run, and the script exits 1.
+# LOAD_CALLS and LOAD_RATE change the load run (default 20000 MESSAGEs at 1000 per
+# second).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-out=target/interop
-endpoint=$root/target/release/examples/cpm_endpoint
+target_dir=${CARGO_TARGET_DIR:-target}
+out=$target_dir/interop
 scenarios=$root/tests/sipp
 load_calls=${LOAD_CALLS:-20000}
 load_rate=${LOAD_RATE:-1000}
@@ -28,6 +29,7 @@ fi
 
 echo "== building cpm_endpoint (release)"
 cargo build --release --example cpm_endpoint
+endpoint=$(cd "$target_dir" && pwd)/release/examples/cpm_endpoint
 rm -rf "$out"
 mkdir -p "$out"
 sipp_version=$(sipp -v 2>&1 || true)
