@@ -1,0 +1,377 @@
+//! The sockets around the library: UDP datagrams and TCP streams on 127.0.0.1, a
+//! stream cut into messages by Content-Length, the UDP retransmissions absorbed, and
+//! what the endpoint counts.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use cpm_client::outgoing::Transport;
+use cpm_client::{Dispatcher, Limits};
+
+use crate::answer;
+
+/// RFC 3261's T1, the round-trip estimate all its timers start from.
+pub const T1: Duration = Duration::from_millis(500);
+/// RFC 3261's T2, the longest interval between retransmissions of a non-INVITE request.
+pub const T2: Duration = Duration::from_secs(4);
+
+/// Where the endpoint receives SIP: one UDP socket, or a TCP listener.
+pub enum Listener {
+    Udp(UdpSocket),
+    Tcp(TcpListener),
+}
+
+impl Listener {
+    /// Binds 127.0.0.1:`port` (0: any free port).
+    pub fn bind(transport: Transport, port: u16) -> Result<Listener, String> {
+        let at = ("127.0.0.1", port);
+        let bound = match transport {
+            Transport::Udp => UdpSocket::bind(at).map(Listener::Udp),
+            Transport::Tcp => TcpListener::bind(at).map(Listener::Tcp),
+            Transport::Tls => return Err("TLS is not offered by this example".to_owned()),
+        };
+        bound.map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))
+    }
+
+    /// The address really bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        let addr = match self {
+            Listener::Udp(socket) => socket.local_addr(),
+            Listener::Tcp(listener) => listener.local_addr(),
+        };
+        addr.unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Answers every request that arrives, on threads of its own: one for UDP, one per
+    /// connection for TCP.
+    pub fn serve(self, dispatcher: Arc<Dispatcher>, stats: Arc<Stats>, quiet: bool) {
+        match self {
+            Listener::Udp(socket) => {
+                std::thread::spawn(move || serve_udp(&socket, &dispatcher, &stats, quiet));
+            }
+            Listener::Tcp(listener) => {
+                std::thread::spawn(move || {
+                    for stream in listener.incoming() {
+                        let Ok(stream) = stream else { continue };
+                        let (dispatcher, stats) = (Arc::clone(&dispatcher), Arc::clone(&stats));
+                        std::thread::spawn(move || {
+                            if let Err(e) = serve_tcp(stream, &dispatcher, &stats, quiet) {
+                                eprintln!("cpm_endpoint: connection closed: {e}");
+                            }
+                        });
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// The UDP loop: one datagram is one request; the answers go back to where it came
+/// from.
+fn serve_udp(socket: &UdpSocket, dispatcher: &Dispatcher, stats: &Stats, quiet: bool) {
+    let mut buffer = vec![0u8; 65_535];
+    let mut seen = Transactions::default();
+    loop {
+        let (len, from) = match socket.recv_from(&mut buffer) {
+            Ok(received) => received,
+            Err(e) => {
+                eprintln!("cpm_endpoint: receive: {e}");
+                continue;
+            }
+        };
+        let datagram = Bytes::copy_from_slice(&buffer[..len]);
+        if is_response(&datagram) {
+            continue; // this role sends no requests, so a response is a stray one
+        }
+        if let Some(responses) = seen.answered(&datagram) {
+            for response in responses {
+                let _ = socket.send_to(response, from);
+            }
+            stats.retransmission();
+            continue;
+        }
+        let responses = answer(dispatcher, datagram.clone(), quiet);
+        for response in &responses {
+            if let Err(e) = socket.send_to(response, from) {
+                eprintln!("cpm_endpoint: send to {from}: {e}");
+            }
+        }
+        stats.record(&responses);
+        seen.remember(datagram, responses);
+    }
+}
+
+/// One TCP connection: requests are cut out of the stream and answered on it.
+fn serve_tcp(
+    mut stream: TcpStream,
+    dispatcher: &Dispatcher,
+    stats: &Stats,
+    quiet: bool,
+) -> io::Result<()> {
+    let mut framer = Framer::default();
+    let mut chunk = vec![0u8; 16 * 1024];
+    loop {
+        loop {
+            let message = match framer.next_message() {
+                Ok(Some(message)) => message,
+                Ok(None) => break,
+                // The stream cannot be cut any more: answer what is there (the library
+                // says what is wrong with it) and close.
+                Err(e) => {
+                    let responses = answer(dispatcher, framer.rest(), quiet);
+                    for response in &responses {
+                        stream.write_all(response)?;
+                    }
+                    stats.record(&responses);
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+                }
+            };
+            if is_response(&message) {
+                continue;
+            }
+            let responses = answer(dispatcher, message, quiet);
+            for response in &responses {
+                stream.write_all(response)?;
+            }
+            stats.record(&responses);
+        }
+        let read = stream.read(&mut chunk)?;
+        if read == 0 {
+            return Ok(());
+        }
+        framer.push(&chunk[..read]);
+    }
+}
+
+/// Whether a message is a response (`SIP/2.0 200 OK`) rather than a request.
+pub fn is_response(message: &[u8]) -> bool {
+    message.starts_with(b"SIP/2.0 ")
+}
+
+/// Cuts SIP messages out of a byte stream (RFC 3261 18.3): the headers end at the
+/// first empty line, and Content-Length says how many bytes of body follow (none when
+/// it is absent). CRLFs between messages are keep-alives (RFC 5626 4.4.1), skipped.
+#[derive(Default)]
+pub struct Framer {
+    buffer: BytesMut,
+}
+
+impl Framer {
+    /// Adds bytes read from the stream.
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.buffer.extend_from_slice(bytes);
+    }
+
+    /// The next whole message, or `None` until more bytes come.
+    ///
+    /// # Errors
+    ///
+    /// When the stream cannot be cut: no empty line within the size limit, a
+    /// Content-Length that is not a number, or a message over the limit.
+    pub fn next_message(&mut self) -> Result<Option<Bytes>, String> {
+        let keep_alive = self
+            .buffer
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
+        let _ = self.buffer.split_to(keep_alive);
+        let limit = Limits::DEFAULT.max_message_size;
+        let Some(head) = memchr::memmem::find(&self.buffer, b"\r\n\r\n").map(|at| at + 4) else {
+            if self.buffer.len() > limit {
+                return Err(format!("no end of the headers in {limit} bytes"));
+            }
+            return Ok(None);
+        };
+        let length = content_length(&self.buffer[..head])?.unwrap_or(0);
+        let total = head.saturating_add(length);
+        if total > limit {
+            return Err(format!("a message of {total} bytes is over {limit}"));
+        }
+        if self.buffer.len() < total {
+            return Ok(None);
+        }
+        Ok(Some(self.buffer.split_to(total).freeze()))
+    }
+
+    /// Everything not yet cut.
+    pub fn rest(&mut self) -> Bytes {
+        self.buffer.split().freeze()
+    }
+}
+
+/// The value of Content-Length (or its compact form `l`) in a message head.
+fn content_length(head: &[u8]) -> Result<Option<usize>, String> {
+    for line in head.split(|&b| b == b'\n').skip(1) {
+        let Some(colon) = memchr::memchr(b':', line) else {
+            continue;
+        };
+        let name = line[..colon].trim_ascii();
+        if name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"l") {
+            let value = line[colon + 1..].trim_ascii();
+            return std::str::from_utf8(value)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .map(Some)
+                .ok_or_else(|| "Content-Length is not a number".to_owned());
+        }
+    }
+    Ok(None)
+}
+
+/// The requests answered over UDP in the last 64*T1 (32 s, RFC 3261 Timer J), with
+/// what was sent back. A UDP client retransmits the request it sent byte for byte
+/// (RFC 3261 17.1.1.2, 17.1.2.2), so a datagram seen before is a retransmission: it
+/// gets the same answer again, and the handlers do not hear of it twice.
+#[derive(Default)]
+struct Transactions {
+    answers: HashMap<Bytes, Vec<Bytes>>,
+    arrived: VecDeque<(Instant, Bytes)>,
+}
+
+impl Transactions {
+    /// What was sent for this datagram, if it was seen.
+    fn answered(&self, datagram: &Bytes) -> Option<&[Bytes]> {
+        self.answers.get(datagram).map(Vec::as_slice)
+    }
+
+    /// Keeps what was sent for a new datagram, and forgets the old ones.
+    fn remember(&mut self, datagram: Bytes, responses: Vec<Bytes>) {
+        let now = Instant::now();
+        while let Some((at, _)) = self.arrived.front() {
+            if now.duration_since(*at) < 64 * T1 {
+                break;
+            }
+            if let Some((_, old)) = self.arrived.pop_front() {
+                self.answers.remove(&old);
+            }
+        }
+        self.arrived.push_back((now, datagram.clone()));
+        self.answers.insert(datagram, responses);
+    }
+}
+
+/// The sender's way to its peer: one UDP socket, or one TCP connection.
+pub enum Channel {
+    Udp { socket: UdpSocket, peer: SocketAddr },
+    Tcp { stream: TcpStream, framer: Framer },
+}
+
+impl Channel {
+    /// A TCP connection to `peer`.
+    pub fn connect(peer: SocketAddr) -> Result<Channel, String> {
+        let stream = TcpStream::connect_timeout(&peer, Duration::from_secs(5))
+            .map_err(|e| format!("cannot connect to {peer}: {e}"))?;
+        Ok(Channel::Tcp {
+            stream,
+            framer: Framer::default(),
+        })
+    }
+
+    /// Whether the transport delivers by itself (no retransmissions, RFC 3261 17.1).
+    pub fn reliable(&self) -> bool {
+        matches!(self, Channel::Tcp { .. })
+    }
+
+    /// Sends one message to the peer.
+    pub fn send(&mut self, message: &[u8]) -> io::Result<()> {
+        match self {
+            Channel::Udp { socket, peer } => socket.send_to(message, *peer).map(drop),
+            Channel::Tcp { stream, .. } => stream.write_all(message),
+        }
+    }
+
+    /// The next message from the peer, or `None` when `wait` passes first.
+    pub fn receive(&mut self, wait: Duration) -> io::Result<Option<Bytes>> {
+        let wait = wait.max(Duration::from_millis(1));
+        let timed_out = |e: &io::Error| {
+            matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            )
+        };
+        match self {
+            Channel::Udp { socket, .. } => {
+                socket.set_read_timeout(Some(wait))?;
+                let mut buffer = vec![0u8; 65_535];
+                match socket.recv_from(&mut buffer) {
+                    Ok((len, _)) => Ok(Some(Bytes::copy_from_slice(&buffer[..len]))),
+                    Err(e) if timed_out(&e) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }
+            Channel::Tcp { stream, framer } => loop {
+                if let Some(message) = framer
+                    .next_message()
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?
+                {
+                    return Ok(Some(message));
+                }
+                stream.set_read_timeout(Some(wait))?;
+                let mut chunk = vec![0u8; 16 * 1024];
+                match stream.read(&mut chunk) {
+                    Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                    Ok(read) => framer.push(&chunk[..read]),
+                    Err(e) if timed_out(&e) => return Ok(None),
+                    Err(e) => return Err(e),
+                }
+            },
+        }
+    }
+}
+
+/// What the endpoint counts: requests answered (retransmissions apart) and the
+/// statuses it sent.
+#[derive(Default)]
+pub struct Stats {
+    requests: AtomicU64,
+    retransmissions: AtomicU64,
+    statuses: Mutex<BTreeMap<String, u64>>,
+}
+
+impl Stats {
+    /// One request answered with `responses` (none for an ACK).
+    pub fn record(&self, responses: &[Bytes]) {
+        {
+            let mut statuses = self.statuses.lock().unwrap_or_else(PoisonError::into_inner);
+            if responses.is_empty() {
+                *statuses.entry("none".to_owned()).or_default() += 1;
+            }
+            for response in responses {
+                let code = response.get(8..11).unwrap_or(b"???");
+                *statuses.entry(crate::text(code)).or_default() += 1;
+            }
+        }
+        self.requests.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// One retransmission absorbed.
+    pub fn retransmission(&self) {
+        self.retransmissions.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The requests answered so far.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::SeqCst)
+    }
+
+    /// `3 requests, 0 retransmissions; answered 180 x 1, 200 x 3`.
+    pub fn summary(&self) -> String {
+        let statuses = self.statuses.lock().unwrap_or_else(PoisonError::into_inner);
+        let answered: Vec<String> = statuses.iter().map(|(s, n)| format!("{s} x {n}")).collect();
+        format!(
+            "{} requests, {} retransmissions; answered {}",
+            self.requests(),
+            self.retransmissions.load(Ordering::SeqCst),
+            if answered.is_empty() {
+                "nothing".to_owned()
+            } else {
+                answered.join(", ")
+            }
+        )
+    }
+}

@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# Interoperability with SIPp: the cpm_endpoint example (the library with loopback
+# sockets around it) against the SIPp scenarios of tests/sipp/, over UDP and TCP, in
+# both roles, then a load run of 20,000 pager MESSAGEs.
+#
+#   bash tests/interop.sh
+#
+# Needs `sipp` (Debian/Ubuntu package sip-tester) and Linux (free ports are checked
+# in /proc/net). Logs go to target/interop/ (CARGO_TARGET_DIR/interop/ when that is
+# set). On a failure the SIPp error log, the end of SIPp's screen and the endpoint's
+# output are printed, the other scenarios still run, and the script exits 1.
+# LOAD_CALLS and LOAD_RATE change the load run (default 20000 MESSAGEs at 1000 per
+# second).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+target_dir=${CARGO_TARGET_DIR:-target}
+out=$target_dir/interop
+scenarios=$root/tests/sipp
+load_calls=${LOAD_CALLS:-20000}
+load_rate=${LOAD_RATE:-1000}
+timeout=30 # seconds, for every scenario but the load run
+
+if ! command -v sipp >/dev/null; then
+  echo "interop: sipp is not installed (Debian/Ubuntu: apt-get install sip-tester)" >&2
+  exit 1
+fi
+
+echo "== building cpm_endpoint (release)"
+cargo build --release --example cpm_endpoint
+endpoint=$(cd "$target_dir" && pwd)/release/examples/cpm_endpoint
+rm -rf "$out"
+mkdir -p "$out"
+sipp_version=$(sipp -v 2>&1 || true)
+echo "using $(awk '/SIPp v/ { print $1, $2 }' <<<"$sipp_version")"
+
+# Background jobs still running (endpoints, SIPp servers) are killed when the script
+# ends, whatever the way.
+cleanup() {
+  local jobs
+  jobs=$(jobs -p)
+  if [ -n "$jobs" ]; then
+    # shellcheck disable=SC2086 # one pid per word
+    kill $jobs 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
+
+failed=()
+passed=()
+
+# port_taken PORT: whether a local UDP or TCP socket uses PORT.
+port_taken() {
+  local hex
+  hex=$(printf ':%04X' "$1")
+  awk -v hex="$hex" 'FNR > 1 && (substr($2, length($2) - 4) == hex) { found = 1 } END { exit !found }' \
+    /proc/net/udp /proc/net/tcp /proc/net/udp6 /proc/net/tcp6 2>/dev/null
+}
+
+# pick_port: a port no local socket uses, from 20000 to 59999.
+pick_port() {
+  local port tries
+  for tries in $(seq 50); do
+    port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+    if ! port_taken "$port"; then
+      echo "$port"
+      return 0
+    fi
+  done
+  echo "interop: no free port found" >&2
+  return 1
+}
+
+# wait_bound PORT: waits (up to 5 s) until a local socket is bound to PORT.
+wait_bound() {
+  local tries
+  for tries in $(seq 100); do
+    if port_taken "$1"; then
+      return 0
+    fi
+    sleep 0.05
+  done
+  return 1
+}
+
+# start_endpoint NAME ARGS...: starts the endpoint on a free port of its choosing;
+# sets endpoint_pid and endpoint_port once it has said where it listens.
+start_endpoint() {
+  local name=$1 tries
+  shift
+  "$endpoint" --port 0 "$@" >"$out/${name}_endpoint.log" 2>&1 &
+  endpoint_pid=$!
+  endpoint_port=
+  for tries in $(seq 100); do
+    endpoint_port=$(sed -n -E 's/^cpm_endpoint: listening on [a-z]+ 127\.0\.0\.1:([0-9]+),.*$/\1/p' \
+      "$out/${name}_endpoint.log")
+    if [ -n "$endpoint_port" ]; then
+      return 0
+    fi
+    sleep 0.05
+  done
+  echo "interop: $name: the endpoint did not start" >&2
+  return 1
+}
+
+# sipp_run NAME ARGS...: SIPp with the options every run shares; its logs are
+# target/interop/NAME_errors.log, NAME_stat.csv, NAME_screen.log and NAME_sipp.log.
+sipp_run() {
+  local name=$1
+  shift
+  (cd "$out" && exec sipp "$@" -i 127.0.0.1 -nostdin -timeout_error \
+    -trace_err -error_file "${name}_errors.log" \
+    -trace_stat -stf "${name}_stat.csv" -fd 1 \
+    -trace_screen -screen_file "${name}_screen.log" \
+    >"${name}_sipp.log" 2>&1)
+}
+
+# report NAME STATUS [WHY]: records the result; on a failure prints the logs.
+report() {
+  local name=$1 status=$2 why=${3:-}
+  if [ "$status" -eq 0 ]; then
+    passed+=("$name")
+    echo "ok      $name"
+    return 0
+  fi
+  failed+=("$name")
+  echo "FAILED  $name${why:+: $why}"
+  local file
+  for file in "$out/${name}_errors.log" "$out/${name}_endpoint.log"; do
+    if [ -s "$file" ]; then
+      echo "---- $file"
+      tail -n 60 "$file"
+      echo
+    fi
+  done
+  if [ -s "$out/${name}_screen.log" ]; then
+    echo "---- $out/${name}_screen.log (end)"
+    tail -n 25 "$out/${name}_screen.log"
+  fi
+  echo "----"
+}
+
+# sipp_stat FILE COLUMN: the value of COLUMN in the last line of a SIPp statistics file.
+sipp_stat() {
+  awk -F';' -v name="$2" '
+    NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) col = i; next }
+    { value = $col }
+    END { print (col ? value : "missing") }' "$1"
+}
+
+# uac NAME TRANSPORT SCENARIO REQUESTS [ENDPOINT ARGS...]: the endpoint answers
+# SIPp running SCENARIO once; both must succeed and the endpoint must have answered
+# exactly REQUESTS requests.
+uac() {
+  local name=$1 transport=$2 scenario=$3 requests=$4 sipp_transport=u1 status=0 why=
+  shift 4
+  [ "$transport" = tcp ] && sipp_transport=t1
+  start_endpoint "$name" --transport "$transport" --max-requests "$requests" --seconds "$timeout" "$@" ||
+    { report "$name" 1 "endpoint did not start"; return 0; }
+  sipp_run "$name" "127.0.0.1:$endpoint_port" -sf "$scenarios/$scenario" -t "$sipp_transport" \
+    -p "$(pick_port)" -s +15550100002 -m 1 -timeout "$timeout" || { status=1; why="SIPp failed"; }
+  wait "$endpoint_pid" || { status=1; why="${why:+$why; }the endpoint did not get $requests requests"; }
+  report "$name" "$status" "$why"
+}
+
+# uas NAME TRANSPORT SCENARIO PROCEDURE: SIPp waits with SCENARIO; the endpoint sends
+# PROCEDURE to it; both must succeed.
+uas() {
+  local name=$1 transport=$2 scenario=$3 procedure=$4 sipp_transport=u1 port sipp_pid status=0 why=
+  [ "$transport" = tcp ] && sipp_transport=t1
+  port=$(pick_port)
+  sipp_run "$name" -sf "$scenarios/$scenario" -t "$sipp_transport" -p "$port" -m 1 -timeout "$timeout" &
+  sipp_pid=$!
+  wait_bound "$port" || true
+  "$endpoint" --send "$procedure" --to "sip:+15550100002@127.0.0.1:$port" --transport "$transport" \
+    --port 0 --release OMA2.2 --seconds "$timeout" >"$out/${name}_endpoint.log" 2>&1 ||
+    { status=1; why="the endpoint got no 2xx"; }
+  wait "$sipp_pid" || { status=1; why="${why:+$why; }SIPp failed"; }
+  report "$name" "$status" "$why"
+}
+
+echo "== SIPp sends, the endpoint answers"
+for transport in udp tcp; do
+  uac "pager-$transport" "$transport" pager.xml 1
+  uac "deferred-$transport" "$transport" deferred.xml 1
+  # INVITE, ACK, BYE
+  uac "session-$transport" "$transport" session.xml 3
+  uac "file-transfer-$transport" "$transport" file-transfer.xml 3
+  uac "large-message-$transport" "$transport" large-message.xml 3
+  uac "options-$transport" "$transport" options.xml 1
+  # OPTIONS, INVITE, ACK, MESSAGE, malformed MESSAGE
+  uac "reject-$transport" "$transport" reject.xml 5 --enable session
+done
+
+echo "== the endpoint sends, SIPp answers"
+for transport in udp tcp; do
+  uas "uas-pager-$transport" "$transport" uas-pager.xml pager
+  uas "uas-session-$transport" "$transport" uas-session.xml session
+done
+
+echo "== load: $load_calls pager MESSAGEs at $load_rate per second over UDP"
+name=load
+status=0
+why=
+load_seconds=$((load_calls / load_rate + 60))
+if start_endpoint "$name" --max-requests "$load_calls" --seconds "$load_seconds" --quiet; then
+  sipp_run "$name" "127.0.0.1:$endpoint_port" -sf "$scenarios/pager.xml" -t u1 -p "$(pick_port)" \
+    -s +15550100002 -m "$load_calls" -r "$load_rate" -rp 1000 -timeout "$load_seconds" ||
+    { status=1; why="SIPp failed"; }
+  wait "$endpoint_pid" || { status=1; why="${why:+$why; }the endpoint did not get $load_calls requests"; }
+  csv="$out/${name}_stat.csv"
+  successful=$(sipp_stat "$csv" 'SuccessfulCall(C)')
+  failed_calls=$(sipp_stat "$csv" 'FailedCall(C)')
+  unexpected=$(sipp_stat "$csv" 'FailedUnexpectedMessage(C)')
+  out_of_call=$(sipp_stat "$csv" 'OutOfCallMsgs(C)')
+  retransmissions=$(sipp_stat "$csv" 'Retransmissions(C)')
+  answered=$(sed -n -E 's/^cpm_endpoint: ([0-9]+) requests, .*/\1/p' "$out/${name}_endpoint.log")
+  echo "SIPp: $successful successful, $failed_calls failed, $unexpected unexpected," \
+    "$out_of_call out of call, $retransmissions retransmissions; endpoint: $(tail -n 1 "$out/${name}_endpoint.log")"
+  if [ "$successful" != "$load_calls" ] || [ "$failed_calls" != 0 ] || [ "$unexpected" != 0 ] ||
+    [ "$out_of_call" != 0 ] || [ "$answered" != "$successful" ]; then
+    status=1
+    why="${why:+$why; }expected $load_calls successful = endpoint's count, 0 failed, 0 unexpected"
+  fi
+else
+  status=1
+  why="endpoint did not start"
+fi
+report "$name" "$status" "$why"
+
+echo
+echo "interop: ${#passed[@]} passed, ${#failed[@]} failed${failed[*]:+ (${failed[*]})}; logs in $out/"
+[ "${#failed[@]}" -eq 0 ]
