@@ -11,10 +11,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use cpm_client::outgoing::{
-    Content, FileInfo, FileTransfer, IdGenerator, LargeMessage, OutgoingRequest, PagerMessage,
+    Content, Dialog, FileInfo, FileTransfer, LargeMessage, OutgoingRequest, PagerMessage,
     RandomIds, SessionInvitation,
 };
-use cpm_client::sip::{IncomingResponse, NameAddr};
+use cpm_client::sip::IncomingResponse;
 use cpm_client::{ClientConfig, Dispatcher};
 
 use crate::transport::{is_response, Channel, Listener, Stats, T1, T2};
@@ -74,9 +74,10 @@ pub fn run(args: &Args, procedure: &str) -> Result<ExitCode, String> {
     }
 
     // RFC 3261 13.2.2.4: the 2xx to an INVITE is acknowledged end to end, in the dialog.
-    let dialog = Dialog::new(&request, &response, &endpoint.config, to);
+    // The library's Dialog builds both, from the INVITE and its 2xx (RFC 3261 12.1.2).
+    let mut dialog = Dialog::from_answer(&request, &response).map_err(|e| e.to_string())?;
     let ids = &mut RandomIds::new();
-    let (ack, _) = dialog.request("ACK", request.cseq(), ids);
+    let ack = dialog.ack(ids).into_bytes();
     client.channel.send(&ack).map_err(|e| e.to_string())?;
     println!("-> {}", status_line(&ack));
     client.ack = Some(ack);
@@ -84,8 +85,8 @@ pub fn run(args: &Args, procedure: &str) -> Result<ExitCode, String> {
         println!("cpm_endpoint: {procedure} answered {answered}");
         return Ok(ExitCode::SUCCESS);
     }
-    let (bye, branch) = dialog.request("BYE", request.cseq() + 1, ids);
-    let bye_answer = client.transaction(&bye, &branch, "BYE")?;
+    let bye = dialog.bye(ids);
+    let bye_answer = client.transaction(bye.as_bytes(), bye.branch(), "BYE")?;
     let ended = bye_answer.as_ref().map(|r| status_line(&r.as_bytes()));
     println!(
         "cpm_endpoint: {procedure} answered {answered}; BYE answered {}",
@@ -264,70 +265,4 @@ fn answers(response: &IncomingResponse, branch: &str, method: &str) -> bool {
         .split(';')
         .any(|param| param.trim() == format!("branch={branch}"));
     branch_matches && response.cseq_method().is_some_and(|m| m.as_str() == method)
-}
-
-/// The dialog the INVITE's 2xx set up (RFC 3261 12.1.2): what its ACK and BYE carry.
-/// The library builds the requests that start procedures; requests inside a dialog
-/// are the application's, and this is all they need.
-struct Dialog {
-    /// The Contact of the 2xx (the Request-URI of the INVITE when it has none).
-    remote_target: String,
-    /// The Record-Route of the 2xx, reversed: the Route headers of requests in the
-    /// dialog (empty on loopback, where no proxy is in the path).
-    route_set: Vec<String>,
-    from: String,
-    /// The To of the 2xx, with the peer's tag.
-    to: String,
-    call_id: String,
-    via: String,
-    user_agent: String,
-}
-
-impl Dialog {
-    fn new(
-        invite: &OutgoingRequest,
-        response: &IncomingResponse,
-        config: &ClientConfig,
-        to: &str,
-    ) -> Dialog {
-        let header = |name: &str| response.header(name).map(|h| text(h.value()));
-        let remote_target = response
-            .header("Contact")
-            .and_then(|h| NameAddr::parse(h.value()).map(|a| text(a.uri())))
-            .unwrap_or_else(|| to.to_owned());
-        let mut route_set: Vec<String> = response.header_values("Record-Route").map(text).collect();
-        route_set.reverse();
-        let contact = config.contact();
-        Dialog {
-            remote_target,
-            route_set,
-            from: invite.header("From").unwrap_or_default().to_owned(),
-            to: header("To").unwrap_or_default(),
-            call_id: invite.call_id().to_owned(),
-            via: format!(
-                "SIP/2.0/{} {}:{}",
-                contact.transport().via_name(),
-                contact.host(),
-                contact.port()
-            ),
-            user_agent: config.user_agent(),
-        }
-    }
-
-    /// An ACK or a BYE in this dialog, in a transaction of its own, and its branch.
-    fn request(&self, method: &str, cseq: u32, ids: &mut impl IdGenerator) -> (Bytes, String) {
-        let branch = format!("z9hG4bK{}", ids.token(16));
-        let mut out = format!(
-            "{method} {} SIP/2.0\r\nVia: {};branch={branch}\r\nMax-Forwards: 70\r\n",
-            self.remote_target, self.via,
-        );
-        for route in &self.route_set {
-            out.push_str(&format!("Route: {route}\r\n"));
-        }
-        out.push_str(&format!(
-            "From: {}\r\nTo: {}\r\nCall-ID: {}\r\nCSeq: {cseq} {method}\r\nUser-Agent: {}\r\nContent-Length: 0\r\n\r\n",
-            self.from, self.to, self.call_id, self.user_agent
-        ));
-        (Bytes::from(out), branch)
-    }
 }

@@ -8,6 +8,7 @@
 //! | large-message mode | 7.2.1.2 | [`LargeMessage`] (INVITE + MSRP chunks) | `large-message` |
 //! | 1-1 session, group session, rejoin | 7.3.1 | [`SessionInvitation`] | `session` |
 //! | file transfer | 7.4.1 | [`FileTransfer`] | `file-transfer` |
+//! | the ACK for an INVITE's 2xx, and the BYE ending the session | RFC 3261 12, 13.2.2.4, 15 | [`Dialog`] | in a dialog |
 //!
 //! Every request gets the RFC 3261 mandatory headers (Via with a `z9hG4bK` branch,
 //! Max-Forwards 70, From with a tag, To, Call-ID, CSeq, Contact on dialog-creating
@@ -67,6 +68,7 @@ use crate::user_agent::ProductError;
 
 mod config;
 mod cpim;
+mod dialog;
 mod file_transfer;
 mod ids;
 mod large_message;
@@ -79,6 +81,7 @@ mod session;
 
 pub use config::{ClientConfig, ContactAddress, MsrpEndpoint, Transport, DEFAULT_PAGER_LIMIT};
 pub use cpim::{format_date_time, Content, CpimMessage, Disposition};
+pub use dialog::{Dialog, DialogError};
 pub use file_transfer::{FileDisposition, FileInfo, FileTransfer};
 pub use ids::{IdGenerator, RandomIds, SequentialIds};
 pub use large_message::{LargeMessage, LargeMessageRequests};
@@ -213,7 +216,7 @@ impl OutgoingRequest {
         rsip::Request::try_from(&self.bytes[..])
     }
 
-    /// The method: `REGISTER`, `MESSAGE` or `INVITE`.
+    /// The method: `REGISTER`, `MESSAGE` or `INVITE`; `ACK` or `BYE` from a [`Dialog`].
     pub fn method(&self) -> &'static str {
         self.method
     }
