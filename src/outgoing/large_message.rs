@@ -126,7 +126,8 @@ impl LargeMessage {
         self
     }
 
-    /// The largest content of one MSRP chunk ([`DEFAULT_CHUNK_SIZE`] by default).
+    /// The largest content of one MSRP chunk ([`DEFAULT_CHUNK_SIZE`] by default; 0 is
+    /// refused by [`build`](Self::build), see [`MsrpMessage::chunk_size`] for the rest).
     pub fn chunk_size(mut self, bytes: usize) -> LargeMessage {
         self.chunk_size = bytes;
         self
@@ -142,12 +143,16 @@ impl LargeMessage {
     ///
     /// # Errors
     ///
-    /// A [`BuildError`] naming any field outside its grammar.
+    /// A [`BuildError`] naming any field outside its grammar, and a chunk size of 0
+    /// (the message could never be sent).
     pub fn build(
         &self,
         config: &ClientConfig,
         ids: &mut dyn IdGenerator,
     ) -> Result<LargeMessageRequests, BuildError> {
+        if self.chunk_size == 0 {
+            return Err(super::invalid("chunk size", "0", "at least 1 byte"));
+        }
         let (cpim, _) = cpim_of(
             config,
             &self.to,

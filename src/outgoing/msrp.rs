@@ -64,7 +64,26 @@ impl MsrpMessage {
         self
     }
 
-    /// The largest number of content bytes in one chunk (at least 1).
+    /// The largest number of content bytes in one chunk ([`DEFAULT_CHUNK_SIZE`] by
+    /// default). 0 is refused by [`chunks`](Self::chunks); any other size is used as
+    /// given, and a size at or above the content's length (`usize::MAX` included) gives
+    /// one chunk. A small size makes many chunks: one SEND, of about 200 bytes of
+    /// headers besides the content, per `bytes` bytes of content.
+    ///
+    /// ```
+    /// use cpm_client::outgoing::{BuildError, MsrpMessage, SequentialIds};
+    ///
+    /// let to = "msrp://192.0.2.20:9/z9y8;tcp";
+    /// let message = MsrpMessage::new("msrp://192.0.2.10:9/a1b2;tcp", "text/plain", "Hello");
+    /// let ids = &mut SequentialIds::new(1);
+    /// assert_eq!(message.clone().chunk_size(usize::MAX).chunks(to, ids)?.len(), 1);
+    /// assert_eq!(message.clone().chunk_size(1).chunks(to, ids)?.len(), 5);
+    /// assert!(matches!(
+    ///     message.chunk_size(0).chunks(to, ids),
+    ///     Err(BuildError::InvalidValue { field: "chunk size", .. })
+    /// ));
+    /// # Ok::<(), BuildError>(())
+    /// ```
     pub fn chunk_size(mut self, bytes: usize) -> MsrpMessage {
         self.chunk_size = bytes;
         self
@@ -109,9 +128,10 @@ impl MsrpMessage {
         };
         let total = self.content.len();
         let mut chunks = Vec::with_capacity(total / self.chunk_size + 1);
-        let mut start = 0;
+        let mut start: usize = 0;
         loop {
-            let end = (start + self.chunk_size).min(total);
+            // `start` is below `total`, but the sum may still not fit: saturate.
+            let end = start.saturating_add(self.chunk_size).min(total);
             let data = &self.content[start..end];
             let last = end == total;
             let tid = fresh_transaction_id(data, ids)?;
@@ -239,5 +259,70 @@ mod tests {
         assert!(m.clone().message_id("a b").chunks(TO, ids).is_err());
         assert!(m.clone().chunk_size(0).chunks(TO, ids).is_err());
         assert!(m.chunks("msrp://x/y\r\nEvil: 1", ids).is_err());
+    }
+
+    /// The content of every chunk, in order, and whether each ends with `$`.
+    fn contents(chunks: &[Bytes]) -> Vec<(Vec<u8>, bool)> {
+        chunks
+            .iter()
+            .map(|chunk| {
+                let head_end = memchr::memmem::find(chunk, b"\r\n\r\n").map_or(0, |n| n + 4);
+                let tail = memchr::memmem::rfind(chunk, b"\r\n-------").unwrap();
+                let content = if head_end == 0 {
+                    Vec::new()
+                } else {
+                    chunk[head_end..tail].to_vec()
+                };
+                (content, chunk.ends_with(b"$\r\n"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn chunk_sizes_at_the_edges() {
+        let ids = &mut SequentialIds::new(0);
+        let with = |size: usize, content: &'static str, ids: &mut SequentialIds| {
+            MsrpMessage::new(FROM, "text/plain", content)
+                .chunk_size(size)
+                .chunks(TO, ids)
+        };
+        // 0 is refused, with the field named.
+        let err = with(0, "abc", ids).unwrap_err();
+        assert_eq!(err.to_string(), "chunk size: \"0\" is not at least 1 byte");
+        assert!(with(0, "", ids).is_err());
+        // 1: one chunk per byte.
+        let one = contents(&with(1, "abc", ids).unwrap());
+        assert_eq!(
+            one,
+            [
+                (b"a".to_vec(), false),
+                (b"b".to_vec(), false),
+                (b"c".to_vec(), true)
+            ]
+        );
+        // Exactly the content's length: one chunk; one byte less: two.
+        assert_eq!(
+            contents(&with(3, "abc", ids).unwrap()),
+            [(b"abc".to_vec(), true)]
+        );
+        assert_eq!(
+            contents(&with(2, "abc", ids).unwrap()),
+            [(b"ab".to_vec(), false), (b"c".to_vec(), true)]
+        );
+        // Absurdly large sizes are one chunk, no overflow.
+        for size in [4, usize::MAX / 2 + 1, usize::MAX - 1, usize::MAX] {
+            assert_eq!(
+                contents(&with(size, "abc", ids).unwrap()),
+                [(b"abc".to_vec(), true)]
+            );
+        }
+        // Empty content: one chunk with no content, whatever the size.
+        for size in [1, usize::MAX] {
+            let chunks = with(size, "", ids).unwrap();
+            assert_eq!(chunks.len(), 1);
+            assert!(std::str::from_utf8(&chunks[0])
+                .unwrap()
+                .contains("Byte-Range: 1-0/0\r\n"));
+        }
     }
 }

@@ -11,6 +11,34 @@
 /// | `max_header_size` | 16 384 bytes per header, folds included | the longest real values (Route sets, P-Access-Network-Info, feature-tag lists) stay under 2 KiB |
 /// | `max_accept_contact_values` | 128 values over all Accept-Contact headers | deployed clients send one to three |
 /// | `max_params` | 64 parameters in one Accept-Contact, Contact or Via value | a REGISTER Contact with every RCS tag has about 15 |
+/// | MSRP chunk size (what the client *sends*; not a field, see below) | 2 048 bytes of content per SEND: [`DEFAULT_CHUNK_SIZE`] | well under the 10 KB at which RFC 4975 section 7.1.1 tells senders to interrupt a chunk |
+///
+/// Each reading limit is inclusive: a request with exactly `max_headers` header lines
+/// reads, one more is refused with [`ParseErrorKind::TooManyHeaders`] naming the
+/// limit, and likewise [`MessageTooLarge`](crate::ParseErrorKind::MessageTooLarge),
+/// [`HeaderTooLong`](crate::ParseErrorKind::HeaderTooLong) (the header counted from the first
+/// byte of its name to the CRLF that ends it, fold CRLFs included),
+/// [`TooManyAcceptContactValues`](crate::ParseErrorKind::TooManyAcceptContactValues) and
+/// [`TooManyParams`](crate::ParseErrorKind::TooManyParams). The
+/// [`Dispatcher`](crate::Dispatcher) answers them 513 (message size) or 400 with the
+/// error as reason phrase (nothing when the request has no Via).
+///
+/// The MSRP chunk size bounds what the client writes, not what it reads, so it is set
+/// where MSRP messages are built rather than here: per message with
+/// [`MsrpMessage::chunk_size`] or [`LargeMessage::chunk_size`], [`DEFAULT_CHUNK_SIZE`]
+/// when not set. A size of 0 is refused with
+/// [`BuildError::InvalidValue`](crate::BuildError::InvalidValue) (by
+/// [`LargeMessage::build`] and by [`MsrpMessage::chunks`]); any size from 1 up to
+/// `usize::MAX` is valid, and a size at or above the content's length gives one chunk.
+/// (Keeping it out of `Limits` also keeps `Limits { .. }` literals that name every
+/// field compiling.)
+///
+/// [`DEFAULT_CHUNK_SIZE`]: crate::outgoing::DEFAULT_CHUNK_SIZE
+/// [`MsrpMessage::chunk_size`]: crate::outgoing::MsrpMessage::chunk_size
+/// [`MsrpMessage::chunks`]: crate::outgoing::MsrpMessage::chunks
+/// [`LargeMessage::chunk_size`]: crate::outgoing::LargeMessage::chunk_size
+/// [`LargeMessage::build`]: crate::outgoing::LargeMessage::build
+/// [`ParseErrorKind::TooManyHeaders`]: crate::ParseErrorKind::TooManyHeaders
 ///
 /// # Example
 ///
