@@ -347,6 +347,18 @@ enum Answer {
     Nothing,
 }
 
+/// Refused under the default limits for its size, before anything is read; the error
+/// names the line the limit falls on.
+fn too_large(bytes: &[u8], answer: Answer) -> ParseError {
+    let limit = Limits::DEFAULT.max_message_size;
+    let text = format!(
+        "line {}: message of {} bytes exceeds the limit of {limit}",
+        line_of(bytes, limit),
+        bytes.len()
+    );
+    refused(bytes, &Limits::DEFAULT, &text, limit, answer)
+}
+
 /// The reader refuses `bytes` under `limits` with exactly `text` at byte `offset`
 /// (`routing` and `parse_with` alike, and `route` under the default limits), and the
 /// dispatcher answers as `answer` says. Returns the error.
@@ -441,18 +453,7 @@ fn a_mebibyte_of_folds_in_an_unread_header() {
     assert!(bytes.len() > 1 << 20);
     // Default limits: over the message size before anything is read. The error names
     // the line the limit falls on.
-    let limit = Limits::DEFAULT.max_message_size;
-    refused(
-        &bytes,
-        &Limits::DEFAULT,
-        &format!(
-            "line {}: message of {} bytes exceeds the limit of {limit}",
-            line_of(&bytes, limit),
-            bytes.len()
-        ),
-        limit,
-        Answer::Error,
-    );
+    too_large(&bytes, Answer::Error);
     // Room for the message, not for the header.
     refused(
         &bytes,
@@ -524,18 +525,7 @@ fn a_mebibyte_of_folds_in_a_via_under_default_limits_is_answered_with_what_is_le
             ),
         )
         .bytes();
-    let limit = Limits::DEFAULT.max_message_size;
-    refused(
-        &bytes,
-        &Limits::DEFAULT,
-        &format!(
-            "line {}: message of {} bytes exceeds the limit of {limit}",
-            line_of(&bytes, limit),
-            bytes.len()
-        ),
-        limit,
-        Answer::Unreadable,
-    );
+    too_large(&bytes, Answer::Unreadable);
 }
 
 #[test]
@@ -579,18 +569,7 @@ fn many_headers(mut req: Req, count: usize) -> Req {
 #[test]
 fn a_hundred_thousand_headers() {
     let bytes = many_headers(Req::pager(), 100_000).bytes();
-    let limit = Limits::DEFAULT.max_message_size;
-    refused(
-        &bytes,
-        &Limits::DEFAULT,
-        &format!(
-            "line {}: message of {} bytes exceeds the limit of {limit}",
-            line_of(&bytes, limit),
-            bytes.len()
-        ),
-        limit,
-        Answer::Error,
-    );
+    too_large(&bytes, Answer::Error);
     // The 1025th header (line 1026) is one too many.
     refused(
         &bytes,
