@@ -244,12 +244,12 @@ macro_rules! target_properties {
 }
 
 target_properties! {
-    parse: 512, parse_random, parse_mutated;
-    route: 512, route_random, route_mutated;
-    accept_contact: 1024, accept_contact_random, accept_contact_mutated;
-    cpim: 1024, cpim_random, cpim_mutated;
-    sdp: 1024, sdp_random, sdp_mutated;
-    dispatch: 256, dispatch_random, dispatch_mutated;
+    parse: 1024, parse_random, parse_mutated;
+    route: 1024, route_random, route_mutated;
+    accept_contact: 2048, accept_contact_random, accept_contact_mutated;
+    cpim: 2048, cpim_random, cpim_mutated;
+    sdp: 2048, sdp_random, sdp_mutated;
+    dispatch: 512, dispatch_random, dispatch_mutated;
 }
 
 #[test]
