@@ -30,8 +30,6 @@
 /// [`BuildError::InvalidValue`](crate::BuildError::InvalidValue) (by
 /// [`LargeMessage::build`] and by [`MsrpMessage::chunks`]); any size from 1 up to
 /// `usize::MAX` is valid, and a size at or above the content's length gives one chunk.
-/// (Keeping it out of `Limits` also keeps `Limits { .. }` literals that name every
-/// field compiling.)
 ///
 /// [`DEFAULT_CHUNK_SIZE`]: crate::outgoing::DEFAULT_CHUNK_SIZE
 /// [`MsrpMessage::chunk_size`]: crate::outgoing::MsrpMessage::chunk_size
