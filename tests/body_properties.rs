@@ -9,13 +9,15 @@
 //! 3. Multipart bodies assembled from random parts, delimiters and line ends
 //!    (`assembled_multiparts_frame_consistently`).
 //!
+//! The CPIM and SDP checks are the fuzz targets' (`tests/common/fuzz_checks.rs`).
+//!
 //! Failures are not persisted to disk; proptest prints the input.
 
+#[path = "common/fuzz_checks.rs"]
+mod fuzz_checks;
+
 use cpm_client::body::cpim::is_date_time;
-use cpm_client::body::{
-    Attribute, CpimAddress, CpimMessage, DispositionNotification, FileSelector, MediaType,
-    Multipart, Sdp, IMDN_NS,
-};
+use cpm_client::body::{Attribute, DispositionNotification, FileSelector, MediaType, Multipart};
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 
@@ -87,8 +89,8 @@ fn check_multipart(content_type: &[u8], body: &[u8]) {
         let _ = part.content_length();
         let _ = part.is_unterminated();
         // A part's body may hold any of the other bodies.
-        check_cpim(part.body());
-        check_sdp(part.body());
+        fuzz_checks::cpim(part.body());
+        fuzz_checks::sdp(part.body());
     }
     assert_eq!(count, m.len());
     assert_eq!(m.is_empty(), count == 0);
@@ -98,179 +100,20 @@ fn check_multipart(content_type: &[u8], body: &[u8]) {
     }
 }
 
-fn check_address(whole: &[u8], value: &str) {
-    if let Ok(a) = CpimAddress::parse(value) {
-        assert_inside!(whole, a.uri);
-        if let Some(name) = a.display_name {
-            assert_inside!(whole, name);
-        }
-        let _ = a.to_string();
-    }
-}
-
-fn check_cpim(body: &[u8]) {
-    let Ok(c) = CpimMessage::parse(body) else {
-        return;
-    };
-    for (name, value) in c.headers().chain(c.content_headers()) {
-        assert_inside!(body, name, value);
-        check_address(body, value);
-    }
-    for v in c.headers_named("To") {
-        assert_inside!(body, v);
-    }
-    for a in c.from().into_iter().chain(c.to()).chain(c.cc()) {
-        assert_inside!(body, a.uri);
-    }
-    if let Some(d) = c.date_time() {
-        assert_inside!(body, d);
-        let _ = is_date_time(d);
-    }
-    for (prefix, urn) in c.namespaces() {
-        assert_inside!(body, prefix, urn);
-    }
-    for v in [
-        c.subject(),
-        c.message_id(),
-        c.header(IMDN_NS, "Disposition-Notification"),
-        c.header("urn:x", "y"),
-        c.content_type_raw(),
-        c.content_header("Content-Length"),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        assert_inside!(body, v);
-    }
-    if let Some(n) = c.disposition_notification() {
-        assert_inside!(body, n.as_str());
-        let _ = n.iter().count();
-    }
-    if let Some(ct) = c.content_type() {
-        assert_inside!(body, ct.as_str());
-    }
-    let _ = c.content_length();
-    assert_inside!(body, c.content());
-    assert!(c.content_offset() <= body.len());
-    assert_eq!(
-        c.content().as_ptr() as usize - body.as_ptr() as usize,
-        c.content_offset()
-    );
-}
-
-fn check_attribute(body: &[u8], a: Attribute<'_>) {
-    assert_inside!(body, a.name);
-    if let Some(v) = a.value {
-        assert_inside!(body, v);
-    }
-}
-
-fn check_sdp(body: &[u8]) {
-    let Ok(s) = Sdp::parse(body) else {
-        return;
-    };
-    assert_inside!(body, s.as_bytes());
-    for (_, value) in s.lines() {
-        assert_inside!(body, value);
-    }
-    if let Some(o) = s.origin() {
-        assert_inside!(body, o.username, o.session_id, o.address);
-    }
-    for v in [s.origin_raw(), s.session_name(), s.attribute("setup")]
-        .into_iter()
-        .flatten()
-    {
-        assert_inside!(body, v);
-    }
-    if let Some(c) = s.connection() {
-        assert_inside!(body, c.net_type, c.addr_type, c.address);
-    }
-    for a in s.attributes() {
-        check_attribute(body, a);
-    }
-    for m in s.media() {
-        assert!(m.offset() < body.len());
-        assert_inside!(body, m.media_type(), m.port_raw(), m.protocol());
-        let _ = (m.port(), m.direction());
-        for f in m.formats() {
-            assert_inside!(body, f);
-        }
-        if let Some(c) = m.connection() {
-            assert_inside!(body, c.address);
-        }
-        for a in m.attributes() {
-            check_attribute(body, a);
-        }
-        if let Some(v) = m.attribute("path") {
-            assert_inside!(body, v);
-        }
-    }
-    let Some(msrp) = s.msrp() else {
-        return;
-    };
-    assert_inside!(body, msrp.protocol());
-    let _ = (
-        msrp.port(),
-        msrp.transport(),
-        msrp.direction(),
-        msrp.setup(),
-    );
-    let _ = msrp.max_size();
-    if let Some(c) = msrp.connection() {
-        assert_inside!(body, c.address);
-    }
-    for v in msrp
-        .path()
-        .chain(msrp.accept_types())
-        .chain(msrp.accept_wrapped_types())
-    {
-        assert_inside!(body, v);
-    }
-    for v in [
-        msrp.file_transfer_id(),
-        msrp.file_disposition(),
-        msrp.file_date(),
-        msrp.file_icon(),
-        msrp.file_range(),
-        msrp.attribute("max-size"),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        assert_inside!(body, v);
-    }
-    for a in msrp.attributes() {
-        check_attribute(body, a);
-    }
-    if let Some(f) = msrp.file_selector() {
-        check_file_selector(body, f);
-    }
-}
-
-fn check_file_selector(whole: &[u8], f: FileSelector<'_>) {
-    for v in [f.name, f.media_type].into_iter().flatten() {
-        assert_inside!(whole, v);
-    }
-    if let Some(h) = f.hash {
-        assert_inside!(whole, h.algorithm, h.value);
-    }
-    let _ = f.name_decoded();
-}
-
 /// Every reader on `input`, with `content_type` for the multipart one.
 fn check_all(content_type: &[u8], input: &[u8]) {
     check_media_type(input);
     check_media_type(content_type);
     check_multipart(content_type, input);
-    check_cpim(input);
-    check_sdp(input);
+    fuzz_checks::cpim(input);
+    fuzz_checks::sdp(input);
     if let Ok(text) = std::str::from_utf8(input) {
-        check_address(input, text);
-        check_file_selector(input, FileSelector::parse(text));
+        fuzz_checks::cpim_address(input, text);
+        fuzz_checks::check_file_selector(input, FileSelector::parse(text));
         let n = DispositionNotification::new(text);
         let _ = n.iter().count();
         let _ = is_date_time(text);
-        check_attribute(input, Attribute::parse(text));
+        fuzz_checks::check_attribute(input, Attribute::parse(text));
     }
 }
 

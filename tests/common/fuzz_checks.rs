@@ -25,6 +25,7 @@ use std::sync::OnceLock;
 mod framing;
 
 use bytes::Bytes;
+use cpm_client::body::cpim::is_date_time;
 use cpm_client::body::{Attribute, CpimAddress, CpimMessage, FileSelector, Sdp, IMDN_NS};
 use cpm_client::sip::{IncomingResponse, NameAddr};
 use cpm_client::{
@@ -343,13 +344,10 @@ pub fn cpim(body: &[u8]) {
     for (name, value) in c.headers().chain(c.content_headers()) {
         assert_inside!(body, name, value);
         assert!(!name.is_empty());
-        if let Ok(a) = CpimAddress::parse(value) {
-            assert_inside!(body, a.uri);
-            if let Some(d) = a.display_name {
-                assert_inside!(body, d);
-            }
-            let _ = a.to_string();
-        }
+        cpim_address(body, value);
+    }
+    if let Some(d) = c.date_time() {
+        let _ = is_date_time(d);
     }
     for a in c.from().into_iter().chain(c.to()).chain(c.cc()) {
         assert_inside!(body, a.uri);
@@ -362,6 +360,7 @@ pub fn cpim(body: &[u8]) {
         c.subject(),
         c.message_id(),
         c.header(IMDN_NS, "Disposition-Notification"),
+        c.header("urn:x", "y"),
         c.content_type_raw(),
         c.content_header("Content-Length"),
     ]
@@ -394,18 +393,31 @@ pub fn cpim(body: &[u8]) {
     }
 }
 
+/// `CpimAddress::parse` on `value`, a slice of `body`: what it returns lies inside.
+pub fn cpim_address(body: &[u8], value: &str) {
+    if let Ok(a) = CpimAddress::parse(value) {
+        assert_inside!(body, a.uri);
+        if let Some(d) = a.display_name {
+            assert_inside!(body, d);
+        }
+        let _ = a.to_string();
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // sdp
 // ---------------------------------------------------------------------------------------
 
-fn check_attribute(body: &[u8], a: Attribute<'_>) {
+/// An SDP attribute read from `body`: its name and value lie inside.
+pub fn check_attribute(body: &[u8], a: Attribute<'_>) {
     assert_inside!(body, a.name);
     if let Some(v) = a.value {
         assert_inside!(body, v);
     }
 }
 
-fn check_file_selector(body: &[u8], f: FileSelector<'_>) {
+/// A file-selector read from `body`: its parts lie inside.
+pub fn check_file_selector(body: &[u8], f: FileSelector<'_>) {
     for v in [f.name, f.media_type].into_iter().flatten() {
         assert_inside!(body, v);
     }
@@ -459,6 +471,9 @@ pub fn sdp(body: &[u8]) {
         for a in m.attributes() {
             check_attribute(body, a);
         }
+        if let Some(v) = m.attribute("path") {
+            assert_inside!(body, v);
+        }
     }
     let first_message = s
         .media()
@@ -493,6 +508,7 @@ pub fn sdp(body: &[u8]) {
         msrp.file_date(),
         msrp.file_icon(),
         msrp.file_range(),
+        msrp.attribute("max-size"),
     ]
     .into_iter()
     .flatten()
