@@ -8,7 +8,7 @@
 //! Contenders, one criterion group per message (`benches/messages/`), throughput in
 //! bytes:
 //! - `route`: `cpm_client::route(&[u8])`, the allocation-free one-pass router;
-//! - `parse+route`: `IncomingRequest::parse` then `route()`, what the dispatcher does;
+//! - `parse+route`: `RoutedRequest::parse` then `route()`, what the dispatcher does;
 //! - `dispatch`: a full `Dispatcher::dispatch`, the handler accepting (200 OK);
 //! - `httparse`: the request line split by hand, `httparse::parse_headers` into a stack
 //!   array, Accept-Contact searched for the ICSI;
@@ -31,8 +31,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use cpm_client::{
-    route, Decision, Dispatcher, FileTransferHandler, FileTransferInvitation, IncomingRequest,
-    PagerHandler, PagerMessage, SessionHandler, SessionInvitation,
+    route, Decision, Dispatcher, FileTransferHandler, FileTransferInvitation, PagerHandler,
+    PagerMessage, RoutedRequest, SessionHandler, SessionInvitation,
 };
 use criterion::{BenchmarkId, Criterion, Throughput};
 use memchr::memmem::Finder;
@@ -149,7 +149,7 @@ fn messages(c: &mut Criterion) {
         group.bench_function("parse+route", |b| {
             b.iter_custom(|n| {
                 timed((name, "parse+route"), n, || {
-                    IncomingRequest::parse(black_box(shared.clone())).map(|r| r.route())
+                    RoutedRequest::parse(black_box(shared.clone())).map(|r| r.route())
                 })
             })
         });

@@ -31,12 +31,16 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use cpm_client::outgoing::{
-    BuildError, ClientConfig, ContactAddress, Content, Disposition, FileDisposition, FileInfo,
-    FileTransfer, LargeMessage, PagerMessage, Registration, SequentialIds, SessionInvitation,
-    Standalone, Transport,
-};
 use cpm_client::ReleaseVersion;
+use cpm_client::{
+    outgoing::{
+        ClientConfig, ContactAddress, Content, DispositionNotification, FileDisposition,
+        FileTransfer, LargeMessage, Pager, Registration, SequentialIds, Session, Standalone,
+        Transport,
+    },
+    sdp::FileSelector,
+    BuildError,
+};
 
 const USAGE: &str =
     "usage: cpm_compose PROCEDURE [--to URI]... [--text TEXT] [--file PATH] [--release OMA2.0]
@@ -124,8 +128,8 @@ fn compose(args: &Args) -> Result<Vec<u8>, String> {
     let to = args.to.first().map(String::as_str);
     let request = match args.procedure.as_str() {
         "register" => Registration::new().build(&config, ids),
-        "pager" => PagerMessage::new(to.unwrap_or(BOB), Content::text(&args.text), sent_at)
-            .disposition(Disposition::DELIVERY_AND_DISPLAY)
+        "pager" => Pager::new(to.unwrap_or(BOB), Content::text(&args.text), sent_at)
+            .disposition(DispositionNotification::DELIVERY_AND_DISPLAY)
             .build(&config, ids)
             .map(|built| match built {
                 Standalone::Pager(request) => request,
@@ -133,7 +137,7 @@ fn compose(args: &Args) -> Result<Vec<u8>, String> {
             }),
         "large-message" => {
             let large = LargeMessage::new(to.unwrap_or(BOB), Content::text(&args.text), sent_at)
-                .disposition(Disposition::DELIVERY_AND_DISPLAY)
+                .disposition(DispositionNotification::DELIVERY_AND_DISPLAY)
                 .max_size(Some(2_048_000))
                 .build(&config, ids)
                 .map_err(|e| e.to_string())?;
@@ -145,18 +149,18 @@ fn compose(args: &Args) -> Result<Vec<u8>, String> {
             }
             return Ok(wire);
         }
-        "session" => SessionInvitation::one_to_one(to.unwrap_or(BOB)).build(&config, ids),
+        "session" => Session::one_to_one(to.unwrap_or(BOB)).build(&config, ids),
         "group-session" => {
             let participants = if args.to.is_empty() {
                 vec![BOB.to_owned(), CAROL.to_owned()]
             } else {
                 args.to.clone()
             };
-            SessionInvitation::group(FACTORY, &participants)
+            Session::group(FACTORY, &participants)
                 .subject("Weekend plans")
                 .build(&config, ids)
         }
-        "rejoin" => SessionInvitation::rejoin(
+        "rejoin" => Session::rejoin(
             to.unwrap_or(FOCUS),
             "8e2f4a6c-0b1d-4e3f-a5c7-9d8e7f6a5b4c",
             "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
@@ -165,7 +169,7 @@ fn compose(args: &Args) -> Result<Vec<u8>, String> {
         "file-transfer" => {
             let file = match &args.file {
                 Some(path) => file_info(path)?,
-                None => FileInfo::new("beach.jpg", "image/jpeg", 48213),
+                None => FileSelector::new("beach.jpg", "image/jpeg", 48213),
             };
             FileTransfer::new(to.unwrap_or(BOB), file)
                 .disposition(FileDisposition::Render)
@@ -190,7 +194,7 @@ fn client(release: ReleaseVersion) -> Result<ClientConfig, BuildError> {
 }
 
 /// The name, size and guessed type of the file at `path`.
-fn file_info(path: &str) -> Result<FileInfo, String> {
+fn file_info(path: &str) -> Result<FileSelector<'_>, String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("--file {path}: {e}"))?;
     if !meta.is_file() {
         return Err(format!("--file {path}: not a file"));
@@ -218,5 +222,5 @@ fn file_info(path: &str) -> Result<FileInfo, String> {
         "pdf" => "application/pdf",
         _ => "application/octet-stream",
     };
-    Ok(FileInfo::new(&name, media_type, meta.len()))
+    Ok(FileSelector::new(&name, media_type, meta.len()))
 }

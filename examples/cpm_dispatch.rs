@@ -76,7 +76,7 @@ impl FileTransferHandler for Inbox {
             Some(file) => println!(
                 "  file offered: {} ({}, {} bytes)",
                 file.name_decoded().unwrap_or_default(),
-                file.media_type.unwrap_or("?"),
+                file.media_type.as_deref().unwrap_or("?"),
                 file.size.map_or("?".into(), |s| s.to_string())
             ),
             None => println!("  file offered without a file-selector"),

@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use cpm_client::{routing, Limits};
+use cpm_client::{Limits, Routing};
 
 fn main() -> ExitCode {
     let files: Vec<String> = std::env::args().skip(1).collect();
@@ -42,7 +42,7 @@ fn main() -> ExitCode {
 
 /// The JSON line for one request.
 fn route_line(file: &str, bytes: &[u8]) -> String {
-    match routing(bytes, &Limits::DEFAULT) {
+    match Routing::read(bytes, &Limits::DEFAULT) {
         Ok(r) => {
             let section = match r.route.section() {
                 Some(s) => json_string(s),

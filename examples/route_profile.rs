@@ -14,7 +14,7 @@
 use std::hint::black_box;
 
 use bytes::Bytes;
-use cpm_client::{route, Decision, Dispatcher, IncomingRequest};
+use cpm_client::{route, Decision, Dispatcher, RoutedRequest};
 use memchr::memmem::Finder;
 
 #[path = "../benches/contenders.rs"]
@@ -62,7 +62,7 @@ fn main() {
         match contender.as_str() {
             "route" => drop(black_box(route(black_box(input)))),
             "parse+route" => drop(black_box(
-                IncomingRequest::parse(black_box(shared.clone())).map(|r| r.route()),
+                RoutedRequest::parse(black_box(shared.clone())).map(|r| r.route()),
             )),
             "dispatch" => drop(black_box(dispatcher.dispatch(black_box(shared.clone())))),
             "httparse" => drop(black_box(contenders::httparse(black_box(input), &icsi))),

@@ -1,13 +1,17 @@
-//! Errors of reading an incoming request.
+//! The crate's errors: reading an incoming request ([`ParseError`]), reading a
+//! header value ([`ValueError`]), and writing anything ([`BuildError`]).
 //!
-//! Every rejection is a [`ParseError`]: *what* was wrong ([`ParseErrorKind`]) and
+//! Every rejection of an incoming request is a [`ParseError`]: *what* was wrong ([`ParseErrorKind`]) and
 //! *where* (1-based line and 0-based byte offset into the input). Its `Display` form,
 //! `line 7: CSeq method INVITE differs from the request method MESSAGE`, is written to
 //! be used as the reason phrase of a `400 Bad Request`.
 
 use std::fmt;
 
-use crate::sip::KnownHeader;
+use thiserror::Error;
+
+use crate::sip::{KnownHeader, StatusCode};
+use crate::user_agent::ProductError;
 
 /// Why and where an incoming request was refused.
 ///
@@ -58,11 +62,11 @@ impl ParseError {
     /// let err = cpm_client::route(b"OPTIONS sip:a@b SIP/2.0\r\n\r\n").unwrap_err();
     /// assert_eq!(err.status_code(), 400);
     /// ```
-    pub fn status_code(&self) -> u16 {
+    pub fn status_code(&self) -> StatusCode {
         match self.kind {
-            ParseErrorKind::UnsupportedVersion => 505,
-            ParseErrorKind::MessageTooLarge { .. } => 513,
-            _ => 400,
+            ParseErrorKind::UnsupportedVersion => StatusCode::VERSION_NOT_SUPPORTED,
+            ParseErrorKind::MessageTooLarge { .. } => StatusCode::MESSAGE_TOO_LARGE,
+            _ => StatusCode::BAD_REQUEST,
         }
     }
 }
@@ -262,7 +266,7 @@ impl fmt::Debug for ShortText {
 /// [`ParseError`] that names the line.
 ///
 /// ```
-/// let err = cpm_client::contact::is_focus(b"<sip:a@b>;;", &cpm_client::Limits::DEFAULT).unwrap_err();
+/// let err = cpm_client::routing::contact::is_focus(b"<sip:a@b>;;", &cpm_client::Limits::DEFAULT).unwrap_err();
 /// assert_eq!(err.offset(), 10);
 /// assert_eq!(err.to_string(), "byte 10: malformed Contact: empty parameter");
 /// ```
@@ -287,5 +291,88 @@ impl ValueError {
     /// The offset of the fault in the value.
     pub fn offset(&self) -> usize {
         self.at
+    }
+}
+
+/// Why a request could not be built. Each variant names the field at fault.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A URI that is not `sip:`, `sips:` or `tel:`, or holds bytes a header cannot
+    /// carry (space, control characters, `<`, `>`, `"`, ...).
+    #[error("{field}: {value:?} is not a sip:, sips: or tel: URI that can be written in a header")]
+    InvalidUri {
+        /// The field.
+        field: &'static str,
+        /// The value (at most 64 characters of it).
+        value: String,
+    },
+    /// A value outside its grammar (a token, an id, a media type, a host, ...).
+    #[error("{field}: {value:?} is not {expected}")]
+    InvalidValue {
+        /// The field.
+        field: &'static str,
+        /// The value (at most 64 characters of it).
+        value: String,
+        /// What the value should be.
+        expected: &'static str,
+    },
+    /// CR, LF or another control character in text that goes in a header (display
+    /// name, Subject, CPIM header): a quoted string cannot carry it.
+    #[error("{field}: control characters such as CR or LF cannot be written in a header")]
+    ControlCharacter {
+        /// The field.
+        field: &'static str,
+    },
+    /// The message is too large for a pager-mode MESSAGE.
+    #[error(
+        "message body of {size} bytes is over the pager-mode limit of {limit} bytes: \
+         send it in large-message mode (7.2.1.2), or let the pager builder switch"
+    )]
+    TooLargeForPagerMode {
+        /// The size of the MESSAGE body (the CPIM message).
+        size: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// A value the procedure needs is missing.
+    #[error("{field} is required: {why}")]
+    Missing {
+        /// The field.
+        field: &'static str,
+        /// Why it is needed.
+        why: &'static str,
+    },
+    /// A time before 1970 cannot be written as a CPIM DateTime.
+    #[error("CPIM DateTime: the time is before 1970-01-01")]
+    TimeBeforeEpoch,
+    /// A time after 9999-12-31T23:59:59.999Z cannot be written as a CPIM DateTime
+    /// (RFC 3339 years have four digits).
+    #[error("CPIM DateTime: the time is after 9999-12-31T23:59:59.999Z")]
+    TimeAfterYear9999,
+    /// An application product in User-Agent that is neither a product nor a comment.
+    #[error(transparent)]
+    Product(#[from] ProductError),
+    /// No boundary or MSRP transaction id could be found that does not occur in the
+    /// content (only possible with a generator that keeps repeating itself, or an
+    /// explicit id that occurs in the content).
+    #[error("{field}: the value occurs in the content it must delimit")]
+    Collision {
+        /// The field.
+        field: &'static str,
+    },
+}
+
+/// At most 64 characters of a refused value, for an error.
+pub(crate) fn shown(value: &str) -> String {
+    value.chars().take(64).collect()
+}
+
+/// A [`BuildError::InvalidValue`] for `field`.
+pub(crate) fn invalid(field: &'static str, value: &str, expected: &'static str) -> BuildError {
+    BuildError::InvalidValue {
+        field,
+        value: shown(value),
+        expected,
     }
 }

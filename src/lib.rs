@@ -39,9 +39,9 @@
 //! # let wire = b"MESSAGE sip:b@example.net SIP/2.0\r\nv: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\
 //! #   f: <sip:a@example.net>;tag=1\r\nt: <sip:b@example.net>\r\ni: c\r\nCSeq: 1 MESSAGE\r\n\
 //! #   a: *;+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg\"\r\nl: 11\r\n\r\nHello, Bob!";
-//! use cpm_client::{FeatureTag, IncomingRequest, Route};
+//! use cpm_client::{FeatureTag, RoutedRequest, Route};
 //!
-//! let request = IncomingRequest::parse(bytes::Bytes::from_static(wire))?;
+//! let request = RoutedRequest::parse(bytes::Bytes::from_static(wire))?;
 //! assert_eq!(request.route(), Route::Pager);
 //! assert!(request.tags().contains(FeatureTag::Msg));
 //! assert_eq!(request.body(), b"Hello, Bob!");
@@ -57,40 +57,59 @@
 //!
 //! ## Where things are
 //!
-//! - [`sip`]: reading SIP requests ([`IncomingRequest`], [`Method`], header names).
-//! - [`feature_tag`]: the five CPM services ([`FeatureTag`], [`TagSet`]) and their ICSI
-//!   values, matched in place.
-//! - [`accept_contact`]: RFC 3841 Accept-Contact values; [`contact`]: `isfocus`.
-//! - [`route`](mod@route): the decision table ([`Route`], [`route()`], [`routing`]), with
-//!   the precedence between several tags.
+//! Below, one module per wire format, each with its reader and its writer:
+//!
+//! - [`sip`]: requests and responses ([`IncomingRequest`], [`IncomingResponse`],
+//!   [`OutgoingRequest`], [`Response`], [`StatusCode`], [`Method`], header names),
+//!   [`Limits`], and the [`StreamReader`](sip::StreamReader) that cuts messages out of
+//!   a TCP or TLS byte stream.
+//! - [`sdp`]: SDP for MSRP ([`sdp::Sdp`], [`sdp::MsrpSdp`], [`sdp::Setup`],
+//!   [`sdp::Direction`], [`sdp::FileSelector`]).
+//! - [`cpim`]: `message/cpim` with the IMDN headers ([`cpim::CpimMessage`],
+//!   [`cpim::CpimBuilder`]).
+//! - [`multipart`]: `multipart/mixed` ([`multipart::Multipart`],
+//!   [`multipart::MultipartBuilder`]); [`mime`]: Content-Type values and the body
+//!   errors.
+//! - [`msrp`]: MSRP SEND chunks ([`msrp::MsrpMessage`]).
+//!
+//! Above them, the CPM procedures:
+//!
+//! - [`routing`]: the five CPM services ([`FeatureTag`], [`TagSet`]), Accept-Contact,
+//!   and the decision table ([`Route`], [`route()`], [`Routing`], [`RoutedRequest`]).
 //! - [`dispatch`]: the [`Dispatcher`] and the handler traits ([`PagerHandler`],
 //!   [`SessionHandler`], ...), the typed views handed to them ([`PagerMessage`],
 //!   [`SessionInvitation`], ...) and the [`Outcome`] of a dispatch.
-//! - [`response`]: the [`Response`] built for a request, [`StatusCode`].
+//! - [`outgoing`]: the requests the client originates (7.1 [`Registration`](outgoing::Registration),
+//!   7.2.1.1 [`Pager`](outgoing::Pager), 7.2.1.2 [`LargeMessage`](outgoing::LargeMessage),
+//!   7.3.1 [`Session`](outgoing::Session), 7.4.1 [`FileTransfer`](outgoing::FileTransfer)),
+//!   built from a [`ClientConfig`] with every header the procedure requires.
 //! - [`user_agent`]: the Appendix D release stamp ([`ReleaseVersion`], [`ProductStamp`],
 //!   [`Release::of_peer`]).
-//! - [`body`]: zero-copy readers of the bodies a CPM client receives: CPIM
-//!   ([`body::CpimMessage`]), SDP for MSRP ([`body::Sdp`]), multipart
-//!   ([`body::Multipart`]) and Content-Type values ([`body::MediaType`]).
-//! - [`outgoing`]: the requests the client originates (7.1 register, 7.2.1.1 pager,
-//!   7.2.1.2 large message with its MSRP chunks, 7.3.1 sessions, 7.4.1 file transfer),
-//!   built from a [`ClientConfig`] with every header the procedure requires.
-//! - [`error`]: [`ParseError`] and its kinds.
+//! - [`ids`]: where generated identifiers come from; [`error`]: [`ParseError`],
+//!   [`ValueError`], [`BuildError`].
+//!
+//! ## Cargo features
+//!
+//! - `rsip` (on by default): `to_rsip()` conversions into the `rsip` crate's typed
+//!   model, for a handler that wants every header typed.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod accept_contact;
-pub mod body;
-pub mod contact;
+pub mod cpim;
 pub mod dispatch;
 pub mod error;
-pub mod feature_tag;
+pub mod ids;
+pub mod mime;
+pub mod msrp;
+pub mod multipart;
 pub mod outgoing;
-pub mod response;
-pub mod route;
+pub mod routing;
+pub mod sdp;
 pub mod sip;
 pub mod user_agent;
+
+pub use bytes;
 
 pub use dispatch::{
     Accept, Decision, DeferredGroupSession, DeferredHandler, DialogHandler, DialogId, Dispatcher,
@@ -98,12 +117,12 @@ pub use dispatch::{
     LargeMessageHandler, LargeMessageInvitation, OtherRequestHandler, Outcome, PagerHandler,
     PagerMessage, PendingResponse, Reject, RequestView, SessionHandler, SessionInvitation,
 };
-pub use error::{ParseError, ParseErrorKind, ValueError};
-pub use feature_tag::{FeatureTag, TagSet};
-pub use outgoing::{BuildError, ClientConfig, OutgoingRequest};
-pub use response::{Response, StatusCode};
-pub use route::{route, routing, Route, Routing};
-pub use sip::{IncomingRequest, Limits, Method};
+pub use error::{BuildError, ParseError, ParseErrorKind, ValueError};
+pub use outgoing::{ClientConfig, ContactAddress, Transport};
+pub use routing::{route, FeatureTag, Route, RoutedRequest, Routing, TagSet};
+pub use sip::{
+    IncomingRequest, IncomingResponse, Limits, Method, OutgoingRequest, Response, StatusCode,
+};
 pub use user_agent::{ProductStamp, Release, ReleaseVersion};
 
 /// The README's code, compiled and run as a doc test so that it stays true.

@@ -67,7 +67,7 @@ fn route_allocates_nothing_on_any_corpus_message() {
 #[test]
 fn routing_an_already_read_request_allocates_nothing() {
     for (name, bytes) in common::sip_messages() {
-        let Ok(request) = cpm_client::IncomingRequest::parse(bytes::Bytes::from(bytes)) else {
+        let Ok(request) = cpm_client::RoutedRequest::parse(bytes::Bytes::from(bytes)) else {
             continue;
         };
         let (count, _) = allocations(|| (request.route(), request.routing(), request.tags()));
@@ -86,7 +86,7 @@ fn reading_a_request_allocates_once_for_its_header_table() {
     // Made outside the count: a `Bytes` built from a `Vec` allocates its shared
     // header on the first clone.
     let input = bytes::Bytes::from(bytes);
-    let (count, request) = allocations(move || cpm_client::IncomingRequest::parse(input));
+    let (count, request) = allocations(move || cpm_client::RoutedRequest::parse(input));
     let request = request.expect("valid");
     assert!(request.headers().count() <= 24);
     assert_eq!(count, 1);

@@ -16,8 +16,13 @@
 #[path = "common/fuzz_checks.rs"]
 mod fuzz_checks;
 
-use cpm_client::body::cpim::is_date_time;
-use cpm_client::body::{Attribute, DispositionNotification, FileSelector, MediaType, Multipart};
+use cpm_client::cpim::is_date_time;
+use cpm_client::{
+    cpim::DispositionNotification,
+    mime::MediaType,
+    multipart::Multipart,
+    sdp::{Attribute, FileSelector},
+};
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 

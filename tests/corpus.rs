@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use cpm_client::{route, IncomingRequest, Route};
+use cpm_client::{route, Route, RoutedRequest};
 
 /// One row of an `expected.tsv`.
 struct Case {
@@ -68,7 +68,7 @@ fn check(dir: &Path, extra: impl Fn(&Case, &[u8]) -> Option<String>) -> (usize, 
     for case in &cases {
         let bytes = std::fs::read(dir.join(&case.file)).expect("corpus file");
         let routed = route(&bytes);
-        let parsed = IncomingRequest::parse(Bytes::from(bytes.clone())).map(|r| r.route());
+        let parsed = RoutedRequest::parse(Bytes::from(bytes.clone())).map(|r| r.route());
         let got = outcome(&routed);
         if !case.routes.iter().any(|r| r == got) {
             failures.push(format!(
@@ -101,7 +101,7 @@ fn public_corpus_routes_as_expected() {
 #[test]
 fn own_cases_route_with_the_expected_tags_and_errors() {
     let (count, failures) = check(&dir("data"), |case, bytes| {
-        let routing = cpm_client::routing(bytes, &cpm_client::Limits::DEFAULT);
+        let routing = cpm_client::Routing::read(bytes, &cpm_client::Limits::DEFAULT);
         match (routing, case.column("tags"), case.column("error")) {
             (Ok(r), Some(tags), _) => {
                 let got = if r.tags.is_empty() {

@@ -12,8 +12,8 @@ use cpm_client::sip::{IncomingResponse, KnownHeader};
 use cpm_client::{
     Accept, ClientConfig, Decision, DeferredGroupSession, DeferredHandler, DialogHandler,
     Dispatcher, FileTransferHandler, FileTransferInvitation, Handling, InDialogRequest,
-    IncomingRequest, LargeMessageHandler, LargeMessageInvitation, Method, OtherRequestHandler,
-    PagerHandler, PagerMessage, ParseErrorKind, RequestView, Response, Route, SessionHandler,
+    LargeMessageHandler, LargeMessageInvitation, Method, OtherRequestHandler, PagerHandler,
+    PagerMessage, ParseErrorKind, RequestView, Response, Route, RoutedRequest, SessionHandler,
     SessionInvitation, StatusCode,
 };
 
@@ -93,7 +93,7 @@ impl FileTransferHandler for Recorder {
         self.note(format!(
             "file-transfer name={} type={} size={:?} id={}",
             file.name_decoded().unwrap_or_default(),
-            file.media_type.unwrap_or("-"),
+            file.media_type.as_deref().unwrap_or("-"),
             file.size,
             f.file_transfer_id().unwrap_or("-"),
         ))
@@ -178,7 +178,7 @@ fn check_response(request: &[u8], response: &Response) -> IncomingResponse {
     assert_eq!(read.status(), response.status().code());
     assert_eq!(read.content_length(), Some(read.body().len()));
 
-    let request = IncomingRequest::parse(Bytes::copy_from_slice(request)).unwrap();
+    let request = RoutedRequest::parse(Bytes::copy_from_slice(request)).unwrap();
     let request_vias: Vec<&[u8]> = request.header_values("Via").collect();
     let response_vias: Vec<&[u8]> = read.header_values("Via").collect();
     assert_eq!(request_vias, response_vias, "every Via, in order");
@@ -303,10 +303,10 @@ fn invite_answers_carry_contact_and_the_sdp_answer_of_their_procedure() {
         );
         assert_eq!(sdp_line(&read, "m="), Some("m=message 2855 TCP/MSRP *"));
         // The answer is SDP the library's own reader understands.
-        let sdp = cpm_client::body::sdp::Sdp::parse(read.body()).unwrap();
+        let sdp = cpm_client::sdp::Sdp::parse(read.body()).unwrap();
         assert!(sdp.msrp().is_some());
         // CPM identifiers are echoed.
-        let request = IncomingRequest::parse(wire).unwrap();
+        let request = RoutedRequest::parse(wire).unwrap();
         for name in ["Conversation-ID", "Contribution-ID"] {
             if let Some(h) = request.header(name) {
                 assert_eq!(
@@ -366,7 +366,7 @@ fn a_request_that_does_not_read_gets_400_with_the_reason() {
             continue;
         }
         let wire = Bytes::from(std::fs::read(&path).unwrap());
-        let error = IncomingRequest::parse(wire.clone()).unwrap_err();
+        let error = RoutedRequest::parse(wire.clone()).unwrap_err();
         let outcome = dispatcher.dispatch(wire.clone());
         assert_eq!(outcome.route(), None, "{name}");
         assert_eq!(
@@ -444,7 +444,10 @@ fn a_request_that_does_not_read_gets_400_with_the_reason() {
     let read = outcome.response().unwrap().read().unwrap();
     assert_eq!(
         (read.status(), text(read.reason())),
-        (400, "line 4: malformed To header: not an address")
+        (
+            StatusCode::BAD_REQUEST,
+            "line 4: malformed To header: not an address"
+        )
     );
     assert!(matches!(outcome.handling(), Handling::Malformed(_)));
     // A response is not answered.
@@ -596,7 +599,7 @@ fn in_dialog_requests_reach_the_dialog_handler() {
         .build()
         .dispatch(wire.clone());
     let read = check_response(&wire, outcome.response().unwrap());
-    assert_eq!((read.status(), read.body()), (200, &b"v=0\r\n"[..]));
+    assert_eq!((read.status().code(), read.body()), (200, &b"v=0\r\n"[..]));
     assert_eq!(
         read.header("Content-Type").unwrap().value(),
         b"application/sdp"
@@ -731,7 +734,7 @@ fn handlers_refuse_with_status_and_reason() {
     let read = check_response(&wire, outcome.response().unwrap());
     assert_eq!(
         (read.status(), text(read.reason())),
-        (603, "Not now X-Injected: 1")
+        (StatusCode::DECLINE, "Not now X-Injected: 1")
     );
     assert!(read.header("X-Injected").is_none());
 

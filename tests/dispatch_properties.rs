@@ -13,9 +13,9 @@ use std::sync::OnceLock;
 use bytes::Bytes;
 use cpm_client::{
     Decision, DeferredGroupSession, DeferredHandler, DialogHandler, Dispatcher,
-    FileTransferHandler, FileTransferInvitation, Handling, InDialogRequest, IncomingRequest,
-    LargeMessageHandler, LargeMessageInvitation, OtherRequestHandler, PagerHandler, PagerMessage,
-    RequestView, SessionHandler, SessionInvitation, StatusCode,
+    FileTransferHandler, FileTransferInvitation, Handling, InDialogRequest, LargeMessageHandler,
+    LargeMessageInvitation, OtherRequestHandler, PagerHandler, PagerMessage, RequestView,
+    RoutedRequest, SessionHandler, SessionInvitation, StatusCode,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -127,7 +127,7 @@ fn dispatchers() -> &'static [Dispatcher] {
 fn check(input: &[u8], which: usize) -> Result<(), TestCaseError> {
     let dispatcher = &dispatchers()[which % dispatchers().len()];
     let mut outcome = dispatcher.dispatch(Bytes::copy_from_slice(input));
-    let parsed = IncomingRequest::parse(Bytes::copy_from_slice(input));
+    let parsed = RoutedRequest::parse(Bytes::copy_from_slice(input));
     match (&parsed, outcome.request()) {
         (Ok(request), Some(kept)) => {
             prop_assert_eq!(outcome.route(), Some(request.route()));

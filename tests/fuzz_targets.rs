@@ -30,7 +30,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use bytes::Bytes;
-use cpm_client::IncomingRequest;
+use cpm_client::RoutedRequest;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
@@ -91,7 +91,7 @@ fn seeds(target: &str) -> &'static [Vec<u8>] {
                 let mut out: Vec<Vec<u8>> = match name {
                     "accept_contact" => messages
                         .iter()
-                        .filter_map(|m| IncomingRequest::parse(Bytes::copy_from_slice(m)).ok())
+                        .filter_map(|m| RoutedRequest::parse(Bytes::copy_from_slice(m)).ok())
                         .flat_map(|r| {
                             r.headers_named("Accept-Contact")
                                 .map(|h| h.value().to_vec())

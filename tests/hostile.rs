@@ -5,7 +5,7 @@
 //! quoted strings of 100 000 backslash escapes, truncated percent escapes, NUL and
 //! invalid UTF-8 in header names and values, and Content-Length values past 2^64. For
 //! each: the exact error (text with its line, and byte offset) from `route`, `routing`
-//! and `IncomingRequest::parse_with` alike, and what `Dispatcher::dispatch` does with it
+//! and `RoutedRequest::parse_with` alike, and what `Dispatcher::dispatch` does with it
 //! (400 or 513 with the error as reason phrase, copying what it finds of Via, From, To,
 //! Call-ID and CSeq as written, so that some of these responses do not read back; or
 //! nothing without a Via); or, where the library documents that
@@ -21,14 +21,18 @@
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use cpm_client::body::{CpimAddress, CpimMessage, FileSelector};
 use cpm_client::outgoing::{ContactAddress, Content, LargeMessage, SequentialIds, Transport};
 use cpm_client::sip::{IncomingResponse, NameAddr};
 use cpm_client::{
-    route, routing, BuildError, ClientConfig, Decision, DeferredGroupSession, DeferredHandler,
-    Dispatcher, FileTransferHandler, FileTransferInvitation, Handling, IncomingRequest,
-    LargeMessageHandler, LargeMessageInvitation, Limits, Outcome, PagerHandler, PagerMessage,
-    ParseError, RequestView, Route, SessionHandler, SessionInvitation,
+    cpim::{CpimAddress, CpimMessage},
+    sdp::FileSelector,
+    RoutedRequest,
+};
+use cpm_client::{
+    route, BuildError, ClientConfig, Decision, DeferredGroupSession, DeferredHandler, Dispatcher,
+    FileTransferHandler, FileTransferInvitation, Handling, LargeMessageHandler,
+    LargeMessageInvitation, Limits, Outcome, PagerHandler, PagerMessage, ParseError, RequestView,
+    Route, Routing, SessionHandler, SessionInvitation, StatusCode,
 };
 
 const MSG: &str = "urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg";
@@ -36,13 +40,12 @@ const SESSION: &str = "urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session";
 const FILE_TRANSFER: &str = "urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.filetransfer";
 
 /// Limits that let every input of this file through, so that the work is really done.
-const ROOMY: Limits = Limits {
-    max_message_size: 64 << 20,
-    max_headers: 1 << 20,
-    max_header_size: 64 << 20,
-    max_accept_contact_values: 1 << 20,
-    max_params: 1 << 20,
-};
+const ROOMY: Limits = Limits::DEFAULT
+    .with_max_message_size(64 << 20)
+    .with_max_headers(1 << 20)
+    .with_max_header_size(64 << 20)
+    .with_max_accept_contact_values(1 << 20)
+    .with_max_params(1 << 20);
 
 // ---------------------------------------------------------------------------------------
 // Building requests
@@ -283,7 +286,7 @@ impl FileTransferHandler for Notes {
         let name = invitation
             .file_selector()
             .and_then(|f| f.name)
-            .map_or(0, str::len);
+            .map_or(0, |name| name.len());
         self.note(format!("file-transfer name={name}"));
         Decision::accept()
     }
@@ -318,11 +321,11 @@ fn dispatch(bytes: &[u8], limits: Limits) -> (Outcome, Vec<String>) {
 }
 
 /// The response of `outcome` read back under `limits`: (status, reason).
-fn read_back(outcome: &Outcome, limits: &Limits) -> (u16, String) {
+fn read_back(outcome: &Outcome, limits: &Limits) -> (StatusCode, String) {
     let response = outcome.response().expect("a response");
     let read = IncomingResponse::parse_with(Bytes::copy_from_slice(response.as_bytes()), limits)
         .expect("the response reads back");
-    assert_eq!(read.status(), response.status().code());
+    assert_eq!(read.status(), response.status());
     (
         read.status(),
         String::from_utf8(read.reason().to_vec()).expect("UTF-8 reason"),
@@ -363,11 +366,11 @@ fn too_large(bytes: &[u8], answer: Answer) -> ParseError {
 /// (`routing` and `parse_with` alike, and `route` under the default limits), and the
 /// dispatcher answers as `answer` says. Returns the error.
 fn refused(bytes: &[u8], limits: &Limits, text: &str, offset: usize, answer: Answer) -> ParseError {
-    let error = routing(bytes, limits).expect_err("refused");
+    let error = Routing::read(bytes, limits).expect_err("refused");
     assert_eq!(error.to_string(), text);
     assert_eq!(error.offset(), offset, "offset of {text}");
     assert_eq!(error.line(), line_of(bytes, offset), "line of {text}");
-    let parsed = IncomingRequest::parse_with(Bytes::copy_from_slice(bytes), limits);
+    let parsed = RoutedRequest::parse_with(Bytes::copy_from_slice(bytes), limits);
     assert_eq!(parsed.err().as_ref(), Some(&error));
     if *limits == Limits::DEFAULT {
         assert_eq!(route(bytes).as_ref(), Err(&error));
@@ -386,7 +389,7 @@ fn refused(bytes: &[u8], limits: &Limits, text: &str, offset: usize, answer: Ans
         }
         Answer::Unreadable => {
             let response = outcome.response().expect("a response");
-            let status_line = format!("SIP/2.0 {} {text}\r\n", error.status_code());
+            let status_line = format!("SIP/2.0 {} {text}\r\n", error.status_code().code());
             assert!(response.as_bytes().starts_with(status_line.as_bytes()));
             let copy = Bytes::copy_from_slice(response.as_bytes());
             assert!(
@@ -405,11 +408,10 @@ fn accepted(
     bytes: &[u8],
     limits: &Limits,
     expected: Route,
-) -> (IncomingRequest, Outcome, Vec<String>) {
-    let routed = routing(bytes, limits).expect("accepted");
+) -> (RoutedRequest, Outcome, Vec<String>) {
+    let routed = Routing::read(bytes, limits).expect("accepted");
     assert_eq!(routed.route, expected);
-    let request =
-        IncomingRequest::parse_with(Bytes::copy_from_slice(bytes), limits).expect("parses");
+    let request = RoutedRequest::parse_with(Bytes::copy_from_slice(bytes), limits).expect("parses");
     assert_eq!(request.routing(), routed);
     if *limits == Limits::DEFAULT {
         assert_eq!(route(bytes), Ok(expected));
@@ -425,7 +427,7 @@ fn answered(
     limits: &Limits,
     expected: Route,
     status: u16,
-) -> (IncomingRequest, Vec<String>) {
+) -> (RoutedRequest, Vec<String>) {
     let (request, outcome, notes) = accepted(bytes, limits, expected);
     assert_eq!(
         read_back(&outcome, limits).0,
@@ -441,10 +443,7 @@ fn answered(
 // ---------------------------------------------------------------------------------------
 
 /// Raised message size, default header size: the reader stops at the header.
-const BIG_MESSAGES: Limits = Limits {
-    max_message_size: 4 << 20,
-    ..Limits::DEFAULT
-};
+const BIG_MESSAGES: Limits = Limits::DEFAULT.with_max_message_size(4 << 20);
 
 #[test]
 fn a_mebibyte_of_folds_in_an_unread_header() {
@@ -672,10 +671,7 @@ fn ten_thousand_accept_contact_values_in_a_hundred_headers() {
         value_29,
         Answer::Error,
     );
-    let exactly = Limits {
-        max_accept_contact_values: 10_000,
-        ..Limits::DEFAULT
-    };
+    let exactly = Limits::DEFAULT.with_max_accept_contact_values(10_000);
     answered(&bytes, &exactly, Route::Pager, 200);
     let one_more = many_values(Req::new("MESSAGE"), 100, 100, MSG)
         .push("Accept-Contact: *")
@@ -708,10 +704,7 @@ fn ten_thousand_accept_contact_values_in_one_header() {
         at(&bytes, b"Accept-Contact:"),
         Answer::Error,
     );
-    let long_header = Limits {
-        max_header_size: 1 << 20,
-        ..Limits::DEFAULT
-    };
+    let long_header = Limits::DEFAULT.with_max_header_size(1 << 20);
     refused(
         &bytes,
         &long_header,
@@ -730,10 +723,7 @@ fn ten_thousand_accept_contact_values_in_one_header() {
 const ESCAPES: usize = 100_000;
 
 /// Room for one 200 KB header; the message size stays the default.
-const LONG_HEADERS: Limits = Limits {
-    max_header_size: 1 << 20,
-    ..Limits::DEFAULT
-};
+const LONG_HEADERS: Limits = Limits::DEFAULT.with_max_header_size(1 << 20);
 
 #[test]
 fn escapes_in_a_display_name() {
@@ -767,12 +757,18 @@ fn escapes_in_a_display_name() {
             format!("From: {open}\\\" <sip:alice@example.net>;tag=a1"),
         )
         .bytes();
-    assert_eq!(routing(&bytes, &LONG_HEADERS).unwrap().route, Route::Pager);
+    assert_eq!(
+        Routing::read(&bytes, &LONG_HEADERS).unwrap().route,
+        Route::Pager
+    );
     let (outcome, notes) = dispatch(&bytes, LONG_HEADERS);
     assert!(notes.is_empty());
     let text = "line 3: malformed From header: not an address";
     assert!(matches!(outcome.handling(), Handling::Malformed(e) if e.to_string() == text));
-    assert_eq!(read_back(&outcome, &LONG_HEADERS), (400, text.to_string()));
+    assert_eq!(
+        read_back(&outcome, &LONG_HEADERS),
+        (StatusCode::BAD_REQUEST, text.to_string())
+    );
     let from = request_from(&bytes);
     assert!(NameAddr::parse(from).is_none());
 }
@@ -856,7 +852,7 @@ fn backslashes_in_an_sdp_file_selector_name() {
     let name = "\\".repeat(ESCAPES * 2);
     let selector = format!("name:\"{name}\" type:image/jpeg size:100");
     let parsed = FileSelector::parse(&selector);
-    assert_eq!(parsed.name, Some(name.as_str()));
+    assert_eq!(parsed.name.as_deref(), Some(name.as_str()));
     assert_eq!(parsed.size, Some(100));
     let bytes = Req::new("INVITE")
         .push("Contact: <sip:alice@192.0.2.7:5060>")
@@ -1120,10 +1116,7 @@ fn max_message_size_both_sides() {
         .body("x".repeat(1000))
         .no_content_length()
         .bytes();
-    let limits = Limits {
-        max_message_size: exact.len(),
-        ..Limits::DEFAULT
-    };
+    let limits = Limits::DEFAULT.with_max_message_size(exact.len());
     answered(&exact, &limits, Route::Pager, 200);
     let over = Req::pager()
         .body("x".repeat(1001))
@@ -1145,10 +1138,7 @@ fn max_message_size_both_sides() {
 
 #[test]
 fn max_headers_both_sides() {
-    let limits = Limits {
-        max_headers: 8,
-        ..Limits::DEFAULT
-    };
+    let limits = Limits::DEFAULT.with_max_headers(8);
     // Five required, Accept-Contact, Content-Length: seven, then one more.
     let exact = Req::pager().push("Subject: a").bytes();
     answered(&exact, &limits, Route::Pager, 200);
@@ -1172,10 +1162,7 @@ fn max_headers_both_sides() {
 
 #[test]
 fn max_header_size_both_sides() {
-    let limits = Limits {
-        max_header_size: 128,
-        ..Limits::DEFAULT
-    };
+    let limits = Limits::DEFAULT.with_max_header_size(128);
     // Counted from the first byte of the name to the CRLF that ends the header.
     let subject = |len: usize| format!("Subject: {}", "s".repeat(len - "Subject: ".len()));
     let exact = Req::pager().push(subject(128)).bytes();
@@ -1231,10 +1218,7 @@ fn max_header_size_both_sides() {
 
 #[test]
 fn max_accept_contact_values_both_sides() {
-    let limits = Limits {
-        max_accept_contact_values: 3,
-        ..Limits::DEFAULT
-    };
+    let limits = Limits::DEFAULT.with_max_accept_contact_values(3);
     // Counted over every Accept-Contact header of the request.
     let exact = Req::new("MESSAGE")
         .push("Accept-Contact: *;video, *")
@@ -1256,10 +1240,7 @@ fn max_accept_contact_values_both_sides() {
 
 #[test]
 fn max_params_both_sides() {
-    let limits = Limits {
-        max_params: 3,
-        ..Limits::DEFAULT
-    };
+    let limits = Limits::DEFAULT.with_max_params(3);
     // Accept-Contact: per value.
     let exact = Req::new("MESSAGE")
         .push(format!(
@@ -1371,5 +1352,5 @@ fn msrp_chunk_size_at_its_edges() {
         assert_eq!(message(size).unwrap().chunks(to, ids).unwrap().len(), 1);
     }
     // The default, for the record of the Limits table.
-    assert_eq!(cpm_client::outgoing::DEFAULT_CHUNK_SIZE, 2048);
+    assert_eq!(cpm_client::msrp::DEFAULT_CHUNK_SIZE, 2048);
 }

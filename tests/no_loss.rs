@@ -33,13 +33,12 @@ const INPUTS: usize = 10_000;
 const THREADS: usize = 4;
 
 /// Limits small enough that hostile inputs stay small.
-const LIMITS: Limits = Limits {
-    max_message_size: 16 * 1024,
-    max_headers: 64,
-    max_header_size: 2048,
-    max_accept_contact_values: 16,
-    max_params: 16,
-};
+const LIMITS: Limits = Limits::DEFAULT
+    .with_max_message_size(16 * 1024)
+    .with_max_headers(64)
+    .with_max_header_size(2048)
+    .with_max_accept_contact_values(16)
+    .with_max_params(16);
 
 // ---------------------------------------------------------------------------------------
 // Handlers: each counts its calls; some accept, some reject, one answers later

@@ -8,9 +8,12 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
+use cpm_client::ids::IdGenerator;
+use cpm_client::msrp::MsrpMessage;
 use cpm_client::outgoing::*;
 use cpm_client::user_agent::{Release, ReleaseVersion};
-use cpm_client::{route, FeatureTag, IncomingRequest, Route};
+use cpm_client::{route, FeatureTag, Route, RoutedRequest};
+use cpm_client::{BuildError, OutgoingRequest};
 
 const SPEC_REGISTER: &str = r#"REGISTER sip:ims.example.net SIP/2.0
 Via: SIP/2.0/TCP 192.0.2.10:5060;branch=z9hG4bK-r1
@@ -220,8 +223,8 @@ fn every_procedure(
     ids: &mut dyn IdGenerator,
 ) -> Vec<(&'static str, OutgoingRequest, Route, Option<&'static str>)> {
     let register = Registration::new().build(config, ids).unwrap();
-    let pager = PagerMessage::new(BOB, Content::text("Hello, Bob!"), spec_time())
-        .disposition(Disposition::DELIVERY_AND_DISPLAY)
+    let pager = Pager::new(BOB, Content::text("Hello, Bob!"), spec_time())
+        .disposition(DispositionNotification::DELIVERY_AND_DISPLAY)
         .build(config, ids)
         .unwrap()
         .into_pager()
@@ -230,21 +233,19 @@ fn every_procedure(
         .build(config, ids)
         .unwrap()
         .invite;
-    let session = SessionInvitation::one_to_one(BOB)
-        .build(config, ids)
-        .unwrap();
-    let group = SessionInvitation::group(FACTORY, [BOB, CAROL])
+    let session = Session::one_to_one(BOB).build(config, ids).unwrap();
+    let group = Session::group(FACTORY, [BOB, CAROL])
         .subject("Weekend plans")
         .build(config, ids)
         .unwrap();
-    let rejoin = SessionInvitation::rejoin(
+    let rejoin = Session::rejoin(
         FOCUS,
         group.header("Conversation-ID").unwrap(),
         group.header("Contribution-ID").unwrap(),
     )
     .build(config, ids)
     .unwrap();
-    let file = FileTransfer::new(BOB, FileInfo::new("beach.jpg", "image/jpeg", 48213))
+    let file = FileTransfer::new(BOB, FileSelector::new("beach.jpg", "image/jpeg", 48213))
         .disposition(FileDisposition::Render)
         .build(config, ids)
         .unwrap();
@@ -272,7 +273,7 @@ fn every_request_routes_to_its_procedure_at_the_recipient() {
         {
             assert_eq!(route(request.as_bytes()), Ok(expected), "{name}");
             let read =
-                IncomingRequest::parse(request.bytes()).unwrap_or_else(|e| panic!("{name}: {e}"));
+                RoutedRequest::parse(request.bytes()).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(read.route(), expected, "{name}");
         }
     }
@@ -515,14 +516,14 @@ fn spec_register_example_is_rebuilt_exactly() {
 
 #[test]
 fn spec_pager_example_is_rebuilt_exactly() {
-    let request = PagerMessage::new(BOB, Content::text("Hello, Bob!"), spec_time())
+    let request = Pager::new(BOB, Content::text("Hello, Bob!"), spec_time())
         .branch("z9hG4bK-p1")
         .from_tag("a73kd9")
         .call_id("9b0c1e2d-pager@192.0.2.10")
         .conversation_id("0f6c5d2e-8a41-4c1b-9d7e-2b3a4c5d6e7f")
         .contribution_id("5a1e3c77-2b9d-4f60-8c21-7d0e9f8a6b54")
         .message_id("7f3c2a10e4")
-        .disposition(Disposition::DELIVERY_AND_DISPLAY)
+        .disposition(DispositionNotification::DELIVERY_AND_DISPLAY)
         .build(&spec_config(), &mut SequentialIds::new(0))
         .unwrap()
         .into_pager()
@@ -555,7 +556,7 @@ fn spec_large_message_example_is_rebuilt_exactly() {
 
 #[test]
 fn spec_group_session_example_is_rebuilt_exactly() {
-    let request = SessionInvitation::group(FACTORY, [BOB, CAROL])
+    let request = Session::group(FACTORY, [BOB, CAROL])
         .branch("z9hG4bK-g1")
         .from_tag("g5m1")
         .call_id("77e1c3b9-group@192.0.2.10")
@@ -573,7 +574,7 @@ fn spec_group_session_example_is_rebuilt_exactly() {
 
 #[test]
 fn spec_rejoin_keeps_the_ids_and_drops_the_list() {
-    let request = SessionInvitation::rejoin(
+    let request = Session::rejoin(
         FOCUS,
         "8e2f4a6c-0b1d-4e3f-a5c7-9d8e7f6a5b4c",
         "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
@@ -605,7 +606,7 @@ fn spec_rejoin_keeps_the_ids_and_drops_the_list() {
 
 #[test]
 fn spec_file_transfer_example_is_rebuilt_exactly() {
-    let request = FileTransfer::new(BOB, FileInfo::new("beach.jpg", "image/jpeg", 48213))
+    let request = FileTransfer::new(BOB, FileSelector::new("beach.jpg", "image/jpeg", 48213))
         .branch("z9hG4bK-f1")
         .from_tag("f2k9")
         .call_id("5f7e9d1c-ft@192.0.2.10")
@@ -665,7 +666,7 @@ fn pager_limit_refuses_or_switches() {
     let config = config();
     let ids = &mut SequentialIds::new(9);
     let big = Content::text(&"x".repeat(1300));
-    let err = PagerMessage::new(BOB, big.clone(), spec_time())
+    let err = Pager::new(BOB, big.clone(), spec_time())
         .build(&config, ids)
         .unwrap_err();
     match &err {
@@ -676,7 +677,7 @@ fn pager_limit_refuses_or_switches() {
         other => panic!("{other}"),
     }
     assert!(err.to_string().contains("large-message mode"));
-    let switched = PagerMessage::new(BOB, big, spec_time())
+    let switched = Pager::new(BOB, big, spec_time())
         .in_reply_to("c2d94b1e")
         .switch_to_large_message(true)
         .build(&config, ids)
@@ -689,7 +690,7 @@ fn pager_limit_refuses_or_switches() {
         Some("c2d94b1e")
     );
     // Just under the limit stays in pager mode.
-    let small = PagerMessage::new(BOB, Content::text("hi"), spec_time())
+    let small = Pager::new(BOB, Content::text("hi"), spec_time())
         .switch_to_large_message(true)
         .build(&config, ids)
         .unwrap();
@@ -698,7 +699,7 @@ fn pager_limit_refuses_or_switches() {
 
 #[test]
 fn reply_carries_in_reply_to() {
-    let request = PagerMessage::new(BOB, Content::text("yes"), spec_time())
+    let request = Pager::new(BOB, Content::text("yes"), spec_time())
         .in_reply_to("5a1e3c77-2b9d-4f60-8c21-7d0e9f8a6b54")
         .build(&config(), &mut SequentialIds::new(10))
         .unwrap()
@@ -761,7 +762,7 @@ fn registration_refresh_and_deregistration() {
 fn bad_input_is_a_typed_error_naming_the_field() {
     let config = config();
     let ids = &mut SequentialIds::new(12);
-    let err = PagerMessage::new(
+    let err = Pager::new(
         "sip:bob@example.net\r\nVia: evil",
         Content::text("x"),
         spec_time(),
@@ -781,12 +782,12 @@ fn bad_input_is_a_typed_error_naming_the_field() {
         ),
         "{err:?}"
     );
-    let err = SessionInvitation::one_to_one(BOB)
+    let err = Session::one_to_one(BOB)
         .subject("a\r\nRequire: x")
         .build(&config, ids)
         .unwrap_err();
     assert_eq!(err, BuildError::ControlCharacter { field: "Subject" });
-    let err = SessionInvitation::group(FACTORY, Vec::<String>::new())
+    let err = Session::group(FACTORY, Vec::<String>::new())
         .build(&config, ids)
         .unwrap_err();
     assert!(matches!(
@@ -796,7 +797,7 @@ fn bad_input_is_a_typed_error_naming_the_field() {
             ..
         }
     ));
-    let err = SessionInvitation::group(FACTORY, ["bob"])
+    let err = Session::group(FACTORY, ["bob"])
         .build(&config, ids)
         .unwrap_err();
     assert!(matches!(
@@ -806,7 +807,7 @@ fn bad_input_is_a_typed_error_naming_the_field() {
             ..
         }
     ));
-    let err = PagerMessage::new(BOB, Content::text("x"), spec_time())
+    let err = Pager::new(BOB, Content::text("x"), spec_time())
         .conversation_id("a b")
         .build(&config, ids)
         .unwrap_err();
@@ -828,7 +829,7 @@ fn bad_input_is_a_typed_error_naming_the_field() {
             ..
         }
     ));
-    let err = PagerMessage::new(
+    let err = Pager::new(
         BOB,
         Content::text("x"),
         SystemTime::UNIX_EPOCH - Duration::from_secs(1),
@@ -838,7 +839,7 @@ fn bad_input_is_a_typed_error_naming_the_field() {
     assert_eq!(err, BuildError::TimeBeforeEpoch);
     // RFC 3339 has four-digit years: the first instant of year 10000 is refused.
     let year_10000 = SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_800);
-    let err = PagerMessage::new(BOB, Content::text("x"), year_10000)
+    let err = Pager::new(BOB, Content::text("x"), year_10000)
         .build(&config, ids)
         .unwrap_err();
     assert_eq!(err, BuildError::TimeAfterYear9999);
@@ -866,7 +867,7 @@ fn multibyte_text_at_a_checked_prefix_is_refused_not_a_panic() {
         .with_instance("URN:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427")
         .is_ok());
     for media_type in ["text/plain;a=\"é", "text/plain;a=\"", "text/plain;a=é\""] {
-        let err = PagerMessage::new(BOB, Content::new(media_type, b"x".to_vec()), spec_time())
+        let err = Pager::new(BOB, Content::new(media_type, b"x".to_vec()), spec_time())
             .build(&config, &mut SequentialIds::new(1))
             .unwrap_err();
         assert!(matches!(err, BuildError::InvalidValue { .. }), "{err:?}");
@@ -875,7 +876,7 @@ fn multibyte_text_at_a_checked_prefix_is_refused_not_a_panic() {
 
 #[test]
 fn output_is_shared_bytes() {
-    let request = SessionInvitation::one_to_one(BOB)
+    let request = Session::one_to_one(BOB)
         .build(&config(), &mut SequentialIds::new(13))
         .unwrap();
     let bytes: Bytes = request.bytes();
@@ -885,7 +886,7 @@ fn output_is_shared_bytes() {
 
 #[test]
 fn tel_recipients_are_written_as_given() {
-    let request = PagerMessage::new("tel:+15550100002", Content::text("hi"), spec_time())
+    let request = Pager::new("tel:+15550100002", Content::text("hi"), spec_time())
         .build(&config(), &mut SequentialIds::new(14))
         .unwrap()
         .into_pager()
@@ -895,7 +896,7 @@ fn tel_recipients_are_written_as_given() {
         .starts_with(b"MESSAGE tel:+15550100002 SIP/2.0\r\n"));
     assert_eq!(request.header("To"), Some("<tel:+15550100002>"));
     assert_eq!(route(request.as_bytes()), Ok(Route::Pager));
-    assert!(IncomingRequest::parse(request.bytes()).is_ok());
+    assert!(RoutedRequest::parse(request.bytes()).is_ok());
     // rsip 0.4 does not read a tel: Request-URI (it takes the number for a port), so
     // `to_rsip` is not asserted here; see the docs of `OutgoingRequest::to_rsip`.
 }
@@ -910,13 +911,11 @@ fn generated_msrp_sessions_have_at_least_80_bits() {
     let generators: [&mut dyn IdGenerator; 2] = [&mut random, &mut sequential];
     for ids in generators {
         for (procedure, request) in [
-            (
-                "session",
-                SessionInvitation::one_to_one(BOB).build(&config, ids),
-            ),
+            ("session", Session::one_to_one(BOB).build(&config, ids)),
             (
                 "file transfer",
-                FileTransfer::new(BOB, FileInfo::new("a.jpg", "image/jpeg", 1)).build(&config, ids),
+                FileTransfer::new(BOB, FileSelector::new("a.jpg", "image/jpeg", 1))
+                    .build(&config, ids),
             ),
         ] {
             let request = request.unwrap();
@@ -950,7 +949,7 @@ fn invites_return_the_local_msrp_path_of_their_offer() {
     }
 
     let ids = &mut SequentialIds::new(17);
-    let invite = FileTransfer::new(BOB, FileInfo::new("a.txt", "text/plain", 5))
+    let invite = FileTransfer::new(BOB, FileSelector::new("a.txt", "text/plain", 5))
         .msrp_session("f4e3d2c1")
         .build(&config, ids)
         .unwrap();
@@ -967,16 +966,16 @@ fn invites_return_the_local_msrp_path_of_their_offer() {
 /// nothing to write but a close delimiter, which is refused.
 #[test]
 fn multipart_without_parts_is_refused() {
-    let err = Multipart::new()
+    let err = cpm_client::multipart::MultipartBuilder::new()
         .write(&mut SequentialIds::new(18))
         .unwrap_err();
     assert!(
         matches!(err, BuildError::Missing { field: "parts", .. }),
         "{err:?}"
     );
-    let (content_type, body) = Multipart::new()
+    let (content_type, body) = cpm_client::multipart::MultipartBuilder::new()
         .boundary("B")
-        .part(Part::new("text/plain", "a"))
+        .part("text/plain", "a")
         .write(&mut SequentialIds::new(18))
         .unwrap();
     assert_eq!(content_type, "multipart/mixed;boundary=B");
@@ -991,7 +990,7 @@ fn uri_headers_are_refused_in_the_request_uri_to_and_from() {
     let config = config();
     let ids = &mut SequentialIds::new(19);
     let with_headers = "sip:bob@example.net?Subject=hi";
-    let err = PagerMessage::new(with_headers, Content::text("x"), spec_time())
+    let err = Pager::new(with_headers, Content::text("x"), spec_time())
         .build(&config, ids)
         .unwrap_err();
     assert!(
@@ -1004,7 +1003,7 @@ fn uri_headers_are_refused_in_the_request_uri_to_and_from() {
         ),
         "{err:?}"
     );
-    let err = SessionInvitation::one_to_one(with_headers)
+    let err = Session::one_to_one(with_headers)
         .build(&config, ids)
         .unwrap_err();
     assert!(
@@ -1032,7 +1031,7 @@ fn uri_headers_are_refused_in_the_request_uri_to_and_from() {
         ),
         "{err:?}"
     );
-    let group = SessionInvitation::group(FACTORY, [with_headers])
+    let group = Session::group(FACTORY, [with_headers])
         .build(&config, ids)
         .unwrap();
     assert!(String::from_utf8_lossy(group.body())

@@ -6,9 +6,10 @@ use bytes::Bytes;
 use cpm_client::outgoing::*;
 use cpm_client::sip::IncomingResponse;
 use cpm_client::{
-    Decision, DialogHandler, Dispatcher, Handling, InDialogRequest, IncomingRequest, Method,
+    Decision, DialogHandler, Dispatcher, Handling, InDialogRequest, Method, RoutedRequest,
     SessionHandler,
 };
+use cpm_client::{OutgoingRequest, StatusCode};
 
 struct Yes;
 
@@ -47,7 +48,7 @@ fn peer() -> Dispatcher {
 }
 
 fn invite(ids: &mut SequentialIds) -> OutgoingRequest {
-    SessionInvitation::one_to_one("sip:+15550100002@ims.example.net")
+    Session::one_to_one("sip:+15550100002@ims.example.net")
         .build(&config(), ids)
         .unwrap()
 }
@@ -92,7 +93,7 @@ fn ack_and_bye_reach_the_peer_as_requests_of_its_dialog() {
         (&ack, Method::Ack, invite.cseq()),
         (&bye, Method::Bye, invite.cseq() + 1),
     ] {
-        let read = IncomingRequest::parse(request.bytes()).unwrap();
+        let read = RoutedRequest::parse(request.bytes()).unwrap();
         assert_eq!(read.method(), method);
         assert_eq!(read.cseq(), cseq);
         assert_eq!(read.request_uri(), dialog.remote_target().as_bytes());
@@ -142,7 +143,7 @@ fn the_route_set_is_the_record_route_reversed() {
         ]
     );
     let ack = dialog.ack(&mut ids);
-    let read = IncomingRequest::parse(ack.bytes()).unwrap();
+    let read = RoutedRequest::parse(ack.bytes()).unwrap();
     assert_eq!(read.request_uri(), b"sip:bob@192.0.2.20");
     let routes: Vec<&[u8]> = read.header_values("Route").collect();
     assert_eq!(
@@ -168,7 +169,7 @@ fn a_strict_router_takes_the_request_uri_and_the_target_goes_last() {
     );
     let mut dialog = Dialog::from_answer(&invite, &ok).unwrap();
     let bye = dialog.bye(&mut ids);
-    let read = IncomingRequest::parse(bye.bytes()).unwrap();
+    let read = RoutedRequest::parse(bye.bytes()).unwrap();
     assert_eq!(read.request_uri(), b"sip:strict.example.net");
     let routes: Vec<&[u8]> = read.header_values("Route").collect();
     assert_eq!(
@@ -185,11 +186,11 @@ fn responses_that_set_up_no_dialog_are_refused() {
     let cases = [
         (
             answer(&invite, 180, ";tag=b0b", contact),
-            DialogError::NotSuccess(180),
+            DialogError::NotSuccess(StatusCode::RINGING),
         ),
         (
             answer(&invite, 486, ";tag=b0b", contact),
-            DialogError::NotSuccess(486),
+            DialogError::NotSuccess(StatusCode::BUSY_HERE),
         ),
         (answer(&invite, 200, "", contact), DialogError::NoRemoteTag),
         (
@@ -218,7 +219,7 @@ fn responses_that_set_up_no_dialog_are_refused() {
         Err(DialogError::OtherRequest("Call-ID"))
     );
     // Only an INVITE sets up a dialog.
-    let message = PagerMessage::new(
+    let message = Pager::new(
         "sip:+15550100002@ims.example.net",
         Content::text("Hi"),
         std::time::SystemTime::UNIX_EPOCH,
@@ -253,5 +254,5 @@ fn a_folded_to_is_written_on_one_line() {
         ack.header("To"),
         Some("\"Bob\" <sip:+15550100002@ims.example.net>;tag=b0b")
     );
-    IncomingRequest::parse(ack.bytes()).unwrap();
+    RoutedRequest::parse(ack.bytes()).unwrap();
 }

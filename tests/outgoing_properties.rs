@@ -4,7 +4,7 @@
 //! signs; participant lists.
 //!
 //! For every input a builder either returns a typed [`BuildError`] or a request that
-//! - parses with the crate's own reader ([`IncomingRequest::parse`]) and with rsip,
+//! - parses with the crate's own reader ([`RoutedRequest::parse`]) and with rsip,
 //! - routes to the procedure built,
 //! - has only the header lines the builder writes, each once, none of them holding a
 //!   CR or LF of the input (no header injection),
@@ -16,7 +16,8 @@
 use std::time::{Duration, SystemTime};
 
 use cpm_client::outgoing::*;
-use cpm_client::{route, IncomingRequest, Route};
+use cpm_client::{route, Route, RoutedRequest};
+use cpm_client::{BuildError, OutgoingRequest};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
@@ -115,7 +116,7 @@ fn check(request: &OutgoingRequest, expected: Route) -> Result<(), TestCaseError
     prop_assert_eq!(length, request.body().len());
     prop_assert_eq!(route(bytes), Ok(expected));
     let read =
-        IncomingRequest::parse(request.bytes()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        RoutedRequest::parse(request.bytes()).map_err(|e| TestCaseError::fail(e.to_string()))?;
     prop_assert_eq!(read.route(), expected);
     prop_assert_eq!(read.body(), request.body());
     request
@@ -142,9 +143,9 @@ proptest! {
                 return Ok(());
             }
         };
-        let built = PagerMessage::new(BOB, Content::text(&text), sent_at())
+        let built = Pager::new(BOB, Content::text(&text), sent_at())
             .to_display_name(&to_name)
-            .disposition(Disposition::DELIVERY_AND_DISPLAY)
+            .disposition(DispositionNotification::DELIVERY_AND_DISPLAY)
             .build(&config, &mut SequentialIds::new(seed));
         match built {
             Ok(Standalone::Pager(request)) => {
@@ -169,7 +170,7 @@ proptest! {
     ) {
         let config = client("Al").map_err(|e| TestCaseError::fail(e.to_string()))?;
         let ids = &mut SequentialIds::new(seed);
-        let built = PagerMessage::new(BOB, Content::text(&text), sent_at())
+        let built = Pager::new(BOB, Content::text(&text), sent_at())
             .switch_to_large_message(true)
             .build(&config, ids)
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
@@ -204,7 +205,7 @@ proptest! {
         };
         let list: Vec<String> = participants.iter().map(|n| format!("sip:+1555{n:05}@ims.example.net")).collect();
         let ids = &mut SequentialIds::new(seed);
-        match SessionInvitation::group("sip:factory@ims.example.net", &list).subject(&subject).build(&config, ids) {
+        match Session::group("sip:factory@ims.example.net", &list).subject(&subject).build(&config, ids) {
             Ok(group) => {
                 prop_assert!(!has_control(&subject));
                 check(&group, Route::Session)?;
@@ -213,7 +214,7 @@ proptest! {
                     let listed = String::from_utf8_lossy(group.body()).contains(&entry);
                     prop_assert!(listed);
                 }
-                let rejoin = SessionInvitation::rejoin(
+                let rejoin = Session::rejoin(
                     "sip:focus-1@ims.example.net",
                     group.header("Conversation-ID").unwrap_or_default(),
                     group.header("Contribution-ID").unwrap_or_default(),
@@ -227,7 +228,7 @@ proptest! {
                 prop_assert_eq!(e, BuildError::ControlCharacter { field: "Subject" });
             }
         }
-        let one = SessionInvitation::one_to_one(BOB)
+        let one = Session::one_to_one(BOB)
             .build(&config, ids)
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         check(&one, Route::Session)?;
@@ -241,8 +242,10 @@ proptest! {
         seed in any::<u64>(),
     ) {
         let config = client("Al").map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let mut file = FileInfo::new(&file_name, "application/octet-stream", size);
-        file.sha1 = hash;
+        let mut file = FileSelector::new(&file_name, "application/octet-stream", size);
+        if let Some(hash) = hash {
+            file = file.with_hash(cpm_client::sdp::FileHash::sha1(&hash));
+        }
         match FileTransfer::new(BOB, file).build(&config, &mut SequentialIds::new(seed)) {
             Ok(request) => {
                 check(&request, Route::FileTransfer)?;

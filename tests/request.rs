@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use cpm_client::sip::KnownHeader;
-use cpm_client::{route, routing, IncomingRequest, Limits, Method, ParseErrorKind, Route};
+use cpm_client::{route, Limits, Method, ParseErrorKind, Route, RoutedRequest, Routing};
 
 const MSG_TAG: &str = "urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg";
 
@@ -22,15 +22,15 @@ fn message(extra: &str, body: &str) -> String {
     )
 }
 
-fn parse(text: &str) -> IncomingRequest {
-    IncomingRequest::parse(Bytes::from(text.to_owned())).expect("valid request")
+fn parse(text: &str) -> RoutedRequest {
+    RoutedRequest::parse(Bytes::from(text.to_owned())).expect("valid request")
 }
 
 #[test]
 fn accessors_are_slices_of_the_input() {
     let text = message(&format!("a: *;+g.3gpp.icsi-ref=\"{MSG_TAG}\"\r\n"), "Hello");
     let input = Bytes::from(text);
-    let request = IncomingRequest::parse(input.clone()).unwrap();
+    let request = RoutedRequest::parse(input.clone()).unwrap();
     let range = input.as_ptr_range();
     let inside = |s: &[u8]| range.contains(&s.as_ptr()) && s.as_ptr_range().end <= range.end;
     assert!(inside(request.request_uri()));
@@ -292,20 +292,14 @@ fn limits_refuse_oversized_input() {
 #[test]
 fn limits_are_configurable() {
     let text = message(&format!("a: *;+g.3gpp.icsi-ref=\"{MSG_TAG}\"\r\n"), "Hello");
-    let roomy = Limits {
-        max_headers: 8,
-        ..Limits::DEFAULT
-    };
+    let roomy = Limits::DEFAULT.with_max_headers(8);
     assert_eq!(
-        routing(text.as_bytes(), &roomy).unwrap().route,
+        Routing::read(text.as_bytes(), &roomy).unwrap().route,
         Route::Pager
     );
-    let tight = Limits {
-        max_headers: 7,
-        ..Limits::DEFAULT
-    };
-    assert!(routing(text.as_bytes(), &tight).is_err());
-    let request = IncomingRequest::parse_with(Bytes::from(text), &roomy).unwrap();
+    let tight = Limits::DEFAULT.with_max_headers(7);
+    assert!(Routing::read(text.as_bytes(), &tight).is_err());
+    let request = RoutedRequest::parse_with(Bytes::from(text), &roomy).unwrap();
     assert_eq!(request.headers().count(), 8);
 }
 
@@ -314,7 +308,7 @@ fn nul_and_invalid_utf8_in_values_are_data() {
     let text = b"OPTIONS sip:a@example.net SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\
         From: \"\x00\xff\" <sip:c@example.net>;tag=1\r\nTo: <sip:a@example.net>\r\n\
         Call-ID: nul\r\nCSeq: 1 OPTIONS\r\nX-Bin: \xc3\x28\x00\r\n\r\n";
-    let request = IncomingRequest::parse(Bytes::from_static(text)).unwrap();
+    let request = RoutedRequest::parse(Bytes::from_static(text)).unwrap();
     assert_eq!(request.header("X-Bin").unwrap().value(), b"\xc3\x28\x00");
     assert_eq!(request.header("X-Bin").unwrap().value_str(), None);
     assert_eq!(request.route(), Route::NotCpm);

@@ -3,7 +3,7 @@
 //! outcome its row in `tests/data/rfc4475/outcomes.tsv` records.
 //!
 //! - A request the reader takes routes as the table says, through
-//!   [`IncomingRequest::parse`] and [`route`] alike.
+//!   [`RoutedRequest::parse`] and [`route`] alike.
 //! - A request the reader refuses gives the table's error, word for word, and a
 //!   dispatcher with no handlers answers it with the table's status (400, or 505 for
 //!   an unknown SIP version) and that error as the reason phrase, copying the request's
@@ -19,7 +19,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use cpm_client::{route, Dispatcher, Handling, IncomingRequest, ParseError};
+use cpm_client::{route, Dispatcher, Handling, ParseError, RoutedRequest};
 
 /// The RFC's word on a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,7 +110,7 @@ fn text(bytes: &[u8]) -> String {
 
 /// The reader's outcome in the table's words.
 fn read(bytes: &Bytes) -> Result<String, ParseError> {
-    IncomingRequest::parse(bytes.clone()).map(|request| request.route().as_str().to_owned())
+    RoutedRequest::parse(bytes.clone()).map(|request| request.route().as_str().to_owned())
 }
 
 #[test]
@@ -292,7 +292,7 @@ fn responses_are_not_requests_and_get_no_answer() {
     );
     for row in &responses {
         let bytes = message(row);
-        let error = IncomingRequest::parse(bytes.clone()).unwrap_err();
+        let error = RoutedRequest::parse(bytes.clone()).unwrap_err();
         assert_eq!(
             error.to_string(),
             "line 1: not a request: the first line is a response status line",

@@ -399,7 +399,7 @@ fn answer(dispatcher: &Dispatcher, bytes: Bytes, quiet: bool) -> Vec<Bytes> {
         let (method, call_id) = match outcome.request() {
             Some(request) => (
                 request.method().as_str().to_owned(),
-                text(RequestView::new(request).call_id()),
+                RequestView::new(request).call_id().to_owned(),
             ),
             None => ("?".to_owned(), "?".to_owned()),
         };

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use cpm_client::outgoing::{
-    Content, Dialog, FileInfo, FileTransfer, LargeMessage, OutgoingRequest, PagerMessage,
-    RandomIds, SessionInvitation,
+    Content, Dialog, FileSelector, FileTransfer, LargeMessage, OutgoingRequest, Pager, RandomIds,
+    Session,
 };
 use cpm_client::sip::IncomingResponse;
 use cpm_client::{ClientConfig, Dispatcher};
@@ -115,16 +115,14 @@ fn build(
     let ids = &mut RandomIds::new();
     let now = SystemTime::now();
     let built = match procedure {
-        "pager" => PagerMessage::new(to, Content::text(message), now)
+        "pager" => Pager::new(to, Content::text(message), now)
             .build(config, ids)
             .map(|standalone| standalone.into_pager()),
         "large-message" => LargeMessage::new(to, Content::text(message), now)
             .build(config, ids)
             .map(|large| Some(large.invite)),
-        "session" => SessionInvitation::one_to_one(to)
-            .build(config, ids)
-            .map(Some),
-        _ => FileTransfer::new(to, FileInfo::new("beach.jpg", "image/jpeg", 48213))
+        "session" => Session::one_to_one(to).build(config, ids).map(Some),
+        _ => FileTransfer::new(to, FileSelector::new("beach.jpg", "image/jpeg", 48213))
             .build(config, ids)
             .map(Some),
     };

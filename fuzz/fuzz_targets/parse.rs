@@ -1,4 +1,4 @@
-//! Fuzz target `parse`: IncomingRequest::parse and the accessors that read its headers; route() and routing() must agree with it.
+//! Fuzz target `parse`: RoutedRequest::parse and the accessors that read its headers; route() and Routing::read() must agree with it.
 //! The check is shared with `tests/fuzz_targets.rs`.
 #![no_main]
 

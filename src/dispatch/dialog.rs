@@ -5,7 +5,8 @@ use std::ops::Deref;
 use bytes::Bytes;
 
 use super::view::RequestView;
-use crate::sip::{IncomingRequest, Method};
+use crate::routing::RoutedRequest;
+use crate::sip::{IncomingRequest, KnownHeader, Method, NameAddr};
 
 /// Which dialog a request belongs to, seen from this client (RFC 3261 section 12):
 /// the Call-ID, the local tag (the request's To-tag, which this side chose) and the
@@ -36,14 +37,18 @@ pub struct DialogId {
 impl DialogId {
     /// The dialog of a request that carries a To-tag; `None` without one.
     pub fn of(request: &IncomingRequest) -> Option<DialogId> {
-        let view = RequestView::new(request);
-        let local_tag = view.recipient()?.tag()?;
-        let remote_tag = view
-            .sender()
+        let known = |wanted| {
+            request
+                .first_known(wanted)
+                .map(|h| crate::sip::grammar::trim_lws(h.value()))
+        };
+        let local_tag = known(KnownHeader::To).and_then(NameAddr::parse)?.tag()?;
+        let remote_tag = known(KnownHeader::From)
+            .and_then(NameAddr::parse)
             .and_then(|from| from.tag())
             .unwrap_or_default();
         Some(DialogId {
-            call_id: request.share(view.call_id())?,
+            call_id: request.share(known(KnownHeader::CallId).unwrap_or_default())?,
             local_tag: request.share(local_tag)?,
             remote_tag: request.share(remote_tag).unwrap_or_default(),
         })
@@ -61,7 +66,7 @@ pub struct InDialogRequest<'a> {
 }
 
 impl<'a> InDialogRequest<'a> {
-    pub(crate) fn new(request: &'a IncomingRequest, dialog: Option<&'a DialogId>) -> Self {
+    pub(crate) fn new(request: &'a RoutedRequest, dialog: Option<&'a DialogId>) -> Self {
         InDialogRequest {
             view: RequestView::new(request),
             dialog,

@@ -9,7 +9,8 @@ use super::view::{
     DeferredGroupSession, FileTransferInvitation, LargeMessageInvitation, PagerMessage,
     RequestView, SessionInvitation,
 };
-use crate::response::StatusCode;
+use crate::sdp::Setup;
+use crate::sip::StatusCode;
 
 /// Receipt of Pager Mode standalone messages (7.2.2.1).
 ///
@@ -194,7 +195,7 @@ impl Decision {
 pub struct Accept {
     pub(crate) accepted: bool,
     pub(crate) msrp_path: Option<String>,
-    pub(crate) setup: Option<&'static str>,
+    pub(crate) setup: Option<Setup>,
     pub(crate) accept_types: Option<String>,
     pub(crate) max_size: Option<u64>,
     pub(crate) body: Option<(String, bytes::Bytes)>,
@@ -218,13 +219,13 @@ impl Accept {
 
     /// Answer `a=setup:active` (this side opens the MSRP connection).
     pub fn active(mut self) -> Accept {
-        self.setup = Some("active");
+        self.setup = Some(Setup::Active);
         self
     }
 
     /// Answer `a=setup:passive` (this side waits for the MSRP connection).
     pub fn passive(mut self) -> Accept {
-        self.setup = Some("passive");
+        self.setup = Some(Setup::Passive);
         self
     }
 

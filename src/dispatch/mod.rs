@@ -58,15 +58,15 @@ pub use view::{
     RequestView, SessionInvitation,
 };
 
-use crate::body::sdp::{Direction, MsrpMedia, Sdp, Setup};
 use crate::error::{ParseError, ParseErrorKind};
-use crate::feature_tag::{FeatureTag, TagSet};
 use crate::outgoing::ClientConfig;
-use crate::outgoing::Setup as OfferSetup;
-use crate::response::sdp_answer::SdpAnswer;
-use crate::response::{Echo, Response, ResponseWriter, Salvaged, Source, StatusCode};
-use crate::route::Route;
-use crate::sip::{IncomingRequest, KnownHeader, Limits, Method, NameAddr};
+use crate::routing::{FeatureTag, Route, RoutedRequest, TagSet};
+use crate::sdp::answer::{answer_setup, refused_streams, Offered, SdpAnswer};
+use crate::sdp::{Direction, Sdp, Setup};
+use crate::sip::{
+    Echo, KnownHeader, Limits, Method, NameAddr, Response, ResponseWriter, Salvaged, Source,
+    StatusCode,
+};
 use crate::user_agent::ProductStamp;
 
 /// The methods the client serves, for `Allow`.
@@ -318,7 +318,7 @@ pub struct Outcome {
     handling: Handling,
     response: Option<Response>,
     pending: Option<PendingResponse>,
-    request: Option<IncomingRequest>,
+    request: Option<RoutedRequest>,
 }
 
 impl Outcome {
@@ -350,7 +350,7 @@ impl Outcome {
     }
 
     /// The request, when it read.
-    pub fn request(&self) -> Option<&IncomingRequest> {
+    pub fn request(&self) -> Option<&RoutedRequest> {
         self.request.as_ref()
     }
 }
@@ -386,14 +386,14 @@ impl Outcome {
 #[derive(Debug)]
 #[must_use]
 pub struct PendingResponse {
-    request: IncomingRequest,
+    request: RoutedRequest,
     route: Route,
     settings: Arc<Settings>,
 }
 
 impl PendingResponse {
     /// The request being answered.
-    pub fn request(&self) -> &IncomingRequest {
+    pub fn request(&self) -> &RoutedRequest {
         &self.request
     }
 
@@ -456,7 +456,7 @@ impl Dispatcher {
             call_id = tracing::field::Empty,
         );
         let _entered = span.enter();
-        let request = match IncomingRequest::parse_or_return(bytes, &self.settings.limits) {
+        let request = match RoutedRequest::parse_or_return(bytes, &self.settings.limits) {
             Ok(request) => request,
             Err((error, bytes)) => return self.malformed(&bytes, error),
         };
@@ -464,7 +464,7 @@ impl Dispatcher {
         span.record(
             "call_id",
             tracing::field::display(String::from_utf8_lossy(
-                RequestView::new(&request).call_id(),
+                RequestView::new(&request).call_id_bytes(),
             )),
         );
         let outcome = self.handle(request);
@@ -484,7 +484,7 @@ impl Dispatcher {
         outcome
     }
 
-    fn handle(&self, request: IncomingRequest) -> Outcome {
+    fn handle(&self, request: RoutedRequest) -> Outcome {
         let route = request.route();
         let method = request.method();
         let responder = Responder::new(&self.settings, &request, route);
@@ -582,7 +582,7 @@ impl Dispatcher {
     /// A MESSAGE or INVITE outside a dialog: the section-7 procedure's handler.
     fn procedure<'r>(
         &self,
-        request: &'r IncomingRequest,
+        request: &'r RoutedRequest,
         responder: &Responder<'r>,
     ) -> (Handling, Option<Response>, bool) {
         let h = &self.handlers;
@@ -633,7 +633,7 @@ impl Dispatcher {
     /// A request inside a dialog, an ACK or a CANCEL.
     fn dialog(
         &self,
-        request: &IncomingRequest,
+        request: &RoutedRequest,
         dialog: Option<DialogId>,
         responder: &Responder<'_>,
     ) -> (Handling, Option<Response>, bool) {
@@ -675,8 +675,7 @@ impl Dispatcher {
     fn malformed(&self, bytes: &[u8], error: ParseError) -> Outcome {
         let response = match Salvaged::read(bytes, &self.settings.limits) {
             Ok(salvaged) => {
-                let status =
-                    StatusCode::new(error.status_code()).unwrap_or(StatusCode::BAD_REQUEST);
+                let status = error.status_code();
                 let echo = Echo {
                     to_tag: Some(&to_tag(&self.settings, bytes)),
                     ..Echo::default()
@@ -714,7 +713,7 @@ fn reachable_scheme(uri: &[u8]) -> bool {
 
 /// The error for a From or To that is not an address: the reader leaves them unread,
 /// but a response must carry them (To with a tag) and dialogs are named by their tags.
-fn malformed_address(request: &IncomingRequest) -> Option<ParseError> {
+fn malformed_address(request: &RoutedRequest) -> Option<ParseError> {
     [KnownHeader::From, KnownHeader::To]
         .into_iter()
         .find_map(|wanted| {
@@ -758,7 +757,7 @@ fn to_tag(settings: &Settings, identity: impl Hash) -> [u8; 16] {
 /// Builds the responses to one request that read.
 struct Responder<'a> {
     settings: &'a Settings,
-    request: &'a IncomingRequest,
+    request: &'a RoutedRequest,
     route: Route,
     to_tag: [u8; 16],
     /// The keyed hash of what identifies the request, from which the To-tag and the
@@ -769,10 +768,10 @@ struct Responder<'a> {
 }
 
 impl<'a> Responder<'a> {
-    fn new(settings: &'a Settings, request: &'a IncomingRequest, route: Route) -> Self {
+    fn new(settings: &'a Settings, request: &'a RoutedRequest, route: Route) -> Self {
         let view = RequestView::new(request);
         let identity = (
-            view.call_id(),
+            view.call_id_bytes(),
             view.sender().and_then(|f| f.tag()),
             request.header_values("Via").next(),
             request.cseq(),
@@ -1011,10 +1010,10 @@ impl<'a> Responder<'a> {
             .get_or_init(|| RequestView::new(request).sdp())
             .ok_or("no SDP offer to answer")?;
         let media = offer.msrp().ok_or("no MSRP media in the offer")?;
-        let offered = OfferedMsrp::read(&offer, &media);
+        let offered = Offered::read(&media);
         let tls = media.protocol().eq_ignore_ascii_case("TCP/TLS/MSRP");
-        let configured = self.settings.client.as_ref().map(|c| c.msrp());
-        let setup = answer_setup(offered.setup, accept.setup, configured.map(|m| m.setup()))?;
+        let configured = self.settings.client.as_ref().map(|c| c.msrp().setup());
+        let setup = answer_setup(offered.setup, accept.setup, configured)?;
         let (host, port) = match &self.settings.client {
             Some(client) => (client.msrp_host(), client.msrp().port()),
             None => (self.request_uri_host(), FALLBACK_MSRP_PORT),
@@ -1029,40 +1028,21 @@ impl<'a> Responder<'a> {
                 (default_path.as_str(), port)
             }
         };
-        if setup == "passive" && port == DISCARD_PORT {
+        if setup == Setup::Passive && port == DISCARD_PORT {
             return Err("no MSRP port to listen on (set MsrpEndpoint::with_port)");
         }
         // The answer's direction mirrors the offer's; a two-way offer gets the
         // procedure's own: a session talks both ways, the others only receive.
         let direction = match offered.direction {
-            Direction::SendOnly => "recvonly",
-            Direction::RecvOnly => "sendonly",
-            Direction::Inactive => "inactive",
             Direction::SendRecv => match self.route {
-                Route::Session | Route::NotCpm | Route::Pager => "sendrecv",
+                Route::Session | Route::NotCpm | Route::Pager => Direction::SendRecv,
                 Route::LargeMessage | Route::FileTransfer | Route::DeferredGroupSession => {
-                    "recvonly"
+                    Direction::RecvOnly
                 }
             },
+            one_way => one_way.reversed(),
         };
-        // RFC 3264 section 6: one m-line for each offered one, in order; the streams
-        // other than the MSRP one are refused with port 0.
-        let msrp_at = media.media().offset();
-        let (mut refused_before, mut refused_after) = (Vec::new(), Vec::new());
-        for other in offer.media().filter(|m| m.offset() != msrp_at) {
-            let formats: Vec<&str> = other.formats().collect();
-            let line = format!(
-                "m={} 0 {} {}",
-                other.media_type(),
-                other.protocol(),
-                formats.join(" ")
-            );
-            if other.offset() < msrp_at {
-                refused_before.push(line);
-            } else {
-                refused_after.push(line);
-            }
-        }
+        let (refused_before, refused_after) = refused_streams(&offer, media.media().offset());
         let file = self.route == Route::FileTransfer;
         SdpAnswer {
             session_id: ids.sdp_session,
@@ -1100,94 +1080,10 @@ impl<'a> Responder<'a> {
     }
 }
 
-/// What an answer takes from the offered MSRP stream, read in one pass over its
-/// attributes (setup and direction fall back to the session level, RFC 4566 section 6).
-struct OfferedMsrp<'a> {
-    setup: Option<Setup<'a>>,
-    direction: Direction,
-    accept_types: Option<&'a str>,
-    accept_wrapped_types: Option<&'a str>,
-    file_selector: Option<&'a str>,
-    file_transfer_id: Option<&'a str>,
-}
-
-impl<'a> OfferedMsrp<'a> {
-    fn read(offer: &Sdp<'a>, media: &MsrpMedia<'a>) -> Self {
-        let mut offered = OfferedMsrp {
-            setup: None,
-            direction: Direction::SendRecv,
-            accept_types: None,
-            accept_wrapped_types: None,
-            file_selector: None,
-            file_transfer_id: None,
-        };
-        let mut direction = None;
-        for attribute in media.attributes() {
-            let value = attribute.value.map(str::trim);
-            let is = |name: &str| attribute.name.eq_ignore_ascii_case(name);
-            let slot = if is("setup") {
-                offered.setup = offered.setup.or(value.map(Setup::from_value));
-                continue;
-            } else if is("accept-types") {
-                &mut offered.accept_types
-            } else if is("accept-wrapped-types") {
-                &mut offered.accept_wrapped_types
-            } else if is("file-selector") {
-                &mut offered.file_selector
-            } else if is("file-transfer-id") {
-                &mut offered.file_transfer_id
-            } else {
-                direction = direction.or(Direction::from_name(attribute.name));
-                continue;
-            };
-            *slot = slot.or(value);
-        }
-        if offered.setup.is_none() || direction.is_none() {
-            for attribute in offer.attributes() {
-                if attribute.name.eq_ignore_ascii_case("setup") {
-                    offered.setup = offered
-                        .setup
-                        .or(attribute.value.map(|v| Setup::from_value(v.trim())));
-                } else {
-                    direction = direction.or(Direction::from_name(attribute.name));
-                }
-            }
-        }
-        offered.direction = direction.unwrap_or(Direction::SendRecv);
-        offered
-    }
-}
-
 /// See [`Responder::answer_ids`].
 struct AnswerIds {
     msrp_session: String,
     sdp_session: u64,
-}
-
-/// The `a=setup` of an answer (RFC 4145 section 4.1): the opposite of an `active` or
-/// `passive` offer, `holdconn` to `holdconn`; for `actpass` (and an offer without the
-/// attribute, whose offerer RFC 4145 takes as active) the handler's choice, else the
-/// client's configured role. A handler's choice the offer does not allow is refused.
-fn answer_setup(
-    offered: Option<Setup<'_>>,
-    handler: Option<&'static str>,
-    configured: Option<OfferSetup>,
-) -> Result<&'static str, &'static str> {
-    let allowed: &[&'static str] = match offered {
-        Some(Setup::Passive) => &["active"],
-        Some(Setup::HoldConn) => &["holdconn"],
-        Some(Setup::ActPass) => &["active", "passive"],
-        _ => &["passive"],
-    };
-    match handler {
-        Some(choice) if allowed.contains(&choice) => Ok(choice),
-        Some(_) => Err("the handler's a=setup is not an answer to the offer's"),
-        None if allowed.len() == 1 => Ok(allowed[0]),
-        None => Ok(match configured {
-            Some(OfferSetup::Passive) => "passive",
-            _ => "active",
-        }),
-    }
 }
 
 /// The port of an `msrp://host:port/...` or `msrps://` URI.

@@ -10,22 +10,22 @@
 use std::fmt;
 use std::ops::Deref;
 
-use crate::body::cpim::CpimMessage;
-use crate::body::multipart::Multipart;
-use crate::body::sdp::{FileSelector, MsrpMedia, Sdp};
-use crate::body::{BodyError, MediaType};
-use crate::feature_tag::{FeatureTag, TagSet};
-use crate::route::Routing;
-use crate::sip::{IncomingRequest, KnownHeader, NameAddr};
+use crate::cpim::CpimMessage;
+use crate::mime::{BodyError, MediaType};
+use crate::multipart::{Multipart, DEFAULT_MAX_PARTS};
+use crate::routing::RoutedRequest;
+use crate::routing::{FeatureTag, Routing, TagSet};
+use crate::sdp::{FileSelector, MsrpMedia, Sdp};
+use crate::sip::{KnownHeader, NameAddr};
 use crate::user_agent::Release;
 
 /// What every request carries, read from its bytes on demand.
 ///
 /// ```
 /// use bytes::Bytes;
-/// use cpm_client::{IncomingRequest, RequestView};
+/// use cpm_client::{RoutedRequest, RequestView};
 ///
-/// let request = IncomingRequest::parse(Bytes::from_static(
+/// let request = RoutedRequest::parse(Bytes::from_static(
 ///     b"MESSAGE sip:bob@example.net SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.7;branch=z9hG4bK-1\r\n\
 ///       From: \"Alice\" <sip:alice@example.net>;tag=a1\r\nTo: <sip:bob@example.net>\r\n\
 ///       P-Asserted-Identity: <sip:+15550100001@example.net>, <tel:+15550100001>\r\n\
@@ -37,7 +37,7 @@ use crate::user_agent::Release;
 /// assert_eq!(view.recipient().unwrap().uri(), b"sip:bob@example.net");
 /// assert_eq!(view.asserted_identities().map(|id| id.uri()).collect::<Vec<_>>(),
 ///            [&b"sip:+15550100001@example.net"[..], b"tel:+15550100001"]);
-/// assert_eq!((view.call_id(), view.cseq()), (&b"c-1"[..], 4));
+/// assert_eq!((view.call_id(), view.cseq()), ("c-1", 4));
 /// assert_eq!(view.conversation_id(), Some("conv-9"));
 /// assert_eq!(view.contribution_id(), Some("contrib-3"));
 /// assert!(view.content_type().unwrap().is("text/plain"));
@@ -46,17 +46,18 @@ use crate::user_agent::Release;
 /// ```
 #[derive(Clone, Copy)]
 pub struct RequestView<'a> {
-    request: &'a IncomingRequest,
+    request: &'a RoutedRequest,
 }
 
 impl<'a> RequestView<'a> {
     /// The view of `request`.
-    pub fn new(request: &'a IncomingRequest) -> RequestView<'a> {
+    pub fn new(request: &'a RoutedRequest) -> RequestView<'a> {
         RequestView { request }
     }
 
-    /// The whole request, for anything the views do not cover.
-    pub fn request(&self) -> &'a IncomingRequest {
+    /// The whole request, for anything the views do not cover (it dereferences to the
+    /// [`IncomingRequest`](crate::IncomingRequest)).
+    pub fn request(&self) -> &'a RoutedRequest {
         self.request
     }
 
@@ -98,8 +99,14 @@ impl<'a> RequestView<'a> {
             .and_then(NameAddr::parse)
     }
 
-    /// The Call-ID.
-    pub fn call_id(&self) -> &'a [u8] {
+    /// The Call-ID. RFC 3261 section 25.1 makes it ASCII; one that is not UTF-8 is
+    /// empty here (its bytes stay in `request().header("Call-ID")`).
+    pub fn call_id(&self) -> &'a str {
+        self.text(KnownHeader::CallId).unwrap_or_default()
+    }
+
+    /// The Call-ID as written, whatever its bytes.
+    pub(crate) fn call_id_bytes(&self) -> &'a [u8] {
         self.known(KnownHeader::CallId).unwrap_or_default()
     }
 
@@ -153,11 +160,12 @@ impl<'a> RequestView<'a> {
             .find_map(Release::of_peer)
     }
 
-    /// The request as `rsip`'s full typed model (see [`IncomingRequest::to_rsip`]).
+    /// The request as `rsip`'s full typed model (see [`IncomingRequest::to_rsip`](crate::IncomingRequest::to_rsip)).
     ///
     /// # Errors
     ///
     /// What `rsip` reports when its stricter reader refuses the request.
+    #[cfg(feature = "rsip")]
     pub fn to_rsip(&self) -> Result<rsip::Request, rsip::Error> {
         self.request.to_rsip()
     }
@@ -169,7 +177,7 @@ impl<'a> RequestView<'a> {
         let sdp = if content_type.is("application/sdp") {
             self.body()
         } else if content_type.type_().eq_ignore_ascii_case("multipart") {
-            Multipart::with_media_type(&content_type, self.body(), crate::body::DEFAULT_MAX_PARTS)
+            Multipart::with_media_type(&content_type, self.body(), DEFAULT_MAX_PARTS)
                 .ok()?
                 .find("application/sdp")?
                 .body()
@@ -195,7 +203,7 @@ impl fmt::Debug for RequestView<'_> {
         f.debug_struct("RequestView")
             .field("method", &self.request.method())
             .field("route", &self.request.route())
-            .field("call_id", &String::from_utf8_lossy(self.call_id()))
+            .field("call_id", &self.call_id())
             .finish_non_exhaustive()
     }
 }
@@ -214,7 +222,7 @@ pub struct PagerMessage<'a> {
 }
 
 impl<'a> PagerMessage<'a> {
-    pub(crate) fn new(request: &'a IncomingRequest) -> Self {
+    pub(crate) fn new(request: &'a RoutedRequest) -> Self {
         let view = RequestView::new(request);
         let cpim = view
             .content_type()
@@ -274,7 +282,7 @@ macro_rules! invitation_view {
         }
 
         impl<'a> $name<'a> {
-            pub(crate) fn new(request: &'a IncomingRequest) -> Self {
+            pub(crate) fn new(request: &'a RoutedRequest) -> Self {
                 let view = RequestView::new(request);
                 $name { sdp: view.sdp(), view }
             }

@@ -2,11 +2,12 @@
 
 use std::fmt;
 
-use crate::feature_tag::{FeatureTag, TagSet};
+use crate::routing::{FeatureTag, TagSet};
 use crate::user_agent::{ProductStamp, ReleaseVersion};
 
-use super::sdp_offer::Setup;
-use super::{check_host, check_uri_without_headers, check_urn, quoted_display_name, BuildError};
+use crate::error::BuildError;
+use crate::sdp::Setup;
+use crate::sip::write::{check_host, check_uri_without_headers, check_urn, quoted_display_name};
 
 /// The pager-mode size limit by default: 1300 bytes of MESSAGE body (the spec
 /// reference's 5.2, after RFC 3428's guidance on MESSAGE size).
@@ -204,7 +205,7 @@ impl MsrpEndpoint {
 /// assert!(config.services().contains(FeatureTag::Session));
 /// assert_eq!(config.pager_limit(), 1300);
 /// assert!(config.user_agent().starts_with("CPM-client/OMA2.2 Acme/3.1"));
-/// # Ok::<(), cpm_client::outgoing::BuildError>(())
+/// # Ok::<(), cpm_client::BuildError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientConfig {

@@ -7,8 +7,8 @@ use std::fmt;
 use bytes::Bytes;
 use thiserror::Error;
 
-use super::{IdGenerator, OutgoingRequest};
-use crate::sip::{IncomingResponse, Method, NameAddr};
+use crate::ids::IdGenerator;
+use crate::sip::{IncomingResponse, Method, NameAddr, OutgoingRequest, StatusCode};
 
 /// Why a response does not set up a dialog with the INVITE it is said to answer.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -20,7 +20,7 @@ pub enum DialogError {
     /// The response is not a 2xx (a 1xx sets up only an early dialog, which the
     /// library does not keep; a 3xx-6xx sets up none).
     #[error("a {0} response sets up no dialog: only a 2xx does")]
-    NotSuccess(u16),
+    NotSuccess(StatusCode),
     /// The response answers another request: its Call-ID, CSeq or From tag differ
     /// from the INVITE's.
     #[error("the response answers another request: its {0} differs from the INVITE's")]
@@ -56,7 +56,7 @@ pub enum DialogError {
 /// let config = ClientConfig::new("sip:+15550100001@ims.example.net",
 ///     ContactAddress::new("192.0.2.10", 5060, Transport::Tcp)?)?;
 /// let mut ids = SequentialIds::new(1);
-/// let invite = SessionInvitation::one_to_one("sip:+15550100002@ims.example.net")
+/// let invite = Session::one_to_one("sip:+15550100002@ims.example.net")
 ///     .build(&config, &mut ids)?;
 ///
 /// // The peer's 2xx, as received.
@@ -116,7 +116,7 @@ impl Dialog {
         if invite.method() != "INVITE" {
             return Err(DialogError::NotAnInvite(invite.method()));
         }
-        if !(200..300).contains(&answer.status()) {
+        if !answer.status().is_success() {
             return Err(DialogError::NotSuccess(answer.status()));
         }
         let call_id = answer.header("Call-ID").map(|h| h.value());

@@ -1,16 +1,13 @@
 //! 7.4.1 file transfer: [`FileTransfer`] builds the INVITE offering a file over MSRP
 //! (RFC 5547).
 
-use super::sdp_offer::{msrp_setters, Direction, FileSelector, LocalMsrp};
+use super::local_msrp::{msrp_setters, LocalMsrp};
 use super::{
     assemble, cpm_id_setters, resolve_cpm_ids, sip_id_setters, BuildError, ClientConfig, CpmIds,
     Draft, IdGenerator, OutgoingRequest, SipIds,
 };
-use crate::feature_tag::FeatureTag;
-
-/// The name, type, size and optional SHA-1 of the file offered (the RFC 5547
-/// `file-selector`).
-pub type FileInfo = FileSelector;
+use crate::routing::FeatureTag;
+use crate::sdp::{Direction, FileSelector};
 
 /// How the recipient should present the file (`a=file-disposition`, RFC 5547).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -47,7 +44,7 @@ impl FileDisposition {
 ///
 /// let config = ClientConfig::new("sip:+15550100001@ims.example.net",
 ///     ContactAddress::new("192.0.2.10", 5060, Transport::Tcp)?)?;
-/// let invite = FileTransfer::new("sip:+15550100002@ims.example.net", FileInfo::new("beach day.jpg", "image/jpeg", 48213))
+/// let invite = FileTransfer::new("sip:+15550100002@ims.example.net", FileSelector::new("beach day.jpg", "image/jpeg", 48213))
 ///     .disposition(FileDisposition::Render)
 ///     .build(&config, &mut SequentialIds::new(1))?;
 /// assert_eq!(route(invite.as_bytes()), Ok(Route::FileTransfer));
@@ -61,12 +58,12 @@ impl FileDisposition {
 /// let file = MsrpMessage::new(from, "image/jpeg", vec![0u8; 48213]);
 /// let chunks = file.chunks("msrp://192.0.2.20:9/peer1;tcp", &mut SequentialIds::new(2))?;
 /// assert!(String::from_utf8_lossy(&chunks[0]).contains(&format!("From-Path: {from}\r\n")));
-/// # Ok::<(), cpm_client::outgoing::BuildError>(())
+/// # Ok::<(), cpm_client::BuildError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileTransfer {
     to: String,
-    file: FileInfo,
+    file: FileSelector<'static>,
     sip: SipIds,
     cpm: CpmIds,
     msrp: LocalMsrp,
@@ -76,11 +73,12 @@ pub struct FileTransfer {
 }
 
 impl FileTransfer {
-    /// Offers `file` to `to`.
-    pub fn new(to: &str, file: FileInfo) -> FileTransfer {
+    /// Offers `file` to `to`: its name, type and size, and its hash if known (the
+    /// RFC 5547 `file-selector`).
+    pub fn new(to: &str, file: FileSelector<'_>) -> FileTransfer {
         FileTransfer {
             to: to.to_owned(),
-            file,
+            file: file.into_owned(),
             sip: SipIds::default(),
             cpm: CpmIds::default(),
             msrp: LocalMsrp::default(),
@@ -130,7 +128,7 @@ impl FileTransfer {
             None => ids.token(16),
         };
         let mut sdp = sdp
-            .accept_types(&[self.file.media_type.as_str()])
+            .accept_types(&[self.file.media_type.as_deref().unwrap_or_default()])
             .file_selector(self.file.clone())
             .file_transfer_id(&transfer_id)
             .max_size(self.max_size);

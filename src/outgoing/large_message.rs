@@ -6,15 +6,16 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 
-use super::cpim::{Content, Disposition};
-use super::msrp::{MsrpMessage, DEFAULT_CHUNK_SIZE};
-use super::pager::{cpim_of, PagerMessage};
-use super::sdp_offer::{msrp_setters, Direction, LocalMsrp};
+use super::local_msrp::{msrp_setters, LocalMsrp};
+use super::pager::{cpim_of, Pager};
 use super::{
     assemble, check_token, cpm_id_setters, message_setters, resolve_cpm_ids, sip_id_setters,
     BuildError, ClientConfig, CpmIds, Draft, IdGenerator, OutgoingRequest, SipIds,
 };
-use crate::feature_tag::FeatureTag;
+use super::{Content, DispositionNotification};
+use crate::msrp::{MsrpMessage, DEFAULT_CHUNK_SIZE};
+use crate::routing::FeatureTag;
+use crate::sdp::Direction;
 
 /// What a large message is sent as: the INVITE, then (after the 2xx and ACK, which
 /// are the application's) the CPIM message in MSRP SEND chunks, then BYE.
@@ -63,7 +64,7 @@ impl LargeMessageRequests {
 /// assert_eq!(route(large.invite.as_bytes()), Ok(Route::LargeMessage));
 /// let chunks = large.chunks("msrp://192.0.2.20:9/peer1;tcp", ids)?;
 /// assert!(chunks.len() > 1);
-/// # Ok::<(), cpm_client::outgoing::BuildError>(())
+/// # Ok::<(), cpm_client::BuildError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LargeMessage {
@@ -75,7 +76,7 @@ pub struct LargeMessage {
     msrp: LocalMsrp,
     in_reply_to: Option<String>,
     message_id: Option<String>,
-    disposition: Disposition,
+    disposition: Option<DispositionNotification<'static>>,
     imdn: bool,
     max_size: Option<u64>,
     chunk_size: usize,
@@ -94,7 +95,7 @@ impl LargeMessage {
             msrp: LocalMsrp::default(),
             in_reply_to: None,
             message_id: None,
-            disposition: Disposition::default(),
+            disposition: None,
             imdn: true,
             max_size: None,
             chunk_size: DEFAULT_CHUNK_SIZE,
@@ -103,13 +104,13 @@ impl LargeMessage {
     }
 
     /// The same message as a pager-mode one, for the switch.
-    pub(crate) fn from_pager(pager: &PagerMessage) -> LargeMessage {
+    pub(crate) fn from_pager(pager: &Pager) -> LargeMessage {
         LargeMessage {
             sip: pager.sip.clone(),
             cpm: pager.cpm.clone(),
             in_reply_to: pager.in_reply_to.clone(),
             message_id: pager.message_id.clone(),
-            disposition: pager.disposition,
+            disposition: pager.disposition.clone(),
             imdn: pager.imdn,
             ..LargeMessage::new(&pager.to, pager.content.clone(), pager.sent_at)
         }
@@ -151,7 +152,7 @@ impl LargeMessage {
         ids: &mut dyn IdGenerator,
     ) -> Result<LargeMessageRequests, BuildError> {
         if self.chunk_size == 0 {
-            return Err(super::invalid("chunk size", "0", "at least 1 byte"));
+            return Err(crate::error::invalid("chunk size", "0", "at least 1 byte"));
         }
         let (cpim, _) = cpim_of(
             config,
@@ -161,7 +162,7 @@ impl LargeMessage {
             &self.content,
             self.imdn,
             self.message_id.as_deref(),
-            self.disposition,
+            self.disposition.as_ref(),
         )
         .write(ids)?;
         let (path, sdp) = self.msrp.offer(config, ids, Direction::SendOnly)?;

@@ -1,15 +1,16 @@
-//! 7.2.1.1 pager mode: [`PagerMessage`] builds a MESSAGE carrying a CPIM message, or
+//! 7.2.1.1 pager mode: [`Pager`] builds a MESSAGE carrying a CPIM message, or
 //! (when asked) switches to large-message mode for a message too large for it.
 
 use std::time::SystemTime;
 
-use super::cpim::{Content, CpimMessage, Disposition};
 use super::large_message::{LargeMessage, LargeMessageRequests};
 use super::{
     assemble, check_token, cpm_id_setters, message_setters, resolve_cpm_ids, sip_id_setters,
     BuildError, ClientConfig, CpmIds, Draft, IdGenerator, OutgoingRequest, SipIds,
 };
-use crate::feature_tag::FeatureTag;
+use super::{Content, DispositionNotification};
+use crate::cpim::CpimBuilder;
+use crate::routing::FeatureTag;
 
 /// A standalone message as built: a pager-mode MESSAGE, or the large-message INVITE
 /// and MSRP message when the pager builder was allowed to switch.
@@ -53,7 +54,7 @@ impl Standalone {
 /// InReplyTo-Contribution-ID when replying, no Contact, and a `message/cpim` body
 /// (CPIM From, To, DateTime, `imdn.Message-ID`, and `imdn.Disposition-Notification`
 /// when asked). (A received one is handed to handlers as
-/// [`cpm_client::PagerMessage`](crate::PagerMessage).)
+/// [`cpm_client::Pager`](crate::Pager).)
 ///
 /// A CPIM body over the configured pager limit is refused with
 /// [`BuildError::TooLargeForPagerMode`], unless
@@ -71,17 +72,17 @@ impl Standalone {
 /// let long = Content::text(&"x".repeat(200));
 /// let ids = &mut SequentialIds::new(1);
 ///
-/// let refused = PagerMessage::new("sip:+15550100002@ims.example.net", long.clone(), now).build(&config, ids);
+/// let refused = Pager::new("sip:+15550100002@ims.example.net", long.clone(), now).build(&config, ids);
 /// assert!(matches!(refused, Err(BuildError::TooLargeForPagerMode { limit: 100, .. })));
 ///
-/// let switched = PagerMessage::new("sip:+15550100002@ims.example.net", long, now)
+/// let switched = Pager::new("sip:+15550100002@ims.example.net", long, now)
 ///     .switch_to_large_message(true)
 ///     .build(&config, ids)?;
 /// assert_eq!(switched.request().method(), "INVITE");
-/// # Ok::<(), cpm_client::outgoing::BuildError>(())
+/// # Ok::<(), cpm_client::BuildError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PagerMessage {
+pub struct Pager {
     pub(crate) to: String,
     pub(crate) content: Content,
     pub(crate) sent_at: SystemTime,
@@ -89,16 +90,16 @@ pub struct PagerMessage {
     pub(crate) cpm: CpmIds,
     pub(crate) in_reply_to: Option<String>,
     pub(crate) message_id: Option<String>,
-    pub(crate) disposition: Disposition,
+    pub(crate) disposition: Option<DispositionNotification<'static>>,
     pub(crate) imdn: bool,
     switch: bool,
 }
 
-impl PagerMessage {
+impl Pager {
     /// A message to `to` (a `sip:`, `sips:` or `tel:` URI), sent at `sent_at` (CPIM
     /// DateTime).
-    pub fn new(to: &str, content: Content, sent_at: SystemTime) -> PagerMessage {
-        PagerMessage {
+    pub fn new(to: &str, content: Content, sent_at: SystemTime) -> Pager {
+        Pager {
             to: to.to_owned(),
             content,
             sent_at,
@@ -106,7 +107,7 @@ impl PagerMessage {
             cpm: CpmIds::default(),
             in_reply_to: None,
             message_id: None,
-            disposition: Disposition::default(),
+            disposition: None,
             imdn: true,
             switch: false,
         }
@@ -118,7 +119,7 @@ impl PagerMessage {
 
     /// When the message is over the pager limit, build it in large-message mode
     /// (with the default large-message settings) instead of refusing it.
-    pub fn switch_to_large_message(mut self, switch: bool) -> PagerMessage {
+    pub fn switch_to_large_message(mut self, switch: bool) -> Pager {
         self.switch = switch;
         self
     }
@@ -172,7 +173,7 @@ impl PagerMessage {
     }
 
     /// The CPIM message of this standalone message.
-    pub(crate) fn cpim(&self, config: &ClientConfig) -> CpimMessage {
+    pub(crate) fn cpim(&self, config: &ClientConfig) -> CpimBuilder {
         cpim_of(
             config,
             &self.to,
@@ -181,7 +182,7 @@ impl PagerMessage {
             &self.content,
             self.imdn,
             self.message_id.as_deref(),
-            self.disposition,
+            self.disposition.as_ref(),
         )
     }
 }
@@ -196,12 +197,14 @@ pub(crate) fn cpim_of(
     content: &Content,
     imdn: bool,
     message_id: Option<&str>,
-    disposition: Disposition,
-) -> CpimMessage {
-    let mut cpim = CpimMessage::new(config.identity(), to, sent_at, content.clone())
+    disposition: Option<&DispositionNotification<'_>>,
+) -> CpimBuilder {
+    let mut cpim = CpimBuilder::new(config.identity(), to, sent_at, content.clone())
         .from_display_name(config.display_name())
-        .to_display_name(to_name)
-        .disposition(disposition);
+        .to_display_name(to_name);
+    if let Some(disposition) = disposition {
+        cpim = cpim.disposition(disposition.clone());
+    }
     if let Some(id) = message_id {
         cpim = cpim.message_id(id);
     }

@@ -32,7 +32,7 @@ const DEFAULT_EXPIRES: u32 = 3600;
 /// let gone = Registration::deregistration_of(&refresh).build(&config, ids)?;
 /// assert_eq!(gone.header("Expires"), Some("0"));
 /// assert_eq!(gone.cseq(), 3);
-/// # Ok::<(), cpm_client::outgoing::BuildError>(())
+/// # Ok::<(), cpm_client::BuildError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registration {

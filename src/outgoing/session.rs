@@ -1,14 +1,15 @@
-//! 7.3.1 CPM sessions: [`SessionInvitation`] builds the INVITE of a 1-1 session, of an
+//! 7.3.1 CPM sessions: [`Session`] builds the INVITE of a 1-1 session, of an
 //! ad-hoc group session (to a conference factory, with the participant list), and of
 //! a rejoin.
 
-use super::multipart::{Multipart, Part};
-use super::sdp_offer::{msrp_setters, Direction, LocalMsrp};
+use super::local_msrp::{msrp_setters, LocalMsrp};
 use super::{
     assemble, check_text, check_token, check_uri, cpm_id_setters, resolve_cpm_ids, sip_id_setters,
     BuildError, ClientConfig, CpmIds, Draft, IdGenerator, OutgoingRequest, SipIds,
 };
-use crate::feature_tag::FeatureTag;
+use crate::multipart::MultipartBuilder;
+use crate::routing::FeatureTag;
+use crate::sdp::Direction;
 
 /// The payload types a session accepts inside CPIM by default.
 const WRAPPED_TYPES: [&str; 2] = ["text/plain", "message/imdn+xml"];
@@ -24,7 +25,7 @@ enum Kind {
 /// Accept-Contact, P-Preferred-Service and Contact, Conversation-ID, Contribution-ID,
 /// and an SDP offer for a `sendrecv` MSRP session accepting `message/cpim` and
 /// `application/im-iscomposing+xml`. (A received one is handed to handlers as
-/// [`cpm_client::SessionInvitation`](crate::SessionInvitation).)
+/// [`cpm_client::Session`](crate::Session).)
 ///
 /// - [`one_to_one`](Self::one_to_one): to the recipient, SDP body.
 /// - [`group`](Self::group): to the conference factory, `Require:
@@ -42,7 +43,7 @@ enum Kind {
 /// let config = ClientConfig::new("sip:+15550100001@ims.example.net",
 ///     ContactAddress::new("192.0.2.10", 5060, Transport::Tcp)?)?;
 /// let ids = &mut SequentialIds::new(1);
-/// let group = SessionInvitation::group(
+/// let group = Session::group(
 ///     "sip:conference-factory@ims.example.net",
 ///     ["sip:+15550100002@ims.example.net", "sip:+15550100003@ims.example.net"],
 /// )
@@ -51,7 +52,7 @@ enum Kind {
 /// assert_eq!(group.header("Require"), Some("recipient-list-invite"));
 /// assert_eq!(route(group.as_bytes()), Ok(Route::Session));
 ///
-/// let rejoin = SessionInvitation::rejoin(
+/// let rejoin = Session::rejoin(
 ///     "sip:chat-42@focus.ims.example.net",
 ///     group.header("Conversation-ID").unwrap(),
 ///     group.header("Contribution-ID").unwrap(),
@@ -59,10 +60,10 @@ enum Kind {
 /// .build(&config, ids)?;
 /// assert_eq!(rejoin.header("Contribution-ID"), group.header("Contribution-ID"));
 /// assert_eq!(rejoin.header("Content-Type"), Some("application/sdp"));
-/// # Ok::<(), cpm_client::outgoing::BuildError>(())
+/// # Ok::<(), cpm_client::BuildError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionInvitation {
+pub struct Session {
     kind: Kind,
     target: String,
     sip: SipIds,
@@ -74,9 +75,9 @@ pub struct SessionInvitation {
     boundary: Option<String>,
 }
 
-impl SessionInvitation {
-    fn new(kind: Kind, target: &str) -> SessionInvitation {
-        SessionInvitation {
+impl Session {
+    fn new(kind: Kind, target: &str) -> Session {
+        Session {
             kind,
             target: target.to_owned(),
             sip: SipIds::default(),
@@ -90,13 +91,13 @@ impl SessionInvitation {
     }
 
     /// A 1-1 session with `to`.
-    pub fn one_to_one(to: &str) -> SessionInvitation {
-        SessionInvitation::new(Kind::OneToOne, to)
+    pub fn one_to_one(to: &str) -> Session {
+        Session::new(Kind::OneToOne, to)
     }
 
     /// An ad-hoc group session created at `conference_factory` with `participants`
     /// (URIs; the inviting user is not listed).
-    pub fn group<I, S>(conference_factory: &str, participants: I) -> SessionInvitation
+    pub fn group<I, S>(conference_factory: &str, participants: I) -> Session
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
@@ -105,17 +106,13 @@ impl SessionInvitation {
             .into_iter()
             .map(|p| p.as_ref().to_owned())
             .collect();
-        SessionInvitation::new(Kind::Group(list), conference_factory)
+        Session::new(Kind::Group(list), conference_factory)
     }
 
     /// A rejoin of the group session whose identity is `session_identity`, keeping its
     /// `conversation_id` and `contribution_id`.
-    pub fn rejoin(
-        session_identity: &str,
-        conversation_id: &str,
-        contribution_id: &str,
-    ) -> SessionInvitation {
-        SessionInvitation::new(Kind::Rejoin, session_identity)
+    pub fn rejoin(session_identity: &str, conversation_id: &str, contribution_id: &str) -> Session {
+        Session::new(Kind::Rejoin, session_identity)
             .conversation_id(conversation_id)
             .contribution_id(contribution_id)
     }
@@ -125,27 +122,27 @@ impl SessionInvitation {
     msrp_setters!();
 
     /// The Subject of the session (any text without control characters).
-    pub fn subject(mut self, subject: &str) -> SessionInvitation {
+    pub fn subject(mut self, subject: &str) -> Session {
         self.subject = Some(subject.to_owned());
         self
     }
 
     /// Session-Replaces: the Contribution-ID of the 1-1 session this group session
     /// replaces (extending a 1-1 chat to a group).
-    pub fn replaces(mut self, contribution_id: &str) -> SessionInvitation {
+    pub fn replaces(mut self, contribution_id: &str) -> Session {
         self.replaces = Some(contribution_id.to_owned());
         self
     }
 
     /// The payload types accepted inside CPIM (`a=accept-wrapped-types`), instead of
     /// `text/plain message/imdn+xml`.
-    pub fn accept_wrapped_types(mut self, types: &[&str]) -> SessionInvitation {
+    pub fn accept_wrapped_types(mut self, types: &[&str]) -> Session {
         self.wrapped_types = types.iter().map(|t| (*t).to_owned()).collect();
         self
     }
 
     /// The multipart boundary of a group INVITE instead of a generated one.
-    pub fn boundary(mut self, boundary: &str) -> SessionInvitation {
+    pub fn boundary(mut self, boundary: &str) -> Session {
         self.boundary = Some(boundary.to_owned());
         self
     }
@@ -188,11 +185,12 @@ impl SessionInvitation {
                 }
                 extra.push(("Require", "recipient-list-invite".to_owned()));
                 let list = resource_list(participants)?;
-                let mut multipart = Multipart::new()
-                    .part(Part::new("application/sdp", sdp))
-                    .part(
-                        Part::new("application/resource-lists+xml", list)
-                            .disposition("recipient-list"),
+                let mut multipart = MultipartBuilder::new()
+                    .part("application/sdp", sdp)
+                    .part_with_disposition(
+                        "application/resource-lists+xml",
+                        "recipient-list",
+                        list,
                     );
                 if let Some(b) = &self.boundary {
                     multipart = multipart.boundary(b);

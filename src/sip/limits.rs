@@ -11,7 +11,6 @@
 /// | `max_header_size` | 16 384 bytes per header, folds included | the longest real values (Route sets, P-Access-Network-Info, feature-tag lists) stay under 2 KiB |
 /// | `max_accept_contact_values` | 128 values over all Accept-Contact headers | deployed clients send one to three |
 /// | `max_params` | 64 parameters in one Accept-Contact, Contact or Via value | a REGISTER Contact with every RCS tag has about 15 |
-/// | MSRP chunk size (what the client *sends*; not a field, see below) | 2 048 bytes of content per SEND: [`DEFAULT_CHUNK_SIZE`] | well under the 10 KB at which RFC 4975 section 7.1.1 tells senders to interrupt a chunk |
 ///
 /// Each reading limit is inclusive: a request with exactly `max_headers` header lines
 /// reads, one more is refused with [`ParseErrorKind::TooManyHeaders`] naming the
@@ -23,34 +22,26 @@
 /// [`Dispatcher`](crate::Dispatcher) answers them 513 (message size) or 400 with the
 /// error as reason phrase (nothing when the request has no Via).
 ///
-/// The MSRP chunk size bounds what the client writes, not what it reads, so it is set
-/// where MSRP messages are built rather than here: per message with
-/// [`MsrpMessage::chunk_size`] or [`LargeMessage::chunk_size`], [`DEFAULT_CHUNK_SIZE`]
-/// when not set. A size of 0 is refused with
-/// [`BuildError::InvalidValue`](crate::BuildError::InvalidValue) (by
-/// [`LargeMessage::build`] and by [`MsrpMessage::chunks`]); any size from 1 up to
-/// `usize::MAX` is valid, and a size at or above the content's length gives one chunk.
-///
-/// [`DEFAULT_CHUNK_SIZE`]: crate::outgoing::DEFAULT_CHUNK_SIZE
-/// [`MsrpMessage::chunk_size`]: crate::outgoing::MsrpMessage::chunk_size
-/// [`MsrpMessage::chunks`]: crate::outgoing::MsrpMessage::chunks
-/// [`LargeMessage::chunk_size`]: crate::outgoing::LargeMessage::chunk_size
-/// [`LargeMessage::build`]: crate::outgoing::LargeMessage::build
 /// [`ParseErrorKind::TooManyHeaders`]: crate::ParseErrorKind::TooManyHeaders
 ///
 /// # Example
 ///
 /// ```
-/// use cpm_client::{routing, Limits};
+/// use cpm_client::{Limits, Routing};
 ///
-/// let strict = Limits { max_headers: 8, ..Limits::DEFAULT };
+/// let strict = Limits::DEFAULT.with_max_headers(8);
 /// let many = b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\
 ///     From: <sip:c@d>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\n\
 ///     X-1: 1\r\nX-2: 2\r\nX-3: 3\r\nX-4: 4\r\n\r\n";
-/// assert!(routing(many, &Limits::DEFAULT).is_ok());
-/// assert_eq!(routing(many, &strict).unwrap_err().to_string(), "line 10: more than 8 headers");
+/// assert!(Routing::read(many, &Limits::DEFAULT).is_ok());
+/// assert_eq!(Routing::read(many, &strict).unwrap_err().to_string(), "line 10: more than 8 headers");
 /// ```
+///
+/// The fields can be read; new limits may be added, so a `Limits` is made from
+/// [`Limits::DEFAULT`] and the `with_` setters, which are `const` so that a set of
+/// limits can be a constant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Limits {
     /// Largest input, in bytes, head and body together.
     pub max_message_size: usize,
@@ -73,6 +64,41 @@ impl Limits {
         max_accept_contact_values: 128,
         max_params: 64,
     };
+
+    /// These limits with `max_message_size` set.
+    #[must_use]
+    pub const fn with_max_message_size(mut self, bytes: usize) -> Limits {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// These limits with `max_headers` set.
+    #[must_use]
+    pub const fn with_max_headers(mut self, count: usize) -> Limits {
+        self.max_headers = count;
+        self
+    }
+
+    /// These limits with `max_header_size` set.
+    #[must_use]
+    pub const fn with_max_header_size(mut self, bytes: usize) -> Limits {
+        self.max_header_size = bytes;
+        self
+    }
+
+    /// These limits with `max_accept_contact_values` set.
+    #[must_use]
+    pub const fn with_max_accept_contact_values(mut self, count: usize) -> Limits {
+        self.max_accept_contact_values = count;
+        self
+    }
+
+    /// These limits with `max_params` set.
+    #[must_use]
+    pub const fn with_max_params(mut self, count: usize) -> Limits {
+        self.max_params = count;
+        self
+    }
 }
 
 impl Default for Limits {

@@ -8,21 +8,19 @@ use super::header::{Header, HeaderName};
 use super::scan::{self, RawHeader, Visit};
 use super::{KnownHeader, Limits, Method};
 use crate::error::{ParseError, ValueError};
-use crate::feature_tag::TagSet;
-use crate::route::{FeatureReader, Route, Routing};
 
 /// An incoming SIP request, read without copying.
 ///
 /// It keeps the one [`Bytes`] buffer it was given and the offsets of its parts; every
-/// accessor returns a slice of that buffer. Reading checks what routing and a response
-/// rely on (see [`IncomingRequest::parse`]) and finds the CPM tags on the way, so
-/// [`IncomingRequest::route`] costs nothing more.
+/// accessor returns a slice of that buffer. Reading checks what a response relies on
+/// (see [`IncomingRequest::parse`]). This is SIP only:
+/// [`RoutedRequest`](crate::RoutedRequest) reads the CPM feature tags in the same pass.
 ///
 /// # Example
 ///
 /// ```
 /// use bytes::Bytes;
-/// use cpm_client::{IncomingRequest, Method, Route};
+/// use cpm_client::{IncomingRequest, Method};
 ///
 /// let wire = Bytes::from_static(b"MESSAGE sip:bob@example.net SIP/2.0\r\n\
 ///     Via: SIP/2.0/TCP 192.0.2.7:5060;branch=z9hG4bK-7\r\n\
@@ -41,7 +39,6 @@ use crate::route::{FeatureReader, Route, Routing};
 /// assert_eq!(request.header("Accept-Contact").unwrap().name(), "a");
 /// assert_eq!(request.header("call-id").unwrap().value(), b"3f2a");
 /// assert_eq!(request.body(), b"Hello");
-/// assert_eq!(request.route(), Route::Pager);
 /// ```
 ///
 /// # RFC 4475 conformance
@@ -50,7 +47,8 @@ use crate::route::{FeatureReader, Route, Routing};
 /// recorded for it in `tests/data/rfc4475/outcomes.tsv`. The valid requests read; the
 /// invalid ones that break what the reader relies on (the request line, CSeq, the
 /// required headers, Content-Length, Accept-Contact) are refused with an error that
-/// names the fault; a response is refused as "not a request". The invalid requests
+/// names the fault (Accept-Contact by [`RoutedRequest`](crate::RoutedRequest) and
+/// the Dispatcher); a response is refused as "not a request". The invalid requests
 /// the reader takes, and why that is safe for a CPM client:
 ///
 /// - `quotbal` (3.1.2.6, unterminated quote in the To display name): routing never
@@ -90,7 +88,6 @@ pub struct IncomingRequest {
     body: Range<usize>,
     content_length: Option<usize>,
     cseq: u32,
-    routing: Routing,
 }
 
 /// Where one header lies in a message.
@@ -158,10 +155,23 @@ impl IncomingRequest {
         bytes: Bytes,
         limits: &Limits,
     ) -> Result<IncomingRequest, (ParseError, Bytes)> {
+        IncomingRequest::parse_visiting(bytes, limits, &mut ())
+    }
+
+    /// Reads a request, handing every header also to `extra` in the same pass (how
+    /// routing reads the CPM feature tags without walking the request again).
+    pub(crate) fn parse_visiting<V>(
+        bytes: Bytes,
+        limits: &Limits,
+        extra: &mut V,
+    ) -> Result<IncomingRequest, (ParseError, Bytes)>
+    where
+        V: for<'a> Visit<'a>,
+    {
         let mut recorder = Recorder {
             headers: Vec::with_capacity(24),
             first: FirstIndex::default(),
-            features: FeatureReader::new(limits),
+            extra,
         };
         let frame = match scan::scan(&bytes, limits, &mut recorder) {
             Ok(frame) => frame,
@@ -170,7 +180,6 @@ impl IncomingRequest {
                 return Err((error, bytes));
             }
         };
-        let routing = recorder.features.routing(frame.method, frame.head.body);
         let method_end = frame.start + frame.method.as_str().len();
         Ok(IncomingRequest {
             start: frame.start,
@@ -181,7 +190,6 @@ impl IncomingRequest {
             cseq: frame.head.cseq,
             headers: recorder.headers,
             first: recorder.first,
-            routing,
             bytes,
         })
     }
@@ -307,21 +315,6 @@ impl IncomingRequest {
         (end <= self.bytes.len()).then(|| self.bytes.slice(start..end))
     }
 
-    /// The CPM tags found in the Accept-Contact headers.
-    pub fn tags(&self) -> TagSet {
-        self.routing.tags
-    }
-
-    /// The section-7 procedure this request belongs to (see [`crate::route()`]).
-    pub fn route(&self) -> Route {
-        self.routing.route
-    }
-
-    /// The route with the tags and the focus flag that decided it.
-    pub fn routing(&self) -> Routing {
-        self.routing
-    }
-
     /// The request as `rsip`'s full typed model, for a handler that needs more than
     /// the views of this crate.
     ///
@@ -340,6 +333,7 @@ impl IncomingRequest {
     /// let typed = request.to_rsip().unwrap();
     /// assert_eq!(typed.method, rsip::Method::Options);
     /// ```
+    #[cfg(feature = "rsip")]
     pub fn to_rsip(&self) -> Result<rsip::Request, rsip::Error> {
         let mut plain = Vec::with_capacity(self.body.end - self.start);
         plain.extend_from_slice(&self.bytes[self.method.start..self.uri.end]);
@@ -358,15 +352,15 @@ impl IncomingRequest {
 
 /// The walk's visitor for [`IncomingRequest::parse`]: records every header and reads
 /// the routing features.
-struct Recorder<'l> {
+struct Recorder<'e, V> {
     headers: Vec<HeaderSpan>,
     first: FirstIndex,
-    features: FeatureReader<'l>,
+    extra: &'e mut V,
 }
 
-impl<'a> Visit<'a> for Recorder<'_> {
+impl<'a, V: Visit<'a>> Visit<'a> for Recorder<'_, V> {
     fn header(&mut self, method: Method<'a>, header: &RawHeader<'a>) -> Result<(), ValueError> {
-        self.features.header(method, header)?;
+        self.extra.header(method, header)?;
         let span = HeaderSpan::of(header);
         if let Some(known) = span.known {
             self.first.note(known, self.headers.len());

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use super::header::{Header, HeaderName};
 use super::request::HeaderSpan;
 use super::scan::{self, RawHeader, Visit};
-use super::{Limits, Method};
+use super::{Limits, Method, StatusCode};
 use crate::error::{ParseError, ValueError};
 
 /// A SIP response, read without copying: the answer a peer sends to a request this
@@ -35,7 +35,7 @@ use crate::error::{ParseError, ValueError};
 pub struct IncomingResponse {
     bytes: Bytes,
     start: usize,
-    status: u16,
+    status: StatusCode,
     reason: Range<usize>,
     headers: Vec<HeaderSpan>,
     body: Range<usize>,
@@ -65,7 +65,8 @@ impl IncomingResponse {
         let frame = scan::scan_response(&bytes, limits, &mut recorder)?;
         Ok(IncomingResponse {
             start: frame.start,
-            status: frame.status,
+            // The status line reader takes 100 to 699 only.
+            status: StatusCode::new(frame.status).unwrap_or(StatusCode::SERVER_INTERNAL_ERROR),
             reason: frame.reason_start..frame.reason_start + frame.reason.len(),
             body: frame.head.body_start..frame.head.body_start + frame.head.body.len(),
             content_length: frame.head.content_length,
@@ -76,7 +77,7 @@ impl IncomingResponse {
     }
 
     /// The status code (100 to 699).
-    pub fn status(&self) -> u16 {
+    pub fn status(&self) -> StatusCode {
         self.status
     }
 

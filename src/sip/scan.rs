@@ -1,8 +1,7 @@
 //! The one walk over a request: request line, header lines (folds joined), the checks
 //! every request must pass, and the body framed by Content-Length.
 //!
-//! Both [`route`](crate::route) and [`IncomingRequest::parse`](super::IncomingRequest)
-//! run this walk; they differ only in what they do with each header line, which they
+//! Both routing and [`IncomingRequest::parse`](super::IncomingRequest) run this walk; they differ only in what they do with each header line, which they
 //! say through a [`Visit`] implementation. The walk allocates nothing.
 
 use memchr::memchr2;
@@ -30,6 +29,13 @@ pub(crate) struct RawHeader<'a> {
 pub(crate) trait Visit<'a> {
     /// Called for every header line, in order, after the walk's own checks of it.
     fn header(&mut self, method: Method<'a>, header: &RawHeader<'a>) -> Result<(), ValueError>;
+}
+
+/// The visitor that reads nothing more than the walk itself.
+impl<'a> Visit<'a> for () {
+    fn header(&mut self, _: Method<'a>, _: &RawHeader<'a>) -> Result<(), ValueError> {
+        Ok(())
+    }
 }
 
 /// A request that passed the walk.

@@ -18,7 +18,7 @@ use crate::sip::Limits;
 /// without a value, its name in any case.
 ///
 /// ```
-/// use cpm_client::{contact, Limits};
+/// use cpm_client::{routing::contact, Limits};
 ///
 /// let focus = b"<sip:conf-7@example.net;transport=tcp>;isfocus;+g.3gpp.icsi-ref=\"x\"";
 /// assert!(contact::is_focus(focus, &Limits::DEFAULT).unwrap());

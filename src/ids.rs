@@ -17,7 +17,7 @@ use std::hash::BuildHasher;
 /// implements this trait over its own generator.
 ///
 /// ```
-/// use cpm_client::outgoing::{IdGenerator, SequentialIds};
+/// use cpm_client::ids::{IdGenerator, SequentialIds};
 ///
 /// let mut ids = SequentialIds::new(1);
 /// let uuid = ids.uuid();
@@ -75,7 +75,7 @@ impl<G: IdGenerator + ?Sized> IdGenerator for &mut G {
 /// not a cryptographic generator.
 ///
 /// ```
-/// use cpm_client::outgoing::{IdGenerator, RandomIds};
+/// use cpm_client::ids::{IdGenerator, RandomIds};
 ///
 /// let mut ids = RandomIds::new();
 /// assert_ne!(ids.token(16), ids.token(16));
@@ -104,7 +104,7 @@ impl IdGenerator for RandomIds {
 /// examples print stable output. Never use it for real traffic.
 ///
 /// ```
-/// use cpm_client::outgoing::{IdGenerator, SequentialIds};
+/// use cpm_client::ids::{IdGenerator, SequentialIds};
 ///
 /// let (mut a, mut b) = (SequentialIds::new(7), SequentialIds::new(7));
 /// assert_eq!(a.uuid(), b.uuid());

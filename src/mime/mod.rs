@@ -1,50 +1,26 @@
-//! Zero-copy readers of the bodies a CPM client receives.
+//! MIME pieces shared by the body formats: Content-Type values ([`MediaType`], read
+//! and checked for writing), the header blocks of CPIM and multipart parts, and the
+//! error every body reader returns ([`BodyError`]).
 //!
-//! An incoming CPM request carries one of a few body kinds (spec sections 5, 6 and 8
-//! items 14-17):
-//!
-//! - `message/cpim` ([`CpimMessage`], RFC 3862 with the RFC 5438 IMDN headers): the
-//!   pager-mode message and what an MSRP SEND carries;
-//! - `application/sdp` ([`Sdp`], RFC 4566 with the MSRP attributes of RFC 4975 and the
-//!   file-transfer attributes of RFC 5547): the offer of a large message, a session or a
-//!   file transfer;
-//! - `multipart/mixed` ([`Multipart`], RFC 2046): SDP next to a resource list, a CPIM
-//!   preview or a file icon.
-//!
-//! Every reader takes the body as `&[u8]` and every accessor returns a slice of it
-//! (`&str` or `&[u8]`); only a decoded form that cannot be a slice (a percent-decoded
-//! file name) is a [`Cow`](std::borrow::Cow). The readers are lenient with what real
-//! networks send (bare LF line ends, a missing multipart close delimiter, an
-//! `a=maxsize` attribute) and never panic; when the input is not the body kind at all,
-//! the error ([`BodyError`]) says why and at which byte.
+//! Every reader of this crate's body formats ([`crate::cpim`], [`crate::sdp`],
+//! [`crate::multipart`]) takes the body as `&[u8]` and hands out slices of it; only a
+//! decoded form that cannot be a slice (a percent-decoded file name) is a
+//! [`Cow`](std::borrow::Cow). They are lenient with what real networks send (bare LF
+//! line ends, a missing multipart close delimiter) and never panic; when the input is
+//! not the body kind at all, the [`BodyError`] says why and at which byte.
 //!
 //! ```
-//! use cpm_client::body::{CpimMessage, MediaType};
+//! use cpm_client::mime::MediaType;
 //!
 //! let content_type = MediaType::parse("message/cpim")?;
 //! assert!(content_type.is("Message/CPIM"));
-//!
-//! let cpim = CpimMessage::parse(
-//!     b"From: <sip:alice@example.net>\r\nNS: imdn <urn:ietf:params:imdn>\r\n\
-//!       imdn.Message-ID: 7f3c2a10e4\r\n\r\nContent-Type: text/plain\r\n\r\nHi!",
-//! )?;
-//! assert_eq!(cpim.message_id(), Some("7f3c2a10e4"));
-//! assert_eq!(cpim.content(), b"Hi!");
-//! # Ok::<(), cpm_client::body::BodyError>(())
+//! # Ok::<(), cpm_client::mime::BodyError>(())
 //! ```
 
-pub mod content_type;
-pub mod cpim;
-pub mod multipart;
-pub mod sdp;
+mod media_type;
 
-pub use content_type::MediaType;
-pub use cpim::{CpimAddress, CpimMessage, Disposition, DispositionNotification, IMDN_NS};
-pub use multipart::{Multipart, Part, Parts, DEFAULT_MAX_PARTS};
-pub use sdp::{
-    Attribute, Connection, Direction, FileHash, FileSelector, Media, MsrpMedia, MsrpTransport,
-    Origin, Sdp, Setup,
-};
+pub(crate) use media_type::check_media_type;
+pub use media_type::MediaType;
 
 /// Why and where a body could not be read.
 ///
@@ -52,7 +28,8 @@ pub use sdp::{
 /// Content-Type value for [`MediaType`], the body for the others).
 ///
 /// ```
-/// use cpm_client::body::{BodyErrorKind, Sdp};
+/// use cpm_client::mime::BodyErrorKind;
+/// use cpm_client::sdp::Sdp;
 ///
 /// let err = Sdp::parse(b"hello").unwrap_err();
 /// assert_eq!(err.kind(), &BodyErrorKind::NotSdp("does not start with v="));

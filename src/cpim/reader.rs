@@ -1,16 +1,13 @@
-//! `message/cpim` bodies (RFC 3862) with the IMDN headers of RFC 5438.
+//! The CPIM reader: [`CpimMessage`] and [`CpimAddress`].
 
 use std::fmt;
 
-use super::{
+use super::{DispositionNotification, IMDN_NS};
+use crate::mime::{
     header_pair, is_mime_token_char, lines, raw_headers, split_header_block, BodyError,
     BodyErrorKind, MediaType,
 };
 use crate::sip::grammar::{lws, quoted_string, trim_end_lws, trim_lws};
-
-/// The IMDN namespace URN (RFC 5438), which CPIM messages bind to a prefix with
-/// `NS: imdn <urn:ietf:params:imdn>`.
-pub const IMDN_NS: &str = "urn:ietf:params:imdn";
 
 /// A CPIM message, read in place: the message headers (until an empty line), the MIME
 /// headers of the content (until an empty line), then the content.
@@ -22,7 +19,7 @@ pub const IMDN_NS: &str = "urn:ietf:params:imdn";
 /// [`IMDN_NS`].
 ///
 /// ```
-/// use cpm_client::body::{CpimMessage, Disposition};
+/// use cpm_client::cpim::{CpimMessage, Disposition};
 ///
 /// let body = b"From: <sip:+15550100001@ims.example.net>\r\n\
 /// To: <sip:+15550100002@ims.example.net>\r\n\
@@ -45,7 +42,7 @@ pub const IMDN_NS: &str = "urn:ietf:params:imdn";
 /// assert!(!notification.contains(Disposition::Processing));
 /// assert!(cpim.content_type().unwrap().is("text/plain"));
 /// assert_eq!(cpim.content(), b"Hello, Bob!");
-/// # Ok::<(), cpm_client::body::BodyError>(())
+/// # Ok::<(), cpm_client::mime::BodyError>(())
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct CpimMessage<'a> {
@@ -65,7 +62,8 @@ impl<'a> CpimMessage<'a> {
     /// continuation line with no header before it, header text that is not UTF-8.
     ///
     /// ```
-    /// use cpm_client::body::{BodyErrorKind, CpimMessage};
+    /// use cpm_client::cpim::CpimMessage;
+    /// use cpm_client::mime::BodyErrorKind;
     ///
     /// let err = CpimMessage::parse(b"From: <sip:a@x>\r\nhello\r\n\r\n").unwrap_err();
     /// assert_eq!((err.kind(), err.offset()), (&BodyErrorKind::MalformedHeader("no colon"), 17));
@@ -162,11 +160,11 @@ impl<'a> CpimMessage<'a> {
     /// default namespace (`NS: <urn:...>`). Malformed declarations are skipped.
     ///
     /// ```
-    /// let cpim = cpm_client::body::CpimMessage::parse(
+    /// let cpim = cpm_client::cpim::CpimMessage::parse(
     ///     b"NS: imdn <urn:ietf:params:imdn>\nNS: cpm <http://www.openmobilealliance.org/cpm/>\n\n")?;
     /// let ns: Vec<_> = cpim.namespaces().collect();
     /// assert_eq!(ns, [("imdn", "urn:ietf:params:imdn"), ("cpm", "http://www.openmobilealliance.org/cpm/")]);
-    /// # Ok::<(), cpm_client::body::BodyError>(())
+    /// # Ok::<(), cpm_client::mime::BodyError>(())
     /// ```
     pub fn namespaces(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
         self.headers_named("NS").filter_map(namespace)
@@ -177,12 +175,12 @@ impl<'a> CpimMessage<'a> {
     /// binds to the URN.
     ///
     /// ```
-    /// use cpm_client::body::{CpimMessage, IMDN_NS};
+    /// use cpm_client::cpim::{CpimMessage, IMDN_NS};
     ///
     /// let cpim = CpimMessage::parse(b"NS: n <urn:ietf:params:imdn>\r\nn.Message-ID: 42\r\n\r\n")?;
     /// assert_eq!(cpim.header(IMDN_NS, "message-id"), Some("42"));
     /// assert_eq!(cpim.message_id(), Some("42"));
-    /// # Ok::<(), cpm_client::body::BodyError>(())
+    /// # Ok::<(), cpm_client::mime::BodyError>(())
     /// ```
     pub fn header(&self, namespace_urn: &str, name: &str) -> Option<&'a str> {
         // One pass over the `NS` lines, then one over the headers: the cost grows with
@@ -206,7 +204,7 @@ impl<'a> CpimMessage<'a> {
     /// asks for.
     pub fn disposition_notification(&self) -> Option<DispositionNotification<'a>> {
         self.header(IMDN_NS, "Disposition-Notification")
-            .map(|raw| DispositionNotification { raw })
+            .map(DispositionNotification::new)
     }
 
     /// The Content-Type of the content, as written.
@@ -366,7 +364,7 @@ fn namespace(value: &str) -> Option<(&str, &str)> {
 /// field ranges are checked, not the calendar (`02-31` passes).
 ///
 /// ```
-/// use cpm_client::body::cpim::is_date_time;
+/// use cpm_client::cpim::is_date_time;
 ///
 /// assert!(is_date_time("2026-11-24T10:15:00.000Z"));
 /// assert!(is_date_time("2026-11-24t12:15:00+02:00"));
@@ -421,7 +419,7 @@ pub fn is_date_time(value: &str) -> bool {
 /// `<URI>`, or (leniently) a bare URI.
 ///
 /// ```
-/// use cpm_client::body::CpimAddress;
+/// use cpm_client::cpim::CpimAddress;
 ///
 /// let a = CpimAddress::parse(r#""Alice A." <sip:alice@example.net>"#)?;
 /// assert_eq!((a.display_name, a.uri), (Some("Alice A."), "sip:alice@example.net"));
@@ -430,7 +428,7 @@ pub fn is_date_time(value: &str) -> bool {
 /// let a = CpimAddress::parse("<sip:b@example.net>")?;
 /// assert_eq!((a.display_name, a.uri), (None, "sip:b@example.net"));
 /// assert!(CpimAddress::parse("<sip:b@example.net").is_err());
-/// # Ok::<(), cpm_client::body::BodyError>(())
+/// # Ok::<(), cpm_client::mime::BodyError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CpimAddress<'a> {
@@ -528,82 +526,6 @@ impl fmt::Display for CpimAddress<'_> {
             Some(name) => write!(f, "\"{name}\" <{}>", self.uri),
             None => write!(f, "<{}>", self.uri),
         }
-    }
-}
-
-/// One notification an IMDN `Disposition-Notification` asks for (RFC 5438 section
-/// 7.2.1.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Disposition<'a> {
-    /// `positive-delivery`: tell the sender when the message is delivered.
-    PositiveDelivery,
-    /// `negative-delivery`: tell the sender when delivery fails.
-    NegativeDelivery,
-    /// `display`: tell the sender when the message is shown to the user.
-    Display,
-    /// `processing`: tell the sender of intermediate processing.
-    Processing,
-    /// A token this library does not know, as written.
-    Other(&'a str),
-}
-
-impl<'a> Disposition<'a> {
-    fn from_token(token: &'a str) -> Self {
-        const KNOWN: [(&str, Disposition<'static>); 4] = [
-            ("positive-delivery", Disposition::PositiveDelivery),
-            ("negative-delivery", Disposition::NegativeDelivery),
-            ("display", Disposition::Display),
-            ("processing", Disposition::Processing),
-        ];
-        KNOWN
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(token))
-            .map_or(Disposition::Other(token), |&(_, d)| d)
-    }
-}
-
-/// The value of an IMDN `Disposition-Notification` header: a comma-separated list of
-/// [`Disposition`]s.
-///
-/// ```
-/// use cpm_client::body::{Disposition, DispositionNotification};
-///
-/// let n = DispositionNotification::new("positive-delivery, Display ,x-later");
-/// let all: Vec<_> = n.iter().collect();
-/// assert_eq!(all, [Disposition::PositiveDelivery, Disposition::Display, Disposition::Other("x-later")]);
-/// assert!(n.contains(Disposition::Display));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DispositionNotification<'a> {
-    raw: &'a str,
-}
-
-impl<'a> DispositionNotification<'a> {
-    /// Reads a header value.
-    pub fn new(raw: &'a str) -> Self {
-        DispositionNotification { raw }
-    }
-
-    /// The value as written.
-    pub fn as_str(&self) -> &'a str {
-        self.raw
-    }
-
-    /// The dispositions in order, empty list items skipped.
-    pub fn iter(&self) -> impl Iterator<Item = Disposition<'a>> + 'a {
-        self.raw
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(Disposition::from_token)
-    }
-
-    /// Whether `disposition` is asked for.
-    pub fn contains(&self, disposition: Disposition<'_>) -> bool {
-        self.iter().any(|d| match (d, disposition) {
-            (Disposition::Other(a), Disposition::Other(b)) => a.eq_ignore_ascii_case(b),
-            (d, wanted) => d == wanted,
-        })
     }
 }
 

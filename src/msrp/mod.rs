@@ -3,11 +3,22 @@
 
 use bytes::Bytes;
 
-use super::sdp_offer::check_msrp_path;
-use super::{check_media_type, BuildError, IdGenerator};
+use crate::error::BuildError;
+use crate::ids::IdGenerator;
+use crate::mime::check_media_type;
+use crate::sdp::check_msrp_path;
 
 /// The chunk size by default: 2048 bytes of content per SEND, well under the 10 KB
 /// that RFC 4975 section 7.1.1 tells senders to interrupt at.
+///
+/// The chunk size bounds what the client writes, not what it reads, so it is set
+/// where MSRP messages are built: per message with [`MsrpMessage::chunk_size`] or
+/// [`LargeMessage::chunk_size`](crate::outgoing::LargeMessage::chunk_size), this
+/// default when not set. A size of 0 is refused with
+/// [`BuildError::InvalidValue`] (by
+/// [`LargeMessage::build`](crate::outgoing::LargeMessage::build) and by
+/// [`MsrpMessage::chunks`]); any size from 1 up to `usize::MAX` is valid, and a size at
+/// or above the content's length gives one chunk.
 pub const DEFAULT_CHUNK_SIZE: usize = 2048;
 
 /// How many times a fresh transaction id is drawn when one occurs in the content.
@@ -22,7 +33,8 @@ const ATTEMPTS: usize = 8;
 /// `$` on the last. A transaction id never occurs in the content it frames.
 ///
 /// ```
-/// use cpm_client::outgoing::{MsrpMessage, SequentialIds};
+/// use cpm_client::msrp::MsrpMessage;
+/// use cpm_client::ids::SequentialIds;
 ///
 /// let message = MsrpMessage::new("msrp://192.0.2.10:9/a1b2c3d4;tcp", "text/plain", "Hello, Bob!")
 ///     .message_id("m123")
@@ -34,7 +46,7 @@ const ATTEMPTS: usize = 8;
 /// assert!(first.contains("\r\n\r\nHello,\r\n-------"));
 /// assert!(first.ends_with("+\r\n"));
 /// assert!(std::str::from_utf8(&chunks[1]).unwrap().ends_with("$\r\n"));
-/// # Ok::<(), cpm_client::outgoing::BuildError>(())
+/// # Ok::<(), cpm_client::BuildError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MsrpMessage {
@@ -71,7 +83,8 @@ impl MsrpMessage {
     /// headers besides the content, per `bytes` bytes of content.
     ///
     /// ```
-    /// use cpm_client::outgoing::{BuildError, MsrpMessage, SequentialIds};
+    /// use cpm_client::msrp::MsrpMessage;
+    /// use cpm_client::{ids::SequentialIds, BuildError};
     ///
     /// let to = "msrp://192.0.2.20:9/z9y8;tcp";
     /// let message = MsrpMessage::new("msrp://192.0.2.10:9/a1b2;tcp", "text/plain", "Hello");
@@ -120,7 +133,7 @@ impl MsrpMessage {
         check_msrp_path("From-Path", &self.from_path)?;
         check_media_type("content type", &self.content_type)?;
         if self.chunk_size == 0 {
-            return Err(super::invalid("chunk size", "0", "at least 1 byte"));
+            return Err(crate::error::invalid("chunk size", "0", "at least 1 byte"));
         }
         let message_id = match &self.message_id {
             Some(id) => check_ident("Message-ID", id)?.to_owned(),
@@ -190,7 +203,7 @@ fn check_ident<'v>(field: &'static str, value: &'v str) -> Result<&'v str, Build
             .iter()
             .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+' | b'%' | b'='));
     if !valid {
-        return Err(super::invalid(
+        return Err(crate::error::invalid(
             field,
             value,
             "an MSRP ident (4 to 32 letters, digits, .-+%=)",
@@ -202,7 +215,7 @@ fn check_ident<'v>(field: &'static str, value: &'v str) -> Result<&'v str, Build
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outgoing::SequentialIds;
+    use crate::ids::SequentialIds;
 
     const FROM: &str = "msrp://192.0.2.10:9/a1b2c3d4;tcp";
     const TO: &str = "msrp://192.0.2.20:9/z9y8x7;tcp";

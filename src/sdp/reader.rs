@@ -1,9 +1,7 @@
-//! SDP offers and answers for MSRP (RFC 4566, with the MSRP attributes of RFC 4975 and
-//! the file-transfer attributes of RFC 5547).
+//! The SDP reader: [`Sdp`] and the media sections in it.
 
-use std::borrow::Cow;
-
-use super::{lines, utf8, BodyError, BodyErrorKind};
+use super::{Direction, FileSelector, Setup};
+use crate::mime::{lines, utf8, BodyError, BodyErrorKind};
 
 /// An SDP body, read in place: the session-level lines, then one media section per
 /// `m=` line.
@@ -13,7 +11,7 @@ use super::{lines, utf8, BodyError, BodyErrorKind};
 /// at all (not starting with `v=`) is an error.
 ///
 /// ```
-/// use cpm_client::body::{Direction, MsrpTransport, Sdp, Setup};
+/// use cpm_client::sdp::{Direction, MsrpTransport, Sdp, Setup};
 ///
 /// let body = b"v=0\r\no=- 3913722112 3913722112 IN IP4 192.0.2.10\r\ns=-\r\n\
 /// c=IN IP4 192.0.2.10\r\nt=0 0\r\nm=message 9 TCP/MSRP *\r\n\
@@ -32,7 +30,7 @@ use super::{lines, utf8, BodyError, BodyErrorKind};
 /// assert_eq!(msrp.setup(), Some(Setup::Active));
 /// assert_eq!(msrp.direction(), Direction::SendOnly);
 /// assert_eq!(msrp.max_size(), Some(2_048_000));
-/// # Ok::<(), cpm_client::body::BodyError>(())
+/// # Ok::<(), cpm_client::mime::BodyError>(())
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Sdp<'a> {
@@ -67,12 +65,12 @@ impl<'a> Sdp<'a> {
     /// body whose first line is not `v=` is an error at that line.
     ///
     /// ```
-    /// use cpm_client::body::Sdp;
+    /// use cpm_client::sdp::Sdp;
     ///
     /// let sdp = Sdp::parse(b"v=0\ns=-\n")?;
     /// assert!(sdp.msrp().is_none());
     /// assert_eq!(Sdp::parse(b"\r\n x=0").unwrap_err().offset(), 3);
-    /// # Ok::<(), cpm_client::body::BodyError>(())
+    /// # Ok::<(), cpm_client::mime::BodyError>(())
     /// ```
     pub fn parse(body: &'a [u8]) -> Result<Self, BodyError> {
         let start = body
@@ -189,7 +187,7 @@ impl<'a> Origin<'a> {
     /// Reads an `o=` value; `None` unless it has exactly six fields.
     ///
     /// ```
-    /// let o = cpm_client::body::sdp::Origin::parse("- 1 2 IN IP4 192.0.2.10").unwrap();
+    /// let o = cpm_client::sdp::Origin::parse("- 1 2 IN IP4 192.0.2.10").unwrap();
     /// assert_eq!((o.session_id, o.addr_type), ("1", "IP4"));
     /// ```
     pub fn parse(value: &'a str) -> Option<Self> {
@@ -221,7 +219,7 @@ impl<'a> Connection<'a> {
     /// Reads a `c=` value; `None` unless it has exactly three fields.
     ///
     /// ```
-    /// let c = cpm_client::body::Connection::parse("IN IP6 2001:db8::1").unwrap();
+    /// let c = cpm_client::sdp::Connection::parse("IN IP6 2001:db8::1").unwrap();
     /// assert_eq!((c.addr_type, c.address), ("IP6", "2001:db8::1"));
     /// ```
     pub fn parse(value: &'a str) -> Option<Self> {
@@ -248,7 +246,7 @@ impl<'a> Attribute<'a> {
     /// Reads an `a=` value.
     ///
     /// ```
-    /// use cpm_client::body::Attribute;
+    /// use cpm_client::sdp::Attribute;
     ///
     /// assert_eq!(Attribute::parse("path:msrp://h:1/x;tcp").value, Some("msrp://h:1/x;tcp"));
     /// assert_eq!(Attribute::parse("sendonly"), Attribute { name: "sendonly", value: None });
@@ -387,7 +385,7 @@ fn split_field(value: &str) -> (&str, &str) {
 /// attributes of RFC 5547.
 ///
 /// ```
-/// use cpm_client::body::{Direction, MsrpTransport, Sdp, Setup};
+/// use cpm_client::sdp::{Direction, MsrpTransport, Sdp, Setup};
 ///
 /// let sdp = Sdp::parse(b"v=0\nc=IN IP4 192.0.2.1\nm=message 2855 TCP/TLS/MSRP *\n\
 ///     c=IN IP4 192.0.2.7\na=path:msrps://192.0.2.7:2855/k;tcp\na=setup:actpass\n\
@@ -401,11 +399,11 @@ fn split_field(value: &str) -> (&str, &str) {
 /// assert_eq!(msrp.direction(), Direction::SendRecv);
 /// assert_eq!(msrp.max_size(), Some(1024));
 /// let file = msrp.file_selector().unwrap();
-/// assert_eq!((file.name, file.media_type, file.size), (Some("a%20b.png"), Some("image/png"), Some(7)));
+/// assert_eq!((file.name.as_deref(), file.media_type.as_deref(), file.size), (Some("a%20b.png"), Some("image/png"), Some(7)));
 /// assert_eq!(file.name_decoded().as_deref(), Some("a b.png"));
 /// assert_eq!(msrp.file_transfer_id(), Some("ft-1"));
 /// assert_eq!(msrp.file_range(), Some("1-7"));
-/// # Ok::<(), cpm_client::body::BodyError>(())
+/// # Ok::<(), cpm_client::mime::BodyError>(())
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct MsrpMedia<'a> {
@@ -459,12 +457,20 @@ impl<'a> MsrpMedia<'a> {
             .split_ascii_whitespace()
     }
 
-    /// `a=setup` (RFC 4145): media-level, or else session-level.
-    pub fn setup(&self) -> Option<Setup<'a>> {
+    /// `a=setup` (RFC 4145): media-level, or else session-level. A value that is not
+    /// one of the four roles is `None`, as if the attribute were absent (RFC 4145
+    /// then takes the offerer as `active`); [`setup_raw`](Self::setup_raw) has it as
+    /// written.
+    pub fn setup(&self) -> Option<Setup> {
+        Setup::parse(self.setup_raw()?)
+    }
+
+    /// The `a=setup` value as written (trimmed): media-level, or else session-level.
+    pub fn setup_raw(&self) -> Option<&'a str> {
         let value = self
             .attribute("setup")
             .or_else(|| self.media.sdp.attribute("setup"))?;
-        Some(Setup::from_value(value.trim()))
+        Some(value.trim())
     }
 
     /// The direction: media-level, or else session-level, or else `sendrecv`.
@@ -545,7 +551,7 @@ impl<'a> MsrpTransport<'a> {
     /// Reads the protocol field of an `m=` line (ignoring ASCII case).
     ///
     /// ```
-    /// use cpm_client::body::MsrpTransport;
+    /// use cpm_client::sdp::MsrpTransport;
     /// assert_eq!(MsrpTransport::from_protocol("tcp/tls/msrp"), MsrpTransport::Tls);
     /// ```
     pub fn from_protocol(protocol: &'a str) -> Self {
@@ -559,225 +565,9 @@ impl<'a> MsrpTransport<'a> {
     }
 }
 
-/// `a=setup` (RFC 4145): which end opens the connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Setup<'a> {
-    /// `active`: this end connects.
-    Active,
-    /// `passive`: this end accepts.
-    Passive,
-    /// `actpass`: either.
-    ActPass,
-    /// `holdconn`: not yet.
-    HoldConn,
-    /// Any other value, as written.
-    Other(&'a str),
-}
-
-impl<'a> Setup<'a> {
-    /// Reads an `a=setup` value (ignoring ASCII case).
-    ///
-    /// ```
-    /// use cpm_client::body::Setup;
-    /// assert_eq!(Setup::from_value("ACTPASS"), Setup::ActPass);
-    /// assert_eq!(Setup::from_value("later"), Setup::Other("later"));
-    /// ```
-    pub fn from_value(value: &'a str) -> Self {
-        const KNOWN: [(&str, Setup<'static>); 4] = [
-            ("active", Setup::Active),
-            ("passive", Setup::Passive),
-            ("actpass", Setup::ActPass),
-            ("holdconn", Setup::HoldConn),
-        ];
-        KNOWN
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(value))
-            .map_or(Setup::Other(value), |&(_, s)| s)
-    }
-}
-
-/// The direction of a media stream (RFC 4566 section 6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Direction {
-    /// `sendrecv`, the default.
-    #[default]
-    SendRecv,
-    /// `sendonly`.
-    SendOnly,
-    /// `recvonly`.
-    RecvOnly,
-    /// `inactive`.
-    Inactive,
-}
-
-impl Direction {
-    /// The direction an attribute name stands for (ignoring ASCII case), if any.
-    ///
-    /// ```
-    /// use cpm_client::body::Direction;
-    /// assert_eq!(Direction::from_name("recvonly"), Some(Direction::RecvOnly));
-    /// assert_eq!(Direction::from_name("setup"), None);
-    /// ```
-    pub fn from_name(name: &str) -> Option<Direction> {
-        [
-            ("sendrecv", Direction::SendRecv),
-            ("sendonly", Direction::SendOnly),
-            ("recvonly", Direction::RecvOnly),
-            ("inactive", Direction::Inactive),
-        ]
-        .into_iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, d)| d)
-    }
-
-    /// The attribute name (`sendrecv`, ...).
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Direction::SendRecv => "sendrecv",
-            Direction::SendOnly => "sendonly",
-            Direction::RecvOnly => "recvonly",
-            Direction::Inactive => "inactive",
-        }
-    }
-}
-
-/// `a=file-selector` (RFC 5547 section 6): the selectors `name:"..."`, `type:...`,
-/// `size:...` and `hash:algorithm:value`, in any order, each optional. Unknown
-/// selectors are ignored; a size that is not a number is `None`.
-///
-/// ```
-/// use cpm_client::body::{FileHash, FileSelector};
-///
-/// let f = FileSelector::parse(r#"name:"My%20beach.jpg" type:image/jpeg size:48213 hash:sha-1:72:24:5F"#);
-/// assert_eq!(f.name, Some("My%20beach.jpg"));
-/// assert_eq!(f.name_decoded().as_deref(), Some("My beach.jpg"));
-/// assert_eq!(f.media_type, Some("image/jpeg"));
-/// assert_eq!(f.size, Some(48213));
-/// assert_eq!(f.hash, Some(FileHash { algorithm: "sha-1", value: "72:24:5F" }));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct FileSelector<'a> {
-    /// The file name between the quotes, percent-encoding left in place (see
-    /// [`name_decoded`](Self::name_decoded)).
-    pub name: Option<&'a str>,
-    /// The file's media type, parameters included, as written.
-    pub media_type: Option<&'a str>,
-    /// The file size in bytes.
-    pub size: Option<u64>,
-    /// The file hash.
-    pub hash: Option<FileHash<'a>>,
-}
-
-/// The `hash` selector of a file-selector: `sha-1:72:24:...`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileHash<'a> {
-    /// The algorithm (`sha-1`), as written.
-    pub algorithm: &'a str,
-    /// The hash, colon-separated hex pairs as written.
-    pub value: &'a str,
-}
-
-impl<'a> FileSelector<'a> {
-    /// Reads an `a=file-selector` value.
-    pub fn parse(value: &'a str) -> Self {
-        let mut selector = FileSelector::default();
-        for item in selectors(value) {
-            let Some((key, rest)) = item.split_once(':') else {
-                continue;
-            };
-            if key.eq_ignore_ascii_case("name") {
-                let unquoted = rest
-                    .strip_prefix('"')
-                    .map(|r| r.strip_suffix('"').unwrap_or(r));
-                selector.name = Some(unquoted.unwrap_or(rest));
-            } else if key.eq_ignore_ascii_case("type") {
-                selector.media_type = Some(rest);
-            } else if key.eq_ignore_ascii_case("size") {
-                selector.size = rest.parse().ok();
-            } else if key.eq_ignore_ascii_case("hash") {
-                selector.hash = rest
-                    .split_once(':')
-                    .map(|(algorithm, value)| FileHash { algorithm, value });
-            }
-        }
-        selector
-    }
-
-    /// The file name, percent-decoded (`%20` is a space); borrowed when there is
-    /// nothing to decode. Bytes that do not decode to UTF-8 become U+FFFD.
-    pub fn name_decoded(&self) -> Option<Cow<'a, str>> {
-        self.name.map(percent_decode)
-    }
-}
-
-/// The selectors of a file-selector value: white-space separated, quotes kept whole.
-fn selectors(value: &str) -> impl Iterator<Item = &str> {
-    let mut rest = value;
-    std::iter::from_fn(move || {
-        rest = rest.trim_start();
-        if rest.is_empty() {
-            return None;
-        }
-        let mut quoted = false;
-        let end = rest
-            .char_indices()
-            .find(|&(_, c)| {
-                if c == '"' {
-                    quoted = !quoted;
-                }
-                !quoted && c.is_ascii_whitespace()
-            })
-            .map_or(rest.len(), |(n, _)| n);
-        let (item, after) = rest.split_at(end);
-        rest = after;
-        Some(item)
-    })
-}
-
-/// Decodes `%XX` escapes (either hex case); a `%` not followed by two hex digits stays.
-fn percent_decode(text: &str) -> Cow<'_, str> {
-    if !text.contains('%') {
-        return Cow::Borrowed(text);
-    }
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |at: usize| bytes.get(at).and_then(|&b| char::from(b).to_digit(16));
-        match (bytes[i], hex(i + 1), hex(i + 2)) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    match String::from_utf8(out) {
-        Ok(s) => Cow::Owned(s),
-        Err(e) => Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn decodes_percent_escapes() {
-        assert_eq!(percent_decode("a%2fb%2F%"), "a/b/%");
-        assert_eq!(percent_decode("%e2%82%ac%zz"), "€%zz");
-        assert_eq!(percent_decode("%ff"), "\u{fffd}");
-        assert!(matches!(percent_decode("plain"), Cow::Borrowed("plain")));
-    }
-
-    #[test]
-    fn selectors_keep_quoted_spaces() {
-        let items: Vec<&str> = selectors(r#" name:"a b"  size:1 "#).collect();
-        assert_eq!(items, [r#"name:"a b""#, "size:1"]);
-    }
 
     #[test]
     fn media_sections_end_at_the_next_m_line() {

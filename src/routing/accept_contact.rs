@@ -13,8 +13,8 @@
 //! wants a device *without* the service) and names nothing. `require` and `explicit`
 //! are read and ignored: they instruct proxies, not the terminating client.
 
+use super::{FeatureTag, TagSet};
 use crate::error::{ParseErrorKind, ValueError};
-use crate::feature_tag::{FeatureTag, TagSet};
 use crate::sip::grammar::{self, ListItem, ParamValue};
 use crate::sip::Limits;
 
@@ -24,7 +24,8 @@ const ICSI_REF: &[u8] = b"+g.3gpp.icsi-ref";
 /// Reads the CPM tags of one Accept-Contact header value.
 ///
 /// ```
-/// use cpm_client::{accept_contact, FeatureTag, Limits};
+/// use cpm_client::routing::accept_contact;
+/// use cpm_client::{FeatureTag, Limits};
 ///
 /// let value = br#"*;+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg";require;explicit"#;
 /// let tags = accept_contact::tags(value, &Limits::DEFAULT).unwrap();

@@ -1,142 +1,8 @@
-//! The SDP of an MSRP session (RFC 4566, RFC 4975, RFC 5547 for files): [`MsrpSdp`].
-//! Written for the offers of the builders; an answer is the same writer with
-//! [`Direction::RecvOnly`] (or `SendRecv`) and the peer's file attributes echoed.
+//! The SDP writer: [`MsrpSdp`], for offers and answers alike.
 
-use std::fmt;
-
-use super::{check_host, check_token, BuildError};
-use crate::sip::grammar::is_token_char;
-
-/// The `a=setup` role (RFC 4145, as RFC 6135 uses it for MSRP).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Setup {
-    /// `active`: this side opens the connection.
-    #[default]
-    Active,
-    /// `passive`: this side waits for it.
-    Passive,
-    /// `actpass`: either (the answerer chooses).
-    ActPass,
-}
-
-impl Setup {
-    /// The attribute value.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Setup::Active => "active",
-            Setup::Passive => "passive",
-            Setup::ActPass => "actpass",
-        }
-    }
-}
-
-/// The media direction attribute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Direction {
-    /// `a=sendonly`: large-message and file sending.
-    SendOnly,
-    /// `a=recvonly`: answers to incoming large messages, files, deferred messages.
-    RecvOnly,
-    /// `a=sendrecv`: sessions.
-    SendRecv,
-    /// `a=inactive`.
-    Inactive,
-}
-
-impl Direction {
-    /// The attribute name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Direction::SendOnly => "sendonly",
-            Direction::RecvOnly => "recvonly",
-            Direction::SendRecv => "sendrecv",
-            Direction::Inactive => "inactive",
-        }
-    }
-}
-
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The `a=file-selector` of RFC 5547: name, type, size and an optional SHA-1 hash.
-///
-/// ```
-/// use cpm_client::outgoing::FileSelector;
-///
-/// let s = FileSelector::new("my \"holiday\" 100%.jpg", "image/jpeg", 48213);
-/// assert_eq!(
-///     s.to_attribute_value().unwrap(),
-///     "name:\"my %22holiday%22 100%25.jpg\" type:image/jpeg size:48213"
-/// );
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileSelector {
-    /// The file name (any UTF-8; `"`, `%`, CR, LF and NUL are percent-encoded).
-    pub name: String,
-    /// The media type, `type/subtype`.
-    pub media_type: String,
-    /// The size in bytes.
-    pub size: u64,
-    /// The SHA-1 of the file, if known.
-    pub sha1: Option<[u8; 20]>,
-}
-
-impl FileSelector {
-    /// A selector without hash.
-    pub fn new(name: &str, media_type: &str, size: u64) -> FileSelector {
-        FileSelector {
-            name: name.to_owned(),
-            media_type: media_type.to_owned(),
-            size,
-            sha1: None,
-        }
-    }
-
-    /// The attribute value after `a=file-selector:`.
-    ///
-    /// # Errors
-    ///
-    /// [`BuildError::InvalidValue`] for an empty name or a media type that is not
-    /// `type/subtype`.
-    pub fn to_attribute_value(&self) -> Result<String, BuildError> {
-        if self.name.is_empty() {
-            return Err(super::invalid(
-                "file name",
-                &self.name,
-                "a non-empty file name",
-            ));
-        }
-        check_essence("file type", &self.media_type)?;
-        let mut out = String::from("name:\"");
-        for c in self.name.chars() {
-            match c {
-                '"' => out.push_str("%22"),
-                '%' => out.push_str("%25"),
-                '\r' => out.push_str("%0D"),
-                '\n' => out.push_str("%0A"),
-                '\0' => out.push_str("%00"),
-                c => out.push(c),
-            }
-        }
-        out.push_str("\" type:");
-        out.push_str(&self.media_type);
-        out.push_str(" size:");
-        out.push_str(&self.size.to_string());
-        if let Some(hash) = &self.sha1 {
-            out.push_str(" hash:sha-1:");
-            for (i, b) in hash.iter().enumerate() {
-                if i > 0 {
-                    out.push(':');
-                }
-                out.push_str(&format!("{b:02X}"));
-            }
-        }
-        Ok(out)
-    }
-}
+use super::{check_essence, Direction, FileSelector, Setup};
+use crate::error::{invalid, BuildError};
+use crate::sip::write::{check_host, check_token};
 
 /// The SDP of one MSRP media stream: origin and connection, `m=message`, then the
 /// attributes in the order deployed clients write them: `accept-types`,
@@ -144,7 +10,7 @@ impl FileSelector {
 /// `path`, `setup`, the direction, `max-size`.
 ///
 /// ```
-/// use cpm_client::outgoing::{Direction, MsrpSdp};
+/// use cpm_client::sdp::{Direction, MsrpSdp};
 ///
 /// let answer = MsrpSdp::new("192.0.2.20", "msrp://192.0.2.20:9/x1;tcp", Direction::RecvOnly)
 ///     .session_id(1)
@@ -162,7 +28,7 @@ pub struct MsrpSdp {
     tls: bool,
     accept_types: Vec<String>,
     accept_wrapped_types: Vec<String>,
-    file_selector: Option<FileSelector>,
+    file_selector: Option<FileSelector<'static>>,
     file_transfer_id: Option<String>,
     file_disposition: Option<String>,
     path: String,
@@ -225,8 +91,8 @@ impl MsrpSdp {
     }
 
     /// `a=file-selector`.
-    pub fn file_selector(mut self, selector: FileSelector) -> MsrpSdp {
-        self.file_selector = Some(selector);
+    pub fn file_selector(mut self, selector: FileSelector<'_>) -> MsrpSdp {
+        self.file_selector = Some(selector.into_owned());
         self
     }
 
@@ -264,7 +130,7 @@ impl MsrpSdp {
         check_host("SDP address", &self.address)?;
         check_msrp_path("MSRP path", &self.path)?;
         if self.accept_types.is_empty() {
-            return Err(super::BuildError::Missing {
+            return Err(BuildError::Missing {
                 field: "accept-types",
                 why: "RFC 4975 requires a=accept-types in an MSRP media description",
             });
@@ -326,85 +192,6 @@ impl MsrpSdp {
     }
 }
 
-/// The identifiers of the local MSRP end that a builder may fix: the session part of
-/// `a=path` and the `o=` session id.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct LocalMsrp {
-    pub(crate) session: Option<String>,
-    pub(crate) sdp_session_id: Option<u64>,
-}
-
-/// Hex digits of a generated MSRP session id: 20 digits carry 80 bits, the least
-/// randomness RFC 4975 section 14.1 asks of the session part of an MSRP URI.
-/// [`IdGenerator::token`](super::IdGenerator::token) takes them from two 64-bit draws.
-pub(crate) const MSRP_SESSION_DIGITS: usize = 20;
-const _: () = assert!(MSRP_SESSION_DIGITS * 4 >= 80, "RFC 4975 section 14.1");
-
-/// Setters for [`LocalMsrp`] (field `msrp`), shared by the INVITE builders.
-macro_rules! msrp_setters {
-    () => {
-        /// The session part of the local MSRP path (`msrp://host:port/<session>;tcp`)
-        /// instead of a generated one (an RFC 4975 ident or token). A generated one is
-        /// 20 hex digits (80 bits, RFC 4975 section 14.1) from the [`IdGenerator`]; one
-        /// set here should be as hard to guess.
-        pub fn msrp_session(mut self, session: &str) -> Self {
-            self.msrp.session = Some(session.to_owned());
-            self
-        }
-
-        /// The SDP `o=` session id and version instead of a generated one.
-        pub fn sdp_session_id(mut self, id: u64) -> Self {
-            self.msrp.sdp_session_id = Some(id);
-            self
-        }
-    };
-}
-pub(crate) use msrp_setters;
-
-impl LocalMsrp {
-    /// The local path and an SDP for it with the configured endpoint.
-    pub(crate) fn offer(
-        &self,
-        config: &super::ClientConfig,
-        ids: &mut dyn super::IdGenerator,
-        direction: Direction,
-    ) -> Result<(String, MsrpSdp), BuildError> {
-        let session = match &self.session {
-            Some(s) => check_token("MSRP session", s)?.to_owned(),
-            None => ids.token(MSRP_SESSION_DIGITS),
-        };
-        let endpoint = config.msrp();
-        let scheme = if endpoint.tls() { "msrps" } else { "msrp" };
-        let path = format!(
-            "{scheme}://{}:{}/{session};tcp",
-            config.msrp_host(),
-            endpoint.port()
-        );
-        let sdp_id = match self.sdp_session_id {
-            Some(id) => id,
-            None => ids.next_u64() >> 33,
-        };
-        let sdp = MsrpSdp::new(config.msrp_host(), &path, direction)
-            .session_id(sdp_id)
-            .port(endpoint.port())
-            .tls(endpoint.tls())
-            .setup(endpoint.setup());
-        Ok((path, sdp))
-    }
-}
-
-/// `type/subtype`, both tokens.
-pub(crate) fn check_essence<'v>(
-    field: &'static str,
-    value: &'v str,
-) -> Result<&'v str, BuildError> {
-    let token = |t: &str| !t.is_empty() && t.bytes().all(is_token_char);
-    match value.split_once('/') {
-        Some((kind, sub)) if token(kind) && token(sub) => Ok(value),
-        _ => Err(super::invalid(field, value, "a media type type/subtype")),
-    }
-}
-
 /// An accept-types entry: `*`, `type/*` or `type/subtype`.
 fn check_accept_type(field: &'static str, value: &str) -> Result<(), BuildError> {
     if value == "*" {
@@ -458,7 +245,7 @@ pub(crate) fn check_msrp_path<'v>(
         }
     };
     if value.is_empty() || value.len() > 1024 || !value.split(' ').all(uri_ok) {
-        return Err(super::invalid(
+        return Err(invalid(
             field,
             value,
             "msrp:// or msrps:// URIs separated by spaces",
@@ -471,51 +258,10 @@ pub(crate) fn check_msrp_path<'v>(
 mod tests {
     use super::*;
 
-    /// Counts its draws; each draw is all ones, so a digit not taken from a draw
-    /// would show as `0`.
-    struct Draws(usize);
-
-    impl crate::outgoing::IdGenerator for Draws {
-        fn next_u64(&mut self) -> u64 {
-            self.0 += 1;
-            u64::MAX
-        }
-    }
-
-    #[test]
-    fn generated_msrp_sessions_carry_80_random_bits() {
-        let config = crate::outgoing::ClientConfig::new(
-            "sip:a@example.net",
-            crate::outgoing::ContactAddress::new(
-                "192.0.2.1",
-                5060,
-                crate::outgoing::Transport::Tcp,
-            )
-            .unwrap(),
-        )
-        .unwrap();
-        let mut draws = Draws(0);
-        let local = LocalMsrp {
-            session: None,
-            sdp_session_id: Some(1),
-        };
-        let (path, _) = local
-            .offer(&config, &mut draws, Direction::SendRecv)
-            .unwrap();
-        assert_eq!(draws.0, 2, "two 64-bit draws for 80 bits");
-        let session = path
-            .rsplit('/')
-            .next()
-            .unwrap()
-            .strip_suffix(";tcp")
-            .unwrap();
-        assert_eq!(session, "f".repeat(MSRP_SESSION_DIGITS));
-    }
-
     #[test]
     fn hash_is_upper_hex_pairs() {
-        let mut s = FileSelector::new("a b.txt", "text/plain", 3);
-        s.sha1 = Some([0xab; 20]);
+        let s = FileSelector::new("a b.txt", "text/plain", 3)
+            .with_hash(crate::sdp::FileHash::sha1(&[0xab; 20]));
         let v = s.to_attribute_value().unwrap();
         assert!(v.starts_with("name:\"a b.txt\" type:text/plain size:3 hash:sha-1:AB:AB:"));
         assert_eq!(v.matches("AB").count(), 20);

@@ -1,41 +1,26 @@
-//! `multipart/mixed` bodies (RFC 2046), as a group-session INVITE carries its SDP and
-//! its participant list: [`Multipart`] and [`Part`].
+//! The multipart writer: [`MultipartBuilder`].
 
 use bytes::Bytes;
 
-use super::{check_media_type, check_token, BuildError, IdGenerator};
+use crate::error::{invalid, BuildError};
+use crate::ids::IdGenerator;
+use crate::mime::check_media_type;
+use crate::sip::write::check_token;
 
 /// How many times a fresh boundary is drawn when one occurs in a part.
 const ATTEMPTS: usize = 8;
 
-/// One body part: its type, an optional Content-Disposition, and its bytes. Each part
-/// gets a Content-Length (a SIP habit that RFC 2046 does not need but deployed
-/// clients write and read).
+/// One part to write: its type, an optional Content-Disposition, and its bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Part {
+struct PartDraft {
     content_type: String,
     disposition: Option<String>,
     body: Bytes,
 }
 
-impl Part {
-    /// A part of type `content_type`.
-    pub fn new(content_type: &str, body: impl Into<Bytes>) -> Part {
-        Part {
-            content_type: content_type.to_owned(),
-            disposition: None,
-            body: body.into(),
-        }
-    }
-
-    /// Adds `Content-Disposition: <disposition>` (a token such as `recipient-list`).
-    pub fn disposition(mut self, disposition: &str) -> Part {
-        self.disposition = Some(disposition.to_owned());
-        self
-    }
-}
-
-/// A `multipart/mixed` body.
+/// Writes a `multipart/mixed` body that [`Multipart::parse`](super::Multipart::parse)
+/// reads back. Each part gets a Content-Length (a SIP habit that RFC 2046 does not
+/// need but deployed clients write and read).
 ///
 /// Written as the spec reference's examples write it: each part's headers, a blank
 /// line, its bytes, then the next delimiter. A part whose bytes end in CRLF is
@@ -44,38 +29,58 @@ impl Part {
 /// `--boundary--` and CRLF.
 ///
 /// ```
-/// use cpm_client::outgoing::{Multipart, Part, SequentialIds};
+/// use cpm_client::ids::SequentialIds;
+/// use cpm_client::multipart::MultipartBuilder;
 ///
-/// let (content_type, body) = Multipart::new()
+/// let (content_type, body) = MultipartBuilder::new()
 ///     .boundary("b0undary7q")
-///     .part(Part::new("text/plain", "hi\r\n"))
+///     .part("text/plain", "hi\r\n")
 ///     .write(&mut SequentialIds::new(0))?;
 /// assert_eq!(content_type, "multipart/mixed;boundary=b0undary7q");
 /// assert_eq!(body, b"--b0undary7q\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\nhi\r\n--b0undary7q--\r\n");
-/// # Ok::<(), cpm_client::outgoing::BuildError>(())
+/// # Ok::<(), cpm_client::BuildError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Multipart {
+pub struct MultipartBuilder {
     boundary: Option<String>,
-    parts: Vec<Part>,
+    parts: Vec<PartDraft>,
 }
 
-impl Multipart {
+impl MultipartBuilder {
     /// No parts yet; a generated boundary.
-    pub fn new() -> Multipart {
-        Multipart::default()
+    pub fn new() -> MultipartBuilder {
+        MultipartBuilder::default()
     }
 
     /// The boundary (letters, digits and `-._`, 1 to 70) instead of a generated one.
-    pub fn boundary(mut self, boundary: &str) -> Multipart {
+    pub fn boundary(mut self, boundary: &str) -> MultipartBuilder {
         self.boundary = Some(boundary.to_owned());
         self
     }
 
-    /// Appends a part.
-    pub fn part(mut self, part: Part) -> Multipart {
-        self.parts.push(part);
+    /// Appends a part of type `content_type`.
+    pub fn part(mut self, content_type: &str, body: impl Into<Bytes>) -> MultipartBuilder {
+        self.parts.push(PartDraft {
+            content_type: content_type.to_owned(),
+            disposition: None,
+            body: body.into(),
+        });
         self
+    }
+
+    /// Appends a part of type `content_type` with `Content-Disposition: <disposition>`
+    /// (a token such as `recipient-list`).
+    pub fn part_with_disposition(
+        self,
+        content_type: &str,
+        disposition: &str,
+        body: impl Into<Bytes>,
+    ) -> MultipartBuilder {
+        let mut builder = self.part(content_type, body);
+        if let Some(last) = builder.parts.last_mut() {
+            last.disposition = Some(disposition.to_owned());
+        }
+        builder
     }
 
     /// The Content-Type value (`multipart/mixed;boundary=...`) and the body.
@@ -105,7 +110,7 @@ impl Multipart {
                     && b.bytes()
                         .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_'));
                 if !ok {
-                    return Err(super::invalid(
+                    return Err(invalid(
                         "boundary",
                         b,
                         "1 to 70 letters, digits, '-', '.' or '_'",
@@ -164,14 +169,14 @@ impl Multipart {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outgoing::SequentialIds;
+    use crate::ids::SequentialIds;
 
     #[test]
     fn parts_without_final_crlf_get_one() {
-        let (_, body) = Multipart::new()
+        let (_, body) = MultipartBuilder::new()
             .boundary("B")
-            .part(Part::new("text/plain", "a"))
-            .part(Part::new("text/plain", "b").disposition("render"))
+            .part("text/plain", "a")
+            .part_with_disposition("text/plain", "render", "b")
             .write(&mut SequentialIds::new(0))
             .unwrap();
         assert_eq!(
@@ -183,7 +188,10 @@ mod tests {
 
     #[test]
     fn no_parts_is_refused() {
-        for multipart in [Multipart::new(), Multipart::new().boundary("B")] {
+        for multipart in [
+            MultipartBuilder::new(),
+            MultipartBuilder::new().boundary("B"),
+        ] {
             assert!(matches!(
                 multipart.write(&mut SequentialIds::new(0)),
                 Err(BuildError::Missing { field: "parts", .. })
@@ -193,7 +201,7 @@ mod tests {
 
     #[test]
     fn boundary_in_content_is_refused_or_avoided() {
-        let m = Multipart::new().part(Part::new("text/plain", "--B inside"));
+        let m = MultipartBuilder::new().part("text/plain", "--B inside");
         assert_eq!(
             m.clone().boundary("B").write(&mut SequentialIds::new(0)),
             Err(BuildError::Collision { field: "boundary" })

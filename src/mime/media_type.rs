@@ -3,7 +3,8 @@
 use std::fmt;
 
 use super::{is_mime_token_char, BodyError, BodyErrorKind};
-use crate::sip::grammar::{is_lws, lws, quoted_string, trim_lws};
+use crate::error::{invalid, BuildError};
+use crate::sip::grammar::{is_lws, is_token_char, lws, quoted_string, trim_lws};
 
 /// A media type read from a Content-Type value, such as
 /// `multipart/mixed; boundary="b0undary7q"`.
@@ -12,7 +13,7 @@ use crate::sip::grammar::{is_lws, lws, quoted_string, trim_lws};
 /// values may be tokens or quoted strings. Every accessor returns a slice of the value.
 ///
 /// ```
-/// use cpm_client::body::MediaType;
+/// use cpm_client::mime::MediaType;
 ///
 /// let media = MediaType::parse("Multipart/Mixed ; boundary=\"b0undary7q\"; x=1")?;
 /// assert_eq!(media.type_(), "Multipart");
@@ -21,7 +22,7 @@ use crate::sip::grammar::{is_lws, lws, quoted_string, trim_lws};
 /// assert_eq!(media.essence(), "Multipart/Mixed");
 /// assert_eq!(media.param("BOUNDARY"), Some("b0undary7q"));
 /// assert_eq!(media.param("charset"), None);
-/// # Ok::<(), cpm_client::body::BodyError>(())
+/// # Ok::<(), cpm_client::mime::BodyError>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct MediaType<'a> {
@@ -40,7 +41,7 @@ impl<'a> MediaType<'a> {
     /// after the parameters, or text that is not UTF-8.
     ///
     /// ```
-    /// use cpm_client::body::{BodyErrorKind, MediaType};
+    /// use cpm_client::mime::{BodyErrorKind, MediaType};
     ///
     /// let err = MediaType::parse(b"text plain".as_slice()).unwrap_err();
     /// assert_eq!(err.offset(), 5);
@@ -119,11 +120,11 @@ impl<'a> MediaType<'a> {
     /// in `essence` matches any subtype.
     ///
     /// ```
-    /// let media = cpm_client::body::MediaType::parse("Application/SDP")?;
+    /// let media = cpm_client::mime::MediaType::parse("Application/SDP")?;
     /// assert!(media.is("application/sdp"));
     /// assert!(media.is("application/*"));
     /// assert!(!media.is("application/sdp+xml"));
-    /// # Ok::<(), cpm_client::body::BodyError>(())
+    /// # Ok::<(), cpm_client::mime::BodyError>(())
     /// ```
     pub fn is(&self, essence: &str) -> bool {
         let Some((t, s)) = essence.split_once('/') else {
@@ -138,9 +139,9 @@ impl<'a> MediaType<'a> {
     /// in place (they are rare in media type parameters).
     ///
     /// ```
-    /// let media = cpm_client::body::MediaType::parse("text/plain;charset=UTF-8")?;
+    /// let media = cpm_client::mime::MediaType::parse("text/plain;charset=UTF-8")?;
     /// assert_eq!(media.param("Charset"), Some("UTF-8"));
-    /// # Ok::<(), cpm_client::body::BodyError>(())
+    /// # Ok::<(), cpm_client::mime::BodyError>(())
     /// ```
     pub fn param(&self, name: &str) -> Option<&'a str> {
         self.params()
@@ -151,10 +152,10 @@ impl<'a> MediaType<'a> {
     /// The parameters in order, as `(name, value)` (a quoted value without its quotes).
     ///
     /// ```
-    /// let media = cpm_client::body::MediaType::parse("a/b; x=1; y=\"2 3\"")?;
+    /// let media = cpm_client::mime::MediaType::parse("a/b; x=1; y=\"2 3\"")?;
     /// let params: Vec<_> = media.params().collect();
     /// assert_eq!(params, [("x", "1"), ("y", "2 3")]);
-    /// # Ok::<(), cpm_client::body::BodyError>(())
+    /// # Ok::<(), cpm_client::mime::BodyError>(())
     /// ```
     pub fn params(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
         let raw = self.params;
@@ -271,6 +272,40 @@ impl<'a> Params<'a> {
         }
         Some(Ok((name, trim_lws(&at_value[..len]), &at_value[len..])))
     }
+}
+
+/// A MIME media type with optional parameters: `type/subtype *(;name=value)`, value a
+/// token or a quoted string without control characters.
+pub(crate) fn check_media_type<'v>(
+    field: &'static str,
+    value: &'v str,
+) -> Result<&'v str, BuildError> {
+    let bad = || {
+        invalid(
+            field,
+            value,
+            "a media type such as text/plain;charset=UTF-8",
+        )
+    };
+    let mut params = value.split(';');
+    let essence = params.next().unwrap_or_default();
+    let (kind, sub) = essence.split_once('/').ok_or_else(bad)?;
+    let token = |t: &str| !t.is_empty() && t.bytes().all(is_token_char);
+    if !token(kind) || !token(sub) || value.len() > 512 {
+        return Err(bad());
+    }
+    for param in params {
+        let param = param.trim_start_matches(' ');
+        let (name, val) = param.split_once('=').ok_or_else(bad)?;
+        let quoted = val
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .is_some_and(|inner| !inner.contains(['"', '\\']) && !inner.contains(char::is_control));
+        if !token(name) || !(token(val) || quoted) {
+            return Err(bad());
+        }
+    }
+    Ok(value)
 }
 
 #[cfg(test)]

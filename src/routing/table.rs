@@ -1,42 +1,12 @@
-//! The section-7 decision table: which CPM Client procedure an incoming request starts.
-//!
-//! The table lives in one private function, `decide`, one `match` arm per row of the spec
-//! reference's section 2, each naming its section. Everything else here feeds it: the
-//! method, the CPM tags of the Accept-Contact headers, whether Contact marks a
-//! conference focus, and (for one policy row) whether the SDP offers a file.
-//!
-//! # Precedence when an INVITE names several CPM services
-//!
-//! Section 7 says nothing about an INVITE whose Accept-Contact names more than one
-//! service; the library decides, in this order:
-//!
-//! 1. **`deferred` wins.** Stored messages come back through a deferred delivery
-//!    whatever else the INVITE names: `deferred-group-session` (7.3.11) when Contact
-//!    carries `isfocus`, `large-message` (7.2.2.2) otherwise (spec reference, section 4).
-//! 2. **`filetransfer`** routes `file-transfer` (7.4.2) when neither `session` nor
-//!    `largemsg` is named beside it, or when the SDP offers a file (an
-//!    `a=file-selector` line, RFC 5547): a file selector is what a file transfer cannot
-//!    do without, and what a session or a large message never carries. (`msg` beside it
-//!    changes nothing: it names no INVITE procedure.)
-//! 3. **`largemsg`** routes `large-message` (7.2.2.2) before `session`: it names one
-//!    specific one-shot procedure, while a session is the general container, and a
-//!    large-message sender expects its MSRP session to be answered `recvonly`.
-//! 4. **`session`** routes `session` (7.3.2).
-//! 5. **`msg`** alone on an INVITE is not a section-7 trigger (pager mode is a MESSAGE
-//!    procedure): `not-cpm`.
-//!
-//! A MESSAGE routes `pager` (7.2.2.1) when it names `msg` or `deferred`, whatever else it
-//! names; `largemsg`, `session` and `filetransfer` alone do not route a MESSAGE (in RCS
-//! practice such MESSAGEs carry IMDNs for earlier traffic). Every pair is tested in
-//! `tests/precedence.rs`.
+//! The decision table and what feeds it.
 
 use std::fmt;
 use std::str::FromStr;
 
-use crate::accept_contact::TagReader;
-use crate::contact;
+use super::accept_contact::TagReader;
+use super::contact;
+use super::{FeatureTag, TagSet};
 use crate::error::{ParseError, ValueError};
-use crate::feature_tag::{FeatureTag, TagSet};
 use crate::sip::scan::{self, RawHeader, Visit};
 use crate::sip::{KnownHeader, Limits, Method};
 
@@ -129,7 +99,7 @@ impl FromStr for Route {
 /// The route of a request together with what decided it.
 ///
 /// ```
-/// use cpm_client::{routing, FeatureTag, Limits, Route};
+/// use cpm_client::{FeatureTag, Limits, Route, Routing};
 ///
 /// let invite = b"INVITE sip:bob@example.net SIP/2.0\r\n\
 ///     Via: SIP/2.0/TCP 192.0.2.7;branch=z9hG4bK-1\r\n\
@@ -138,7 +108,7 @@ impl FromStr for Route {
 ///     Contact: <sip:group-1@conf.example.net>;isfocus\r\n\
 ///     Accept-Contact: *;+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.deferred\"\r\n\
 ///     Content-Length: 0\r\n\r\n";
-/// let r = routing(invite, &Limits::DEFAULT).unwrap();
+/// let r = Routing::read(invite, &Limits::DEFAULT).unwrap();
 /// assert_eq!(r.route, Route::DeferredGroupSession);
 /// assert!(r.tags.contains(FeatureTag::Deferred));
 /// assert!(r.from_focus);
@@ -168,14 +138,17 @@ pub struct Routing {
 /// assert_eq!(cpm_client::route(msg), Ok(cpm_client::Route::Pager));
 /// ```
 pub fn route(request: &[u8]) -> Result<Route, ParseError> {
-    routing(request, &Limits::DEFAULT).map(|r| r.route)
+    Routing::read(request, &Limits::DEFAULT).map(|r| r.route)
 }
 
-/// [`route`], under the given limits, with the tags and the focus flag that decided it.
-pub fn routing(request: &[u8], limits: &Limits) -> Result<Routing, ParseError> {
-    let mut reader = FeatureReader::new(limits);
-    let frame = scan::scan(request, limits, &mut reader)?;
-    Ok(reader.routing(frame.method, frame.head.body))
+impl Routing {
+    /// [`route`], under the given limits, with the tags and the focus flag that
+    /// decided it. Allocates nothing.
+    pub fn read(request: &[u8], limits: &Limits) -> Result<Routing, ParseError> {
+        let mut reader = FeatureReader::new(limits);
+        let frame = scan::scan(request, limits, &mut reader)?;
+        Ok(reader.routing(frame.method, frame.head.body))
+    }
 }
 
 /// What routing reads from the headers: the Accept-Contact tags and, on an INVITE,

@@ -4,7 +4,7 @@
 //! response's own headers and Content-Length.
 //!
 //! The [`Dispatcher`](crate::Dispatcher) builds every response itself; this module
-//! holds what it hands out ([`Response`], [`StatusCode`]) and the writer it uses.
+//! holds what it hands out ([`Response`]) and the writer it uses.
 //!
 //! ```
 //! use bytes::Bytes;
@@ -18,23 +18,16 @@
 //! ));
 //! let response = outcome.response().unwrap();
 //! assert_eq!(response.status(), StatusCode::OK);
-//! let typed = response.to_rsip().unwrap();
-//! assert_eq!(typed.status_code, rsip::StatusCode::OK);
 //! ```
-
-mod salvage;
-pub(crate) mod sdp_answer;
-mod status;
 
 use std::fmt::{self, Write as _};
 use std::io::Write as _;
 
 use bytes::Bytes;
 
-pub(crate) use salvage::Salvaged;
-pub use status::StatusCode;
-
-use crate::sip::{IncomingRequest, KnownHeader, NameAddr};
+use super::salvage::Salvaged;
+use super::write::{write_runs_as_space, write_text};
+use super::{IncomingRequest, KnownHeader, NameAddr, StatusCode};
 
 /// A response ready for the wire: status line, headers and body, CRLF line ends.
 ///
@@ -69,6 +62,7 @@ impl Response {
     ///
     /// What `rsip` reports when it cannot read the response; the library's own
     /// responses are written so that it can.
+    #[cfg(feature = "rsip")]
     pub fn to_rsip(&self) -> Result<rsip::Response, rsip::Error> {
         rsip::Response::try_from(&self.bytes[..])
     }
@@ -268,60 +262,6 @@ impl ResponseWriter {
     }
 }
 
-/// Appends `text` (the library's or a handler's), each run of control characters (CR,
-/// LF, NUL, ...) and the white space after it written as one space, so that nothing
-/// it holds can start a line of its own.
-fn write_text(out: &mut Vec<u8>, text: &[u8]) {
-    if may_hold_control(text) {
-        write_runs_as_space(out, text, is_control);
-    } else {
-        out.extend_from_slice(text);
-    }
-}
-
-/// Whether `text` may hold a control character (or an HTAB, which the careful path
-/// then keeps): eight bytes at a time, since text is almost always clean.
-fn may_hold_control(text: &[u8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    const SPACES: u64 = u64::from_ne_bytes([0x20; 8]);
-    const DELS: u64 = u64::from_ne_bytes([0x7f; 8]);
-    // A byte below 0x20 sets its high bit in `x - 0x20..` where `x` had it clear; a
-    // 0x7f byte is a zero byte of `x ^ 0x7f..` (the usual zero-byte test).
-    let below_space = |x: u64| x.wrapping_sub(SPACES) & !x & HIGHS != 0;
-    let has_del = |x: u64| {
-        let y = x ^ DELS;
-        y.wrapping_sub(ONES) & !y & HIGHS != 0
-    };
-    let mut chunks = text.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_ne_bytes(word);
-        if below_space(x) || has_del(x) {
-            return true;
-        }
-    }
-    chunks.remainder().iter().any(|&b| b < 0x20 || b == 0x7f)
-}
-
-/// Appends `text`, writing each run of bytes that `breaks` (with the SP and HTAB
-/// after it) as one space.
-fn write_runs_as_space(out: &mut Vec<u8>, text: &[u8], breaks: impl Fn(u8) -> bool) {
-    let mut rest = text;
-    while let Some(n) = rest.iter().position(|&b| breaks(b)) {
-        out.extend_from_slice(&rest[..n]);
-        out.push(b' ');
-        let after = &rest[n..];
-        let run = after
-            .iter()
-            .position(|&b| !breaks(b) && b != b' ' && b != b'\t')
-            .unwrap_or(after.len());
-        rest = &after[run..];
-    }
-    out.extend_from_slice(rest);
-}
-
 /// Appends a value copied from a request: folds (CR/LF and the white space after
 /// them) become one space, every other byte is kept. Values are mostly unfolded, so
 /// one `memchr2` finds there is nothing to do.
@@ -332,11 +272,6 @@ fn write_unfolded(out: &mut Vec<u8>, value: &[u8]) {
     }
 }
 
-/// Control characters other than HTAB, which header values may hold.
-fn is_control(b: u8) -> bool {
-    (b < 0x20 && b != b'\t') || b == 0x7f
-}
-
 /// A `fmt::Write` that writes through [`write_text`].
 struct Sanitized<'o>(&'o mut Vec<u8>);
 
@@ -344,34 +279,5 @@ impl fmt::Write for Sanitized<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         write_text(self.0, s.as_bytes());
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn control_characters_are_found_in_any_position() {
-        for len in 0..24 {
-            for at in 0..len {
-                for bad in [0x00, 0x09, 0x0a, 0x0d, 0x1f, 0x7f] {
-                    let mut text = vec![b'a'; len];
-                    text[at] = bad;
-                    assert!(may_hold_control(&text), "{len} {at} {bad}");
-                }
-            }
-            let clean: Vec<u8> = (0..len)
-                .map(|i| [b' ', b'~', 0x80, 0xff, b'x'][i % 5])
-                .collect();
-            assert!(!may_hold_control(&clean), "{len}");
-        }
-    }
-
-    #[test]
-    fn control_runs_become_one_space() {
-        let mut out = Vec::new();
-        write_text(&mut out, b"a\r\n  b\rc\n\x00d\te");
-        assert_eq!(out, b"a b c d\te");
     }
 }

@@ -105,6 +105,33 @@ impl StatusCode {
     }
 }
 
+/// A status code compares equal to its number: `response.status() == 200`.
+impl PartialEq<u16> for StatusCode {
+    fn eq(&self, code: &u16) -> bool {
+        self.0 == *code
+    }
+}
+
+impl PartialEq<StatusCode> for u16 {
+    fn eq(&self, status: &StatusCode) -> bool {
+        *self == status.0
+    }
+}
+
+/// A status code orders against numbers as its number does:
+/// `(200..300).contains(&status)`, `status >= 400`.
+impl PartialOrd<u16> for StatusCode {
+    fn partial_cmp(&self, code: &u16) -> Option<std::cmp::Ordering> {
+        self.0.partial_cmp(code)
+    }
+}
+
+impl PartialOrd<StatusCode> for u16 {
+    fn partial_cmp(&self, status: &StatusCode) -> Option<std::cmp::Ordering> {
+        self.partial_cmp(&status.0)
+    }
+}
+
 impl fmt::Display for StatusCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.0, self.canonical_reason())

@@ -1,7 +1,8 @@
-//! Multipart bodies (RFC 2046 section 5.1): SDP next to a resource list, a CPIM
-//! preview or a file icon.
+//! The multipart reader: [`Multipart`], its [`Part`]s.
 
-use super::{header_pair, raw_headers, split_header_block, BodyError, BodyErrorKind, MediaType};
+use crate::mime::{
+    header_pair, raw_headers, split_header_block, BodyError, BodyErrorKind, MediaType,
+};
 
 /// The number of parts a [`Multipart`] accepts unless told otherwise.
 pub const DEFAULT_MAX_PARTS: usize = 64;
@@ -18,7 +19,7 @@ pub const DEFAULT_MAX_PARTS: usize = 64;
 /// never used to frame.
 ///
 /// ```
-/// use cpm_client::body::Multipart;
+/// use cpm_client::multipart::Multipart;
 ///
 /// let body = b"preamble\r\n--b1\r\nContent-Type: application/sdp\r\n\r\nv=0\r\n\
 ///     --b1\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b1--\r\nepilogue";
@@ -30,7 +31,7 @@ pub const DEFAULT_MAX_PARTS: usize = 64;
 /// assert_eq!(sdp.body(), b"v=0");
 /// let texts: Vec<&[u8]> = multipart.parts().map(|p| p.body()).collect();
 /// assert_eq!(texts, [&b"v=0"[..], b"hello"]);
-/// # Ok::<(), cpm_client::body::BodyError>(())
+/// # Ok::<(), cpm_client::mime::BodyError>(())
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Multipart<'a> {
@@ -61,14 +62,15 @@ impl<'a> Multipart<'a> {
     /// media type, not of the body).
     ///
     /// ```
-    /// use cpm_client::body::{BodyErrorKind, MediaType, Multipart};
+    /// use cpm_client::mime::{BodyErrorKind, MediaType};
+    /// use cpm_client::multipart::Multipart;
     ///
     /// let media = MediaType::parse("multipart/mixed;boundary=\"x y\"")?;
     /// let body = b"--x y\r\n\r\none\r\n--x y\r\n\r\ntwo\r\n--x y--";
     /// let err = Multipart::with_media_type(&media, body, 1).unwrap_err();
     /// assert_eq!(err.kind(), &BodyErrorKind::TooManyParts(1));
     /// assert_eq!(Multipart::with_media_type(&media, body, 2)?.len(), 2);
-    /// # Ok::<(), cpm_client::body::BodyError>(())
+    /// # Ok::<(), cpm_client::mime::BodyError>(())
     /// ```
     pub fn with_media_type(
         media: &MediaType<'a>,
@@ -182,7 +184,7 @@ impl<'a> Iterator for Parts<'a> {
 /// One part of a multipart body: its header block and its body.
 ///
 /// ```
-/// use cpm_client::body::Multipart;
+/// use cpm_client::multipart::Multipart;
 ///
 /// let body = b"--b\r\nContent-Type: text/plain;\r\n charset=UTF-8\r\nContent-Length: 2\r\n\r\nhi\r\n--b--";
 /// let part = Multipart::parse("multipart/mixed;boundary=b", body)?.parts().next().unwrap();
@@ -191,7 +193,7 @@ impl<'a> Iterator for Parts<'a> {
 /// assert_eq!(part.content_type().unwrap().param("charset"), Some("UTF-8"));
 /// assert_eq!(part.headers().count(), 2);
 /// assert_eq!(part.body(), b"hi");
-/// # Ok::<(), cpm_client::body::BodyError>(())
+/// # Ok::<(), cpm_client::mime::BodyError>(())
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Part<'a> {

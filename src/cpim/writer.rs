@@ -1,19 +1,20 @@
-//! The CPIM message (RFC 3862) that carries a standalone message's content, with the
-//! IMDN headers of RFC 5438: [`CpimMessage`], [`Content`], [`Disposition`], and the
+//! The CPIM writer: [`CpimBuilder`] and the [`Content`] it carries, and the CPIM
 //! `DateTime` format ([`format_date_time`]).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
-use super::{
-    check_media_type, check_token, check_uri, quoted_display_name, BuildError, IdGenerator,
-};
+use super::DispositionNotification;
+use crate::error::BuildError;
+use crate::ids::IdGenerator;
+use crate::mime::check_media_type;
+use crate::sip::write::{check_token, check_uri, quoted_display_name};
 
 /// What the user sends: a media type and its bytes.
 ///
 /// ```
-/// use cpm_client::outgoing::Content;
+/// use cpm_client::cpim::Content;
 ///
 /// let hello = Content::text("Hello, Bob!");
 /// assert_eq!(hello.content_type(), "text/plain;charset=UTF-8");
@@ -65,67 +66,20 @@ impl Content {
     }
 }
 
-/// The notifications asked of the recipient in `imdn.Disposition-Notification`
-/// (RFC 5438).
-///
-/// ```
-/// use cpm_client::outgoing::Disposition;
-/// assert_eq!(Disposition::DELIVERY_AND_DISPLAY.to_string(), "positive-delivery, display");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Disposition {
-    /// `positive-delivery`.
-    pub positive_delivery: bool,
-    /// `negative-delivery`.
-    pub negative_delivery: bool,
-    /// `display`.
-    pub display: bool,
-}
-
-impl Disposition {
-    /// `positive-delivery, display`: what chat clients usually ask.
-    pub const DELIVERY_AND_DISPLAY: Disposition = Disposition {
-        positive_delivery: true,
-        negative_delivery: false,
-        display: true,
-    };
-
-    fn is_empty(self) -> bool {
-        !(self.positive_delivery || self.negative_delivery || self.display)
-    }
-}
-
-impl std::fmt::Display for Disposition {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let names = [
-            (self.positive_delivery, "positive-delivery"),
-            (self.negative_delivery, "negative-delivery"),
-            (self.display, "display"),
-        ];
-        let mut first = true;
-        for (_, name) in names.iter().filter(|(on, _)| *on) {
-            if !first {
-                f.write_str(", ")?;
-            }
-            f.write_str(name)?;
-            first = false;
-        }
-        Ok(())
-    }
-}
-
-/// A CPIM message (`message/cpim`, RFC 3862): From, To, DateTime, the IMDN namespace
+/// Writes a CPIM message (`message/cpim`, RFC 3862) that [`CpimMessage::parse`](super::CpimMessage::parse)
+/// reads back: From, To, DateTime, the IMDN namespace
 /// and `imdn.Message-ID` (unless left out), `imdn.Disposition-Notification` when asked,
 /// then the content with its own Content-Type and Content-Length.
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
-/// use cpm_client::outgoing::{Content, CpimMessage, Disposition, SequentialIds};
+/// use cpm_client::cpim::{Content, CpimBuilder, DispositionNotification};
+/// use cpm_client::ids::SequentialIds;
 ///
 /// let sent_at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_515_300);
-/// let (bytes, id) = CpimMessage::new("sip:a@example.net", "sip:b@example.net", sent_at, Content::text("Hi"))
+/// let (bytes, id) = CpimBuilder::new("sip:a@example.net", "sip:b@example.net", sent_at, Content::text("Hi"))
 ///     .message_id("m1")
-///     .disposition(Disposition::DELIVERY_AND_DISPLAY)
+///     .disposition(DispositionNotification::DELIVERY_AND_DISPLAY)
 ///     .write(&mut SequentialIds::new(0))?;
 /// assert_eq!(id.as_deref(), Some("m1"));
 /// assert_eq!(
@@ -135,10 +89,10 @@ impl std::fmt::Display for Disposition {
 ///      imdn.Disposition-Notification: positive-delivery, display\r\n\r\n\
 ///      Content-Type: text/plain;charset=UTF-8\r\nContent-Length: 2\r\n\r\nHi"
 /// );
-/// # Ok::<(), cpm_client::outgoing::BuildError>(())
+/// # Ok::<(), cpm_client::BuildError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CpimMessage {
+pub struct CpimBuilder {
     from: String,
     from_name: Option<String>,
     to: String,
@@ -147,13 +101,13 @@ pub struct CpimMessage {
     content: Content,
     imdn: bool,
     message_id: Option<String>,
-    disposition: Disposition,
+    disposition: Option<DispositionNotification<'static>>,
 }
 
-impl CpimMessage {
+impl CpimBuilder {
     /// A message from `from` to `to` (URIs), sent at `sent_at`.
-    pub fn new(from: &str, to: &str, sent_at: SystemTime, content: Content) -> CpimMessage {
-        CpimMessage {
+    pub fn new(from: &str, to: &str, sent_at: SystemTime, content: Content) -> CpimBuilder {
+        CpimBuilder {
             from: from.to_owned(),
             from_name: None,
             to: to.to_owned(),
@@ -162,37 +116,37 @@ impl CpimMessage {
             content,
             imdn: true,
             message_id: None,
-            disposition: Disposition::default(),
+            disposition: None,
         }
     }
 
     /// The sender's display name (quoted and escaped).
-    pub fn from_display_name(mut self, name: Option<&str>) -> CpimMessage {
+    pub fn from_display_name(mut self, name: Option<&str>) -> CpimBuilder {
         self.from_name = name.map(str::to_owned);
         self
     }
 
     /// The recipient's display name (quoted and escaped).
-    pub fn to_display_name(mut self, name: Option<&str>) -> CpimMessage {
+    pub fn to_display_name(mut self, name: Option<&str>) -> CpimBuilder {
         self.to_name = name.map(str::to_owned);
         self
     }
 
     /// The `imdn.Message-ID` (a token) instead of a generated one.
-    pub fn message_id(mut self, id: &str) -> CpimMessage {
+    pub fn message_id(mut self, id: &str) -> CpimBuilder {
         self.message_id = Some(id.to_owned());
         self
     }
 
-    /// Asks for IMDNs; nothing asked writes no `imdn.Disposition-Notification`.
-    pub fn disposition(mut self, disposition: Disposition) -> CpimMessage {
-        self.disposition = disposition;
+    /// Asks for IMDNs; an empty list writes no `imdn.Disposition-Notification`.
+    pub fn disposition(mut self, disposition: DispositionNotification<'_>) -> CpimBuilder {
+        self.disposition = (!disposition.is_empty()).then(|| disposition.into_owned());
         self
     }
 
     /// Leaves out the IMDN namespace and `imdn.Message-ID` (and so any disposition
     /// request): a message nobody will acknowledge.
-    pub fn without_imdn(mut self) -> CpimMessage {
+    pub fn without_imdn(mut self) -> CpimBuilder {
         self.imdn = false;
         self
     }
@@ -221,6 +175,9 @@ impl CpimMessage {
                 None => format!("<{uri}>"),
             })
         };
+        if let Some(disposition) = &self.disposition {
+            disposition.checked()?;
+        }
         let from = name_addr("CPIM From display name", &self.from_name, &self.from)?;
         let to = name_addr("CPIM To display name", &self.to_name, &self.to)?;
         let date_time = format_date_time(self.sent_at)?;
@@ -244,10 +201,10 @@ impl CpimMessage {
         if let Some(id) = &message_id {
             line("NS: imdn <urn:ietf:params:imdn>");
             line(&format!("imdn.Message-ID: {id}"));
-            if !self.disposition.is_empty() {
+            if let Some(disposition) = &self.disposition {
                 line(&format!(
                     "imdn.Disposition-Notification: {}",
-                    self.disposition
+                    disposition.as_str()
                 ));
             }
         }
@@ -265,7 +222,7 @@ impl CpimMessage {
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
-/// use cpm_client::outgoing::format_date_time;
+/// use cpm_client::cpim::format_date_time;
 ///
 /// let t = SystemTime::UNIX_EPOCH + Duration::from_millis(951_782_400_123);
 /// assert_eq!(format_date_time(t).unwrap(), "2000-02-29T00:00:00.123Z");
@@ -280,7 +237,7 @@ impl CpimMessage {
 ///
 /// ```
 /// # use std::time::{Duration, SystemTime};
-/// # use cpm_client::outgoing::{format_date_time, BuildError};
+/// # use cpm_client::{cpim::format_date_time, BuildError};
 /// let last = SystemTime::UNIX_EPOCH + Duration::from_millis(253_402_300_799_999);
 /// assert_eq!(format_date_time(last).unwrap(), "9999-12-31T23:59:59.999Z");
 /// let after = last + Duration::from_millis(1);
@@ -332,7 +289,7 @@ mod tests {
         let at = |s: u64| format_date_time(UNIX_EPOCH + Duration::from_secs(s));
         let last = at(253_402_300_799).unwrap();
         assert_eq!(last, "9999-12-31T23:59:59.000Z");
-        assert!(crate::body::cpim::is_date_time(&last));
+        assert!(super::super::is_date_time(&last));
         for after in [253_402_300_800, 1 << 40, u64::MAX / 2, u64::MAX] {
             // The largest a SystemTime can hold depends on the platform.
             if let Some(time) = UNIX_EPOCH.checked_add(Duration::from_secs(after)) {
@@ -377,7 +334,7 @@ mod tests {
     #[test]
     fn cpim_refuses_injection() {
         let t = UNIX_EPOCH;
-        let m = CpimMessage::new("sip:a@x.net", "sip:b@x.net", t, Content::text("x"))
+        let m = CpimBuilder::new("sip:a@x.net", "sip:b@x.net", t, Content::text("x"))
             .from_display_name(Some("A\r\nNS: evil <x>"));
         assert_eq!(
             m.write(&mut crate::outgoing::SequentialIds::new(0)),
@@ -385,7 +342,7 @@ mod tests {
                 field: "CPIM From display name"
             })
         );
-        let m = CpimMessage::new(
+        let m = CpimBuilder::new(
             "sip:a@x.net",
             "sip:b@x.net",
             t,
