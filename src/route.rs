@@ -77,8 +77,8 @@ impl Route {
         Route::NotCpm,
     ];
 
-    /// The name of the routing contract (`DESIGN.md`): `pager`, `large-message`,
-    /// `deferred-group-session`, `session`, `file-transfer`, `not-cpm`.
+    /// The name in the routing contract (the `route` field of `cpm_route`): `pager`,
+    /// `large-message`, `deferred-group-session`, `session`, `file-transfer`, `not-cpm`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Route::Pager => "pager",

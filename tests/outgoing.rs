@@ -1,4 +1,4 @@
-//! The outgoing builders through the public API (issue 4): every procedure's request
+//! The outgoing builders through the public API: every procedure's request
 //! read back by the library's own router and by rsip, the required headers of each row
 //! of the spec reference's section 5, the section 5 examples rebuilt byte for byte,
 //! lengths, MSRP directions, chunks, the pager limit, and registration refreshes.
