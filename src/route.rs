@@ -1,9 +1,10 @@
 //! The section-7 decision table: which CPM Client procedure an incoming request starts.
 //!
-//! The table lives in one private function, `decide`, one `match` arm per row of the spec
-//! reference's section 2, each naming its section. Everything else here feeds it: the
-//! method, the CPM tags of the Accept-Contact headers, whether Contact marks a
-//! conference focus, and (for one policy row) whether the SDP offers a file.
+//! The table lives in one private function, `decide`, one `match` arm per row of the
+//! decision table (its rows are numbered in `docs/decisions.md`), each naming its
+//! section. Everything else here feeds it: the method, the CPM tags of the
+//! Accept-Contact headers, whether Contact marks a conference focus, and (for one
+//! policy row) whether the SDP offers a file.
 //!
 //! # Precedence when an INVITE names several CPM services
 //!
@@ -12,7 +13,8 @@
 //!
 //! 1. **`deferred` wins.** Stored messages come back through a deferred delivery
 //!    whatever else the INVITE names: `deferred-group-session` (7.3.11) when Contact
-//!    carries `isfocus`, `large-message` (7.2.2.2) otherwise (spec reference, section 4).
+//!    carries `isfocus` (RFC 3840 section 10: the marker of a conference focus),
+//!    `large-message` (7.2.2.2) otherwise.
 //! 2. **`filetransfer`** routes `file-transfer` (7.4.2) when neither `session` nor
 //!    `largemsg` is named beside it, or when the SDP offers a file (an
 //!    `a=file-selector` line, RFC 5547): a file selector is what a file transfer cannot
@@ -219,7 +221,7 @@ impl<'a> Visit<'a> for FeatureReader<'_> {
     }
 }
 
-/// The decision table of the spec reference, section 2.
+/// The decision table; the row numbers are those of `docs/decisions.md`.
 pub(crate) fn decide(method: Method<'_>, tags: TagSet, from_focus: bool, body: &[u8]) -> Route {
     use FeatureTag::{Deferred, FileTransfer, LargeMsg, Msg, Session};
     let has = |tag| tags.contains(tag);

@@ -1,7 +1,6 @@
 //! Zero-copy readers of the bodies a CPM client receives.
 //!
-//! An incoming CPM request carries one of a few body kinds (spec sections 5, 6 and 8
-//! items 14-17):
+//! An incoming CPM request carries one of a few body kinds:
 //!
 //! - `message/cpim` ([`CpimMessage`], RFC 3862 with the RFC 5438 IMDN headers): the
 //!   pager-mode message and what an MSRP SEND carries;

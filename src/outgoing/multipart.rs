@@ -37,7 +37,7 @@ impl Part {
 
 /// A `multipart/mixed` body.
 ///
-/// Written as the spec reference's examples write it: each part's headers, a blank
+/// Written as the group INVITE example (7.3.1) writes it: each part's headers, a blank
 /// line, its bytes, then the next delimiter. A part whose bytes end in CRLF is
 /// followed directly by `--boundary` (that CRLF serving as the delimiter's); any
 /// other part gets a CRLF before the delimiter. The body ends with
