@@ -1,11 +1,11 @@
-//! Hostile input grows linearly (issue 7, part 3).
+//! Hostile input grows linearly: the work stays proportional to the input's size.
 //!
 //! ```text
 //! cargo bench --bench hostile
 //! ```
 //!
 //! Each hostile family of `tests/hostile.rs` is timed at the empty size and at 1/4,
-//! 1/2, 1 and 2 times the size the issue names, under limits raised so that the whole
+//! 1/2, 1 and 2 times its target size, under limits raised so that the whole
 //! input is read (not refused at the first limit). The summary at the end gives, per
 //! size, the median time, the time per unit (byte, header, value, escape, digit) and
 //! the same with the empty case's time taken off: that last column staying flat as the
@@ -46,7 +46,7 @@ struct Case {
     name: &'static str,
     /// What grows.
     unit: &'static str,
-    /// The size the issue names, in units.
+    /// The target size, in units.
     full: usize,
     /// The input of `n` units.
     make: fn(usize) -> Vec<u8>,
@@ -301,7 +301,7 @@ fn dispatch(bytes: &Bytes) -> usize {
         .map_or(0, |r| r.as_bytes().len())
 }
 
-/// The sizes measured: none, then 1/4, 1/2, 1 and 2 times the issue's.
+/// The sizes measured: none, then 1/4, 1/2, 1 and 2 times the target size.
 fn sizes(case: &Case) -> [usize; 5] {
     [0, case.full / 4, case.full / 2, case.full, case.full * 2]
 }

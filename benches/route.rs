@@ -21,7 +21,7 @@
 //! one and by two threads (throughput in requests).
 //!
 //! At the end the run prints a summary table: the median time per message of each
-//! contender and the ratios the README's targets are stated in.
+//! contender and the ratios the targets in `docs/performance.md` are stated in.
 
 use std::collections::BTreeMap;
 use std::hint::black_box;

@@ -1,4 +1,4 @@
-//! Routes SIP requests read from files: the routing contract of `DESIGN.md`.
+//! Routes SIP requests read from files: the project's routing contract.
 //!
 //! ```text
 //! cargo run --release --example cpm_route -- FILE...

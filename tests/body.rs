@@ -1,8 +1,8 @@
-//! The body readers on the example bodies of the spec (section 5, copied with CRLF line
-//! ends) and on the variants real peers send: LF-only line ends, quoted and unquoted
-//! boundaries, preamble and epilogue, a missing close delimiter, IMDN headers under
-//! another prefix, several To, file-selector in any order, `a=maxsize`, `msrps://`
-//! with `TCP/TLS/MSRP`, direction defaults.
+//! The body readers on the example bodies of the originating procedures (7.2.1.1,
+//! 7.2.1.2, 7.3.1, 7.4.1; with CRLF line ends) and on the variants real peers send:
+//! LF-only line ends, quoted and unquoted boundaries, preamble and epilogue, a missing
+//! close delimiter, IMDN headers under another prefix, several To, file-selector in any
+//! order, `a=maxsize`, `msrps://` with `TCP/TLS/MSRP`, direction defaults.
 
 use cpm_client::{
     cpim::{CpimAddress, CpimMessage, Disposition, IMDN_NS},
@@ -11,7 +11,7 @@ use cpm_client::{
     sdp::{Direction, FileHash, MsrpTransport, Sdp, Setup},
 };
 
-/// Spec 5.2: the CPIM body of the pager MESSAGE (314 bytes).
+/// 7.2.1.1 example: the CPIM body of the pager MESSAGE (314 bytes).
 const PAGER_CPIM: &[u8] = b"From: <sip:+15550100001@ims.example.net>\r\n\
 To: <sip:+15550100002@ims.example.net>\r\n\
 DateTime: 2026-11-24T10:15:00.000Z\r\n\
@@ -24,7 +24,7 @@ Content-Length: 11\r\n\
 \r\n\
 Hello, Bob!";
 
-/// Spec 5.3: the SDP offer of a large message (260 bytes).
+/// 7.2.1.2 example: the SDP offer of a large message (260 bytes).
 const LARGE_MESSAGE_SDP: &[u8] = b"v=0\r\n\
 o=- 3913722112 3913722112 IN IP4 192.0.2.10\r\n\
 s=-\r\n\
@@ -38,7 +38,7 @@ a=setup:active\r\n\
 a=sendonly\r\n\
 a=max-size:2048000\r\n";
 
-/// Spec 5.4: the multipart body of an ad-hoc group INVITE (730 bytes).
+/// 7.3.1 example: the multipart body of an ad-hoc group INVITE (730 bytes).
 const GROUP_MULTIPART_TYPE: &str = "multipart/mixed;boundary=b0undary7q";
 const GROUP_MULTIPART: &[u8] = b"--b0undary7q\r\n\
 Content-Type: application/sdp\r\n\
@@ -69,7 +69,7 @@ Content-Length: 238\r\n\
 </resource-lists>\r\n\
 --b0undary7q--\r\n";
 
-/// Spec 5.5: the SDP offer of a file transfer (321 bytes).
+/// 7.4.1 example: the SDP offer of a file transfer (321 bytes).
 const FILE_TRANSFER_SDP: &[u8] = b"v=0\r\n\
 o=- 3913722300 3913722300 IN IP4 192.0.2.10\r\n\
 s=-\r\n\

@@ -3,8 +3,8 @@
 //!
 //! 1. Arbitrary bytes into every reader (`arbitrary_bytes_never_panic`), and arbitrary
 //!    text into the value readers (`arbitrary_values_never_panic`).
-//! 2. The spec's example bodies (section 5) and peer variants, mutated by a few byte
-//!    edits biased towards the bytes their grammars care about
+//! 2. The example bodies of the originating procedures and peer variants, mutated by a
+//!    few byte edits biased towards the bytes their grammars care about
 //!    (`mutated_examples_never_panic`), including the multipart Content-Type value.
 //! 3. Multipart bodies assembled from random parts, delimiters and line ends
 //!    (`assembled_multiparts_frame_consistently`).
@@ -127,7 +127,7 @@ fn check_all(content_type: &[u8], input: &[u8]) {
 const GROUP_TYPE: &[u8] = b"multipart/mixed;boundary=b0undary7q";
 
 const EXAMPLES: &[&[u8]] = &[
-    // Spec 5.2, CPIM.
+    // 7.2.1.1 example, CPIM.
     b"From: <sip:+15550100001@ims.example.net>\r\nTo: <sip:+15550100002@ims.example.net>\r\n\
 DateTime: 2026-11-24T10:15:00.000Z\r\nNS: imdn <urn:ietf:params:imdn>\r\n\
 imdn.Message-ID: 7f3c2a10e4\r\nimdn.Disposition-Notification: positive-delivery, display\r\n\
@@ -136,19 +136,19 @@ imdn.Message-ID: 7f3c2a10e4\r\nimdn.Disposition-Notification: positive-delivery,
     b"From: \"Alice \\\"A\\\"\" <sip:a@x>\nTo: Bob <sip:b@x>\nTo: <sip:c@x>\ncc: <sip:d@x>\n\
 NS: n <urn:ietf:params:imdn>\nn.Message-ID: 1\nn.Disposition-Notification: display\n\
 Subject: hi\n\nContent-Type: message/imdn+xml\nContent-Length: 3\n\n<x/>",
-    // Spec 5.3, large-message SDP.
+    // 7.2.1.2 example, large-message SDP.
     b"v=0\r\no=- 3913722112 3913722112 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\n\
 t=0 0\r\nm=message 9 TCP/MSRP *\r\na=accept-types:message/cpim\r\n\
 a=accept-wrapped-types:text/plain\r\na=path:msrp://192.0.2.10:9/a1b2c3d4;tcp\r\n\
 a=setup:active\r\na=sendonly\r\na=max-size:2048000\r\n",
-    // Spec 5.5, file-transfer SDP, plus hash, icon, range, TLS.
+    // 7.4.1 example, file-transfer SDP, plus hash, icon, range, TLS.
     b"v=0\r\no=- 3913722300 3913722300 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\n\
 t=0 0\r\nm=message 9 TCP/TLS/MSRP *\r\nc=IN IP4 192.0.2.11\r\na=accept-types:image/jpeg\r\n\
 a=file-selector:name:\"beach%20x.jpg\" type:image/jpeg size:48213 hash:sha-1:72:24:5F\r\n\
 a=file-transfer-id:ft-5c1d9e\r\na=file-disposition:render\r\na=file-icon:cid:i@x\r\n\
 a=file-range:1-*\r\na=path:msrps://192.0.2.10:9/f4e3d2c1;tcp\r\na=setup:active\r\n\
 a=maxsize:9\r\na=sendonly\r\nm=audio 1 RTP/AVP 0\r\n",
-    // Spec 5.4, group multipart.
+    // 7.3.1 example, group multipart.
     b"--b0undary7q\r\nContent-Type: application/sdp\r\nContent-Length: 288\r\n\r\nv=0\r\n\
 o=- 3913722200 3913722200 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\n\
 m=message 9 TCP/MSRP *\r\na=accept-types:message/cpim application/im-iscomposing+xml\r\n\

@@ -1,4 +1,4 @@
-//! Limits and hostile input (issue 7, part 3).
+//! Limits and hostile input.
 //!
 //! Every hostile input is built here, at full size, from a small valid request: 1 MiB
 //! of folded white space in one header, 100 000 headers, 10 000 Accept-Contact values,

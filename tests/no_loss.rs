@@ -1,4 +1,4 @@
-//! No loss (issue 7, part 4): a mixed stream of 10 000 requests through one
+//! No loss: a mixed stream of 10 000 requests through one
 //! `Dispatcher`, from four threads, and every one accounted for.
 //!
 //! The stream is drawn, with a fixed seed, from templates: valid requests of every

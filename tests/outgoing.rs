@@ -1,6 +1,6 @@
-//! The outgoing builders through the public API (issue 4): every procedure's request
-//! read back by the library's own router and by rsip, the required headers of each row
-//! of the spec reference's section 5, the section 5 examples rebuilt byte for byte,
+//! The outgoing builders through the public API: every procedure's request read back
+//! by the library's own router and by rsip, the headers each procedure requires, the
+//! example request of each procedure (the `SPEC_*` constants) rebuilt byte for byte,
 //! lengths, MSRP directions, chunks, the pager limit, and registration refreshes.
 
 mod common;
@@ -310,7 +310,7 @@ impl<T, E: std::fmt::Display> UnwrapOrErr<T> for Result<T, E> {
     }
 }
 
-/// The headers each row of the spec reference's section 5 requires.
+/// The headers each originating procedure requires (7.1, 7.2.1.1, 7.2.1.2, 7.3.1, 7.4.1).
 fn required_headers(procedure: &str) -> Vec<&'static str> {
     let mut base = vec![
         "Via",

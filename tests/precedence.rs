@@ -1,6 +1,6 @@
 //! The precedence between CPM tags (documented in `cpm_client::route`), for every pair
 //! of tags on MESSAGE and INVITE, with and without a file selector in the SDP and a
-//! focus in Contact. Cites the spec reference's decision table (section 2) by row.
+//! focus in Contact. Cites the rows of the decision table numbered in `docs/decisions.md`.
 
 use cpm_client::{route, FeatureTag, Route};
 use FeatureTag::{Deferred, FileTransfer, LargeMsg, Msg, Session};

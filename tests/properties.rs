@@ -1298,7 +1298,7 @@ fn param(out: &mut String, text: &str, sp: &mut Spaces<'_>) {
 }
 
 /// The decision table of `src/route.rs`, re-derived from its doc comment (the
-/// precedence list) and from the spec reference's table it implements:
+/// precedence list) and from the decision table it implements (`docs/decisions.md`):
 ///
 /// - MESSAGE: `pager` when it names `msg` or `deferred`, whatever else; else `not-cpm`.
 /// - INVITE, in order: (1) `deferred` wins: `deferred-group-session` from a focus,
@@ -1487,7 +1487,7 @@ proptest! {
     }
 }
 
-/// The expected-route function itself, on the rows of the spec reference's table.
+/// The expected-route function itself, on the rows of the decision table.
 #[test]
 fn expected_route_follows_the_table() {
     use FeatureTag::*;

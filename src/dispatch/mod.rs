@@ -14,7 +14,7 @@
 //! | request | answer |
 //! | --- | --- |
 //! | does not read ([`ParseError`]), or its From or To is not an address | 400 with the error as reason phrase (505, 513 where they fit), copying the Via, From, To, Call-ID and CSeq that are there as written; nothing for bytes that are not a request, for an ACK, or when there is no Via |
-//! | a procedure with no handler | INVITE 603 Decline, MESSAGE 403 Forbidden (spec reference, section 2.1) |
+//! | a procedure with no handler | INVITE 603 Decline, MESSAGE 403 Forbidden (what RCS stacks answer for a service they do not offer) |
 //! | a Request-URI whose scheme is not `sip`, `sips` or `tel` | 416 Unsupported URI Scheme (RFC 3261 8.2.2.1) |
 //! | `Require` naming any extension (the client implements none) | 420 Bad Extension with `Unsupported` |
 //! | an accepted INVITE whose offer has no MSRP stream, or no offer, or an answer that needs a listening port the client has not configured | 488 Not Acceptable Here, the reason saying which |
@@ -846,7 +846,7 @@ impl<'a> Responder<'a> {
 
     /// The ICSI a dialog-creating answer names in its Contact.
     fn icsi(&self) -> TagSet {
-        // A stored message delivered over MSRP is a large message (spec reference 2.1).
+        // A stored message delivered over MSRP is a large message (7.2.2.2).
         let tag = match self.route {
             Route::LargeMessage => FeatureTag::LargeMsg,
             Route::DeferredGroupSession => FeatureTag::Deferred,

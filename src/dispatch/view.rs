@@ -364,7 +364,8 @@ impl<'a> FileTransferInvitation<'a> {
 }
 
 impl DeferredGroupSession<'_> {
-    /// Whether the body is multipart (a hint to the group, spec reference section 4).
+    /// Whether the body is multipart: one of the hints to a group delivery an
+    /// application may weigh to overrule the route.
     pub fn is_multipart(&self) -> bool {
         self.view
             .content_type()

@@ -9,7 +9,7 @@
 //! use cpm_client::multipart::{Multipart, MultipartBuilder};
 //!
 //! let (content_type, body) = MultipartBuilder::new()
-//!     .part("application/sdp", "v=0\r\n")
+//!     .part("application/sdp", "v=0")
 //!     .part_with_disposition("application/resource-lists+xml", "recipient-list", "<list/>")
 //!     .write(&mut SequentialIds::new(1))?;
 //! let read = Multipart::parse(&content_type, &body).expect("what the builder wrote reads back");

@@ -22,7 +22,7 @@ struct PartDraft {
 /// reads back. Each part gets a Content-Length (a SIP habit that RFC 2046 does not
 /// need but deployed clients write and read).
 ///
-/// Written as the spec reference's examples write it: each part's headers, a blank
+/// Written as the group INVITE example (7.3.1) writes it: each part's headers, a blank
 /// line, its bytes, then the next delimiter. A part whose bytes end in CRLF is
 /// followed directly by `--boundary` (that CRLF serving as the delimiter's); any
 /// other part gets a CRLF before the delimiter. The body ends with

@@ -9,8 +9,8 @@ use crate::error::BuildError;
 use crate::sdp::Setup;
 use crate::sip::write::{check_host, check_uri_without_headers, check_urn, quoted_display_name};
 
-/// The pager-mode size limit by default: 1300 bytes of MESSAGE body (the spec
-/// reference's 5.2, after RFC 3428's guidance on MESSAGE size).
+/// The pager-mode size limit by default: 1300 bytes of MESSAGE body (after RFC 3428's
+/// guidance on MESSAGE size).
 pub const DEFAULT_PAGER_LIMIT: usize = 1300;
 
 /// The SIP transport of the client's contact address.

@@ -14,8 +14,8 @@
 //! Max-Forwards 70, From with a tag, To, Call-ID, CSeq, Contact on dialog-creating
 //! requests, Content-Length), the User-Agent stamp of [`ClientConfig`] (Appendix D),
 //! and for CPM requests P-Preferred-Identity, P-Preferred-Service and Accept-Contact
-//! naming the same ICSI, Conversation-ID and Contribution-ID. Headers come in the
-//! order of the spec reference's section 5 examples.
+//! naming the same ICSI, Conversation-ID and Contribution-ID. Headers come in one
+//! fixed order, that of the example requests the tests rebuild byte for byte.
 //!
 //! **Deferred messages (7.2.3.2, 7.3.11).** The client originates nothing for them:
 //! stored messages are delivered by the network, as a MESSAGE or an INVITE carrying
@@ -99,7 +99,7 @@ pub(crate) struct SipIds {
     pub(crate) to_display_name: Option<String>,
 }
 
-/// The CPM identifiers of section 3.
+/// The CPM identifiers every CPM request carries: Conversation-ID and Contribution-ID.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct CpmIds {
     pub(crate) conversation_id: Option<String>,

@@ -3,7 +3,8 @@
 //! RFC 3840 section 10 defines `isfocus` as a base feature tag that a conference focus
 //! puts in its Contact. An INVITE carrying the `deferred` CPM tag is a deferred
 //! group-session delivery (section 7.3.11) when it comes from a focus, and a stored
-//! large message (7.2.2.2) otherwise (spec reference, section 4).
+//! large message (7.2.2.2) otherwise: the library's rule, as section 7 sets none (see
+//! the precedence list of `cpm_client::route`).
 //!
 //! Only header parameters count: in `<sip:conf@example.net;isfocus>` the parameter
 //! belongs to the URI, not to the Contact, and marks nothing. (In a Contact written

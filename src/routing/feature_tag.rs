@@ -18,7 +18,7 @@
 
 use std::fmt;
 
-/// One of the five CPM services that route a request (spec reference, section 1).
+/// One of the five CPM services that route a request, each named by its ICSI.
 ///
 /// ```
 /// use cpm_client::FeatureTag;
@@ -49,7 +49,7 @@ const PREFIX: &[u8] = b"urn:urn-7:3gpp-service.ims.icsi.oma.cpm.";
 const ENCODED_PREFIX: &[u8] = b"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.";
 
 impl FeatureTag {
-    /// All five, in the order the spec reference lists them.
+    /// All five, in a fixed order: msg, largemsg, deferred, session, filetransfer.
     pub const ALL: [FeatureTag; 5] = [
         FeatureTag::Msg,
         FeatureTag::LargeMsg,

@@ -7,9 +7,10 @@
 //! [`Routing`].
 //!
 //! The table lives in one private function, `decide`, one `match` arm per row of the
-//! section-7 decision table, each naming its section. Everything else here feeds it: the
-//! method, the CPM tags of the Accept-Contact headers, whether Contact marks a
-//! conference focus, and (for one policy row) whether the SDP offers a file.
+//! decision table (its rows are numbered in `docs/decisions.md`), each naming its
+//! section. Everything else here feeds it: the method, the CPM tags of the
+//! Accept-Contact headers, whether Contact marks a conference focus, and (for one
+//! policy row) whether the SDP offers a file.
 //!
 //! # Precedence when an INVITE names several CPM services
 //!
@@ -18,7 +19,8 @@
 //!
 //! 1. **`deferred` wins.** Stored messages come back through a deferred delivery
 //!    whatever else the INVITE names: `deferred-group-session` (7.3.11) when Contact
-//!    carries `isfocus`, `large-message` (7.2.2.2) otherwise (spec reference, section 4).
+//!    carries `isfocus` (RFC 3840 section 10: the marker of a conference focus),
+//!    `large-message` (7.2.2.2) otherwise.
 //! 2. **`filetransfer`** routes `file-transfer` (7.4.2) when neither `session` nor
 //!    `largemsg` is named beside it, or when the SDP offers a file (an
 //!    `a=file-selector` line, RFC 5547): a file selector is what a file transfer cannot

@@ -47,8 +47,8 @@ impl Route {
         Route::NotCpm,
     ];
 
-    /// The name of the routing contract (`DESIGN.md`): `pager`, `large-message`,
-    /// `deferred-group-session`, `session`, `file-transfer`, `not-cpm`.
+    /// The name in the routing contract (the `route` field of `cpm_route`): `pager`,
+    /// `large-message`, `deferred-group-session`, `session`, `file-transfer`, `not-cpm`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Route::Pager => "pager",
@@ -192,7 +192,7 @@ impl<'a> Visit<'a> for FeatureReader<'_> {
     }
 }
 
-/// The decision table of the spec reference, section 2.
+/// The decision table; the row numbers are those of `docs/decisions.md`.
 pub(crate) fn decide(method: Method<'_>, tags: TagSet, from_focus: bool, body: &[u8]) -> Route {
     use FeatureTag::{Deferred, FileTransfer, LargeMsg, Msg, Session};
     let has = |tag| tags.contains(tag);

@@ -27,8 +27,8 @@ pub fn sip_messages() -> Vec<(String, Vec<u8>)> {
     out
 }
 
-/// Every header name an outgoing builder may write, in the wire order of the spec
-/// reference's section 5 examples.
+/// Every header name an outgoing builder may write, in the wire order of the example
+/// requests of `tests/outgoing.rs`.
 pub const HEADERS: [&str; 21] = [
     "Via",
     "Max-Forwards",
