@@ -282,6 +282,7 @@ fn every_request_routes_to_its_procedure_at_the_recipient() {
     }
 }
 
+#[cfg(feature = "rsip")]
 #[test]
 fn every_request_parses_with_rsip() {
     for (name, request, _, _) in every_procedure(&config(), &mut SequentialIds::new(1)) {
@@ -300,10 +301,12 @@ fn every_request_parses_with_rsip() {
     }
 }
 
+#[cfg(feature = "rsip")]
 trait UnwrapOrErr<T> {
     fn unwrap_or_err(self, name: &str) -> T;
 }
 
+#[cfg(feature = "rsip")]
 impl<T, E: std::fmt::Display> UnwrapOrErr<T> for Result<T, E> {
     fn unwrap_or_err(self, name: &str) -> T {
         self.unwrap_or_else(|e| panic!("{name}: {e}"))

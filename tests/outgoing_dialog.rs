@@ -102,6 +102,7 @@ fn ack_and_bye_reach_the_peer_as_requests_of_its_dialog() {
         assert_eq!(request.header("User-Agent"), invite.header("User-Agent"));
         assert_eq!(request.header("From"), invite.header("From"));
         assert_eq!(request.header("Route"), None, "no Record-Route, no Route");
+        #[cfg(feature = "rsip")]
         request.to_rsip().unwrap();
         let outcome = peer.dispatch(request.bytes());
         // The peer sees the same dialog, from its side.

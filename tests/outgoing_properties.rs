@@ -119,6 +119,7 @@ fn check(request: &OutgoingRequest, expected: Route) -> Result<(), TestCaseError
         RoutedRequest::parse(request.bytes()).map_err(|e| TestCaseError::fail(e.to_string()))?;
     prop_assert_eq!(read.route(), expected);
     prop_assert_eq!(read.body(), request.body());
+    #[cfg(feature = "rsip")]
     request
         .to_rsip()
         .map_err(|e| TestCaseError::fail(format!("rsip: {e}")))?;

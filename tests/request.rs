@@ -167,6 +167,7 @@ fn keep_alive_crlfs_before_the_request_are_skipped() {
     let request = parse(&text);
     assert_eq!(request.method(), Method::Message);
     assert!(request.as_bytes().starts_with(b"MESSAGE sip:"));
+    #[cfg(feature = "rsip")]
     assert_eq!(request.to_rsip().unwrap().method, rsip::Method::Message);
 }
 
@@ -187,6 +188,7 @@ fn share_gives_zero_copy_bytes_of_any_accessor_slice() {
     assert_eq!(request.share(b"not from the request"), None);
 }
 
+#[cfg(feature = "rsip")]
 #[test]
 fn the_full_typed_model_through_rsip() {
     let request = parse(&message("Content-Type: text/plain\r\n", "Hello"));
@@ -195,6 +197,7 @@ fn the_full_typed_model_through_rsip() {
     assert_eq!(typed.body, b"Hello");
 }
 
+#[cfg(feature = "rsip")]
 #[test]
 fn folded_and_oddly_spaced_requests_convert_to_rsip() {
     let text = message(

@@ -337,7 +337,7 @@ mod tests {
         let m = CpimBuilder::new("sip:a@x.net", "sip:b@x.net", t, Content::text("x"))
             .from_display_name(Some("A\r\nNS: evil <x>"));
         assert_eq!(
-            m.write(&mut crate::outgoing::SequentialIds::new(0)),
+            m.write(&mut crate::ids::SequentialIds::new(0)),
             Err(BuildError::ControlCharacter {
                 field: "CPIM From display name"
             })
@@ -348,8 +348,6 @@ mod tests {
             t,
             Content::new("text/plain\r\nX: y", "x"),
         );
-        assert!(m
-            .write(&mut crate::outgoing::SequentialIds::new(0))
-            .is_err());
+        assert!(m.write(&mut crate::ids::SequentialIds::new(0)).is_err());
     }
 }

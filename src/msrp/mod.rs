@@ -12,12 +12,10 @@ use crate::sdp::check_msrp_path;
 /// that RFC 4975 section 7.1.1 tells senders to interrupt at.
 ///
 /// The chunk size bounds what the client writes, not what it reads, so it is set
-/// where MSRP messages are built: per message with [`MsrpMessage::chunk_size`] or
-/// [`LargeMessage::chunk_size`](crate::outgoing::LargeMessage::chunk_size), this
-/// default when not set. A size of 0 is refused with
-/// [`BuildError::InvalidValue`] (by
-/// [`LargeMessage::build`](crate::outgoing::LargeMessage::build) and by
-/// [`MsrpMessage::chunks`]); any size from 1 up to `usize::MAX` is valid, and a size at
+/// where MSRP messages are built: per message with [`MsrpMessage::chunk_size`] (or the
+/// large-message builder's `chunk_size`), this default when not set. A size of 0 is
+/// refused with [`BuildError::InvalidValue`] (by [`MsrpMessage::chunks`] and the
+/// large-message builder); any size from 1 up to `usize::MAX` is valid, and a size at
 /// or above the content's length gives one chunk.
 pub const DEFAULT_CHUNK_SIZE: usize = 2048;
 

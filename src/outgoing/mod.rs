@@ -83,8 +83,8 @@ pub use session::Session;
 // What a builder's caller also needs, from the format modules below.
 pub use crate::cpim::{Content, DispositionNotification};
 pub use crate::error::BuildError;
-pub use crate::msrp::MsrpMessage;
 pub use crate::ids::{RandomIds, SequentialIds};
+pub use crate::msrp::MsrpMessage;
 pub use crate::sdp::FileSelector;
 pub use crate::sip::OutgoingRequest;
 
