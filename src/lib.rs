@@ -57,7 +57,8 @@
 //!
 //! ## Where things are
 //!
-//! - [`sip`]: reading SIP requests ([`IncomingRequest`], [`Method`], header names).
+//! - [`sip`]: reading SIP requests ([`IncomingRequest`], [`Method`], header names), and
+//!   cutting a TCP or TLS byte stream into messages ([`sip::StreamReader`]).
 //! - [`feature_tag`]: the five CPM services ([`FeatureTag`], [`TagSet`]) and their ICSI
 //!   values, matched in place.
 //! - [`accept_contact`]: RFC 3841 Accept-Contact values; [`contact`]: `isfocus`.

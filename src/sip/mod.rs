@@ -1,7 +1,9 @@
 //! Reading SIP requests, knowing nothing of CPM.
 //!
-//! [`IncomingRequest`] is the zero-copy view of one request; [`Method`],
-//! [`KnownHeader`] and [`Header`] are its parts; [`Limits`] bounds what is read.
+//! [`IncomingRequest`] is the zero-copy view of one request and [`IncomingResponse`]
+//! of one response; [`Method`], [`KnownHeader`] and [`Header`] are their parts;
+//! [`Limits`] bounds what is read. On a stream transport (TCP, TLS),
+//! [`StreamReader`] cuts the byte stream into the messages to give them.
 
 pub(crate) mod grammar;
 mod header;
@@ -11,6 +13,7 @@ mod name_addr;
 mod request;
 mod response;
 pub(crate) mod scan;
+mod stream;
 
 pub use grammar::split_list;
 pub use header::{Header, KnownHeader};
@@ -19,3 +22,4 @@ pub use method::Method;
 pub use name_addr::NameAddr;
 pub use request::IncomingRequest;
 pub use response::IncomingResponse;
+pub use stream::{StreamError, StreamErrorKind, StreamItem, StreamReader};
