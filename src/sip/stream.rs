@@ -263,10 +263,10 @@ enum State {
 /// # Memory
 ///
 /// The buffer holds what was pushed and not yet handed out. Once `next_item` has
-/// returned `Ok(None)`, that is less than [`Limits::max_message_size`], so a caller
-/// that pushes one read, then calls `next_item` until `Ok(None)`, holds at most the
-/// limit plus one read. Messages are cut from the buffer, not copied: handing one out
-/// allocates nothing. The buffer grows into new memory (the old one stays with the
+/// returned `Ok(None)`, that is at most [`Limits::max_message_size`] bytes (or one CR
+/// waiting for its LF, under a limit of 0), so a caller that pushes one read, then
+/// calls `next_item` until `Ok(None)`, holds at most the limit plus one read. Messages
+/// are cut from the buffer, not copied: handing one out allocates nothing. The buffer grows into new memory (the old one stays with the
 /// messages handed out) only when the next bytes do not fit.
 ///
 /// # Example
@@ -578,9 +578,10 @@ impl StreamReader {
                     return true;
                 }
                 Candidate::NeedMore => {
-                    let keep_from = line_start(&self.buffer, at).max(at.saturating_sub(self.limit));
+                    let keep_from = line_start(&self.buffer, at)
+                        .max(self.buffer.len().saturating_sub(self.limit));
                     self.drop_front(keep_from);
-                    self.searched = at - keep_from;
+                    self.searched = at.saturating_sub(keep_from);
                     return false;
                 }
                 Candidate::No => self.searched = at + 1,
