@@ -134,7 +134,7 @@ impl StreamError {
     /// The head of the message set aside (its start line through the empty line), for
     /// a recoverable error: enough to log it, or to answer it (400, or 513 Message Too
     /// Large for [`MessageTooLarge`](StreamErrorKind::MessageTooLarge), RFC 3261
-    /// section 21.5.14). `None` for a fatal error.
+    /// section 21.5.7). `None` for a fatal error.
     pub fn head(&self) -> Option<&Bytes> {
         self.head.as_ref()
     }
