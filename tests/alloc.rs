@@ -124,3 +124,45 @@ fn dispatching_a_pager_message_answered_200_allocates_twice() {
     assert_eq!(outcome.response().map(|r| r.status().code()), Some(200));
     assert_eq!(count, 2, "the header table and the response buffer");
 }
+
+#[test]
+fn the_stream_reader_hands_out_messages_without_allocating() {
+    use cpm_client::sip::{StreamItem, StreamReader};
+
+    let (_, message) = common::sip_messages()
+        .into_iter()
+        .find(|(name, _)| name.ends_with("row01-message-msg.sip"))
+        .expect("sample message");
+    // 100 messages with a ping between each two, in one buffer.
+    let mut wire = Vec::new();
+    for _ in 0..100 {
+        wire.extend_from_slice(&message);
+        wire.extend_from_slice(b"\r\n\r\n");
+    }
+    let mut reader = StreamReader::new();
+    reader.push(&wire);
+    let mut messages = Vec::with_capacity(100);
+    let (count, ()) = allocations(|| {
+        while let Ok(Some(item)) = reader.next_item() {
+            if let StreamItem::Request(bytes) = item {
+                messages.push(bytes);
+            }
+        }
+    });
+    assert_eq!(messages.len(), 100);
+    assert!(messages.iter().all(|m| m[..] == message[..]));
+    // The first message cut from the buffer makes it shared (one small allocation);
+    // the 99 others and the 200 keep-alive items cost nothing.
+    assert!(count <= 1, "{count} allocations for 100 messages");
+
+    // Once the messages are dropped, the reader reads into the same memory again.
+    drop(messages);
+    let (count, ()) = allocations(|| {
+        reader.push(&wire[..message.len()]);
+        assert!(matches!(
+            reader.next_item(),
+            Ok(Some(StreamItem::Request(_)))
+        ));
+    });
+    assert_eq!(count, 0, "a second round reuses the buffer");
+}

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Interoperability with SIPp: the cpm_endpoint example (the library with loopback
 # sockets around it) against the SIPp scenarios of tests/sipp/, over UDP and TCP, in
-# both roles, then a load run of 20,000 pager MESSAGEs.
+# both roles; the endpoint's TCP stream reading (tests/stream_endpoint.py: a ping,
+# two requests in one write, a request one byte at a time); then a load run of
+# 20,000 pager MESSAGEs.
 #
 #   bash tests/interop.sh
 #
-# Needs `sipp` (Debian/Ubuntu package sip-tester) and Linux (free ports are checked
-# in /proc/net). Logs go to target/interop/ (CARGO_TARGET_DIR/interop/ when that is
+# Needs `sipp` (Debian/Ubuntu package sip-tester), `python3` (standard library only)
+# and Linux (free ports are checked in /proc/net). Logs go to target/interop/ (CARGO_TARGET_DIR/interop/ when that is
 # set). On a failure the SIPp error log, the end of SIPp's screen and the endpoint's
 # output are printed, the other scenarios still run, and the script exits 1.
 # LOAD_CALLS and LOAD_RATE change the load run (default 20000 MESSAGEs at 1000 per
@@ -198,6 +200,16 @@ for transport in udp tcp; do
   uas "uas-pager-$transport" "$transport" uas-pager.xml pager
   uas "uas-session-$transport" "$transport" uas-session.xml session
 done
+
+echo "== the endpoint's TCP stream: a ping, two requests in one write, one byte at a time"
+name=stream-tcp
+if ! command -v python3 >/dev/null; then
+  report "$name" 1 "python3 is not installed"
+elif python3 "$root/tests/stream_endpoint.py" "$endpoint" "$out/${name}_endpoint.log"; then
+  report "$name" 0
+else
+  report "$name" 1 "see the lines above"
+fi
 
 echo "== load: $load_calls pager MESSAGEs at $load_rate per second over UDP"
 name=load

@@ -14,7 +14,9 @@
 //! `CPM-client/OMA<v>` stamp in User-Agent and Server (default OMA2.0).
 //!
 //! **Receiving** (the default). The endpoint listens on 127.0.0.1 (UDP, or TCP with the
-//! byte stream cut into messages by Content-Length) and feeds every request to a
+//! byte stream cut into messages by the library's
+//! [`StreamReader`](cpm_client::sip::StreamReader), each keep-alive ping, a double CRLF,
+//! answered with a pong, RFC 5626 4.4.1) and feeds every request to a
 //! [`Dispatcher`] whose handlers print a one-line summary (route, section, sender,
 //! Conversation-ID, content type, size) and accept. It sends back the response the
 //! library built: 200 for a MESSAGE, 180 then 200 with an MSRP SDP answer for a
@@ -22,6 +24,9 @@
 //! an SDP answer for the other INVITEs, nothing for an ACK, 200 for a BYE, and the
 //! library's standard answers for the rest (603/403 for a procedure left out of
 //! `--enable`, 400 for a malformed request, OPTIONS listing the enabled services).
+//! Over TCP a message the stream reader sets aside (no Content-Length, one over the
+//! size limit) is reported on stderr and not answered, and the connection reads on;
+//! a head with no end within the size limit closes the connection.
 //! Over UDP a retransmitted request is answered with the response already sent,
 //! without reaching the handlers again (RFC 3261 17.2); the endpoint does not
 //! retransmit its own answers (a 2xx to an INVITE until the ACK, other final answers

@@ -14,10 +14,10 @@ use cpm_client::outgoing::{
     Content, Dialog, FileSelector, FileTransfer, LargeMessage, OutgoingRequest, Pager, RandomIds,
     Session,
 };
-use cpm_client::sip::IncomingResponse;
+use cpm_client::sip::{IncomingResponse, StreamItem};
 use cpm_client::{ClientConfig, Dispatcher};
 
-use crate::transport::{is_response, Channel, Listener, Stats, T1, T2};
+use crate::transport::{Channel, Listener, Stats, T1, T2};
 use crate::{answer, status_line, text, Args, Endpoint};
 
 /// Sends `procedure` to `--to` and reports what came back.
@@ -197,17 +197,18 @@ impl Client<'_> {
                 continue;
             }
             let until = resend_at.map_or(give_up, |at| at.min(give_up));
-            let Some(message) = self
+            let message = match self
                 .channel
                 .receive(until - now)
                 .map_err(|e| format!("receive: {e}"))?
-            else {
-                continue;
+            {
+                Some(StreamItem::Response(message)) => message,
+                Some(StreamItem::Request(message)) => {
+                    self.incoming(message)?;
+                    continue;
+                }
+                Some(StreamItem::Ping | StreamItem::Pong) | None => continue,
             };
-            if !is_response(&message) {
-                self.incoming(message)?;
-                continue;
-            }
             let response = match IncomingResponse::parse(message) {
                 Ok(response) => response,
                 Err(e) => {

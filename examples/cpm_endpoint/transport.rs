@@ -1,6 +1,6 @@
 //! The sockets around the library: UDP datagrams and TCP streams on 127.0.0.1, a
-//! stream cut into messages by Content-Length, the UDP retransmissions absorbed, and
-//! what the endpoint counts.
+//! stream cut into messages by the library's [`StreamReader`] (its keep-alive pings
+//! answered), the UDP retransmissions absorbed, and what the endpoint counts.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::{self, Read, Write};
@@ -9,9 +9,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use cpm_client::outgoing::Transport;
-use cpm_client::{Dispatcher, Limits};
+use cpm_client::sip::{StreamError, StreamItem, StreamReader};
+use cpm_client::Dispatcher;
 
 use crate::answer;
 
@@ -84,10 +85,11 @@ fn serve_udp(socket: &UdpSocket, dispatcher: &Dispatcher, stats: &Stats, quiet: 
                 continue;
             }
         };
-        let datagram = Bytes::copy_from_slice(&buffer[..len]);
-        if is_response(&datagram) {
-            continue; // this role sends no requests, so a response is a stray one
-        }
+        let datagram = match StreamItem::message(Bytes::copy_from_slice(&buffer[..len])) {
+            StreamItem::Request(datagram) => datagram,
+            // This role sends no requests, so a response is a stray one.
+            _ => continue,
+        };
         if let Some(responses) = seen.answered(&datagram) {
             for response in responses {
                 let _ = socket.send_to(response, from);
@@ -106,34 +108,23 @@ fn serve_udp(socket: &UdpSocket, dispatcher: &Dispatcher, stats: &Stats, quiet: 
     }
 }
 
-/// One TCP connection: requests are cut out of the stream and answered on it.
+/// One TCP connection: requests are cut out of the stream and answered on it, and
+/// each keep-alive ping is answered with a pong.
 fn serve_tcp(
     mut stream: TcpStream,
     dispatcher: &Dispatcher,
     stats: &Stats,
     quiet: bool,
 ) -> io::Result<()> {
-    let mut framer = Framer::default();
+    let mut reader = StreamReader::new();
     let mut chunk = vec![0u8; 16 * 1024];
     loop {
-        loop {
-            let message = match framer.next_message() {
-                Ok(Some(message)) => message,
-                Ok(None) => break,
-                // The stream cannot be cut any more: answer what is there (the library
-                // says what is wrong with it) and close.
-                Err(e) => {
-                    let responses = answer(dispatcher, framer.rest(), quiet);
-                    for response in &responses {
-                        stream.write_all(response)?;
-                    }
-                    stats.record(&responses);
-                    return Err(io::Error::new(io::ErrorKind::InvalidData, e));
-                }
-            };
-            if is_response(&message) {
+        while let Some(item) = next_item(&mut reader, &mut stream)? {
+            // This role sends no requests on the connections it accepts, so a response
+            // is a stray one.
+            let StreamItem::Request(message) = item else {
                 continue;
-            }
+            };
             let responses = answer(dispatcher, message, quiet);
             for response in &responses {
                 stream.write_all(response)?;
@@ -144,83 +135,34 @@ fn serve_tcp(
         if read == 0 {
             return Ok(());
         }
-        framer.push(&chunk[..read]);
+        reader.push(&chunk[..read]);
     }
 }
 
-/// Whether a message is a response (`SIP/2.0 200 OK`) rather than a request.
-pub fn is_response(message: &[u8]) -> bool {
-    message.starts_with(b"SIP/2.0 ")
-}
-
-/// Cuts SIP messages out of a byte stream (RFC 3261 18.3): the headers end at the
-/// first empty line, and Content-Length says how many bytes of body follow (none when
-/// it is absent). CRLFs between messages are keep-alives (RFC 5626 4.4.1), skipped.
-#[derive(Default)]
-pub struct Framer {
-    buffer: BytesMut,
-}
-
-impl Framer {
-    /// Adds bytes read from the stream.
-    pub fn push(&mut self, bytes: &[u8]) {
-        self.buffer.extend_from_slice(bytes);
-    }
-
-    /// The next whole message, or `None` until more bytes come.
-    ///
-    /// # Errors
-    ///
-    /// When the stream cannot be cut: no empty line within the size limit, a
-    /// Content-Length that is not a number, or a message over the limit.
-    pub fn next_message(&mut self) -> Result<Option<Bytes>, String> {
-        let keep_alive = self
-            .buffer
-            .iter()
-            .take_while(|&&b| b == b'\r' || b == b'\n')
-            .count();
-        let _ = self.buffer.split_to(keep_alive);
-        let limit = Limits::DEFAULT.max_message_size;
-        let Some(head) = memchr::memmem::find(&self.buffer, b"\r\n\r\n").map(|at| at + 4) else {
-            if self.buffer.len() > limit {
-                return Err(format!("no end of the headers in {limit} bytes"));
-            }
-            return Ok(None);
-        };
-        let length = content_length(&self.buffer[..head])?.unwrap_or(0);
-        let total = head.saturating_add(length);
-        if total > limit {
-            return Err(format!("a message of {total} bytes is over {limit}"));
-        }
-        if self.buffer.len() < total {
-            return Ok(None);
-        }
-        Ok(Some(self.buffer.split_to(total).freeze()))
-    }
-
-    /// Everything not yet cut.
-    pub fn rest(&mut self) -> Bytes {
-        self.buffer.split().freeze()
-    }
-}
-
-/// The value of Content-Length (or its compact form `l`) in a message head.
-fn content_length(head: &[u8]) -> Result<Option<usize>, String> {
-    for line in head.split(|&b| b == b'\n').skip(1) {
-        let Some(colon) = memchr::memchr(b':', line) else {
-            continue;
-        };
-        let name = line[..colon].trim_ascii();
-        if name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"l") {
-            let value = line[colon + 1..].trim_ascii();
-            return std::str::from_utf8(value)
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .map(Some)
-                .ok_or_else(|| "Content-Length is not a number".to_owned());
+/// The next message the reader has whole, `None` when it needs more bytes. On the
+/// way, a ping (RFC 5626 4.4.1) is answered with a pong, a single CRLF, and a pong
+/// is passed over; a message the reader had to set aside (no Content-Length, one over
+/// the size limit) is reported and not answered, the reader going on with the next
+/// one; a fatal framing error ends the connection.
+fn next_item(reader: &mut StreamReader, stream: &mut TcpStream) -> io::Result<Option<StreamItem>> {
+    loop {
+        match reader.next_item() {
+            Ok(Some(StreamItem::Ping)) => stream.write_all(b"\r\n")?,
+            Ok(Some(StreamItem::Pong)) => {}
+            Ok(item) => return Ok(item),
+            Err(e) if e.is_fatal() => return Err(io::Error::new(io::ErrorKind::InvalidData, e)),
+            Err(e) => set_aside(&e),
         }
     }
-    Ok(None)
+}
+
+/// Reports a message the stream reader set aside.
+fn set_aside(error: &StreamError) {
+    let first_line = error.head().map(|head| crate::status_line(head));
+    eprintln!(
+        "cpm_endpoint: {error}; not answered: {}",
+        first_line.as_deref().unwrap_or("-")
+    );
 }
 
 /// The requests answered over UDP in the last 64*T1 (32 s, RFC 3261 Timer J), with
@@ -257,8 +199,14 @@ impl Transactions {
 
 /// The sender's way to its peer: one UDP socket, or one TCP connection.
 pub enum Channel {
-    Udp { socket: UdpSocket, peer: SocketAddr },
-    Tcp { stream: TcpStream, framer: Framer },
+    Udp {
+        socket: UdpSocket,
+        peer: SocketAddr,
+    },
+    Tcp {
+        stream: TcpStream,
+        reader: StreamReader,
+    },
 }
 
 impl Channel {
@@ -268,7 +216,7 @@ impl Channel {
             .map_err(|e| format!("cannot connect to {peer}: {e}"))?;
         Ok(Channel::Tcp {
             stream,
-            framer: Framer::default(),
+            reader: StreamReader::new(),
         })
     }
 
@@ -285,8 +233,10 @@ impl Channel {
         }
     }
 
-    /// The next message from the peer, or `None` when `wait` passes first.
-    pub fn receive(&mut self, wait: Duration) -> io::Result<Option<Bytes>> {
+    /// The next message from the peer (a request or a response, never a keep-alive:
+    /// those are answered or passed over on the way), or `None` when `wait` passes
+    /// first.
+    pub fn receive(&mut self, wait: Duration) -> io::Result<Option<StreamItem>> {
         let wait = wait.max(Duration::from_millis(1));
         let timed_out = |e: &io::Error| {
             matches!(
@@ -299,23 +249,22 @@ impl Channel {
                 socket.set_read_timeout(Some(wait))?;
                 let mut buffer = vec![0u8; 65_535];
                 match socket.recv_from(&mut buffer) {
-                    Ok((len, _)) => Ok(Some(Bytes::copy_from_slice(&buffer[..len]))),
+                    Ok((len, _)) => Ok(Some(StreamItem::message(Bytes::copy_from_slice(
+                        &buffer[..len],
+                    )))),
                     Err(e) if timed_out(&e) => Ok(None),
                     Err(e) => Err(e),
                 }
             }
-            Channel::Tcp { stream, framer } => loop {
-                if let Some(message) = framer
-                    .next_message()
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?
-                {
+            Channel::Tcp { stream, reader } => loop {
+                if let Some(message) = next_item(reader, stream)? {
                     return Ok(Some(message));
                 }
                 stream.set_read_timeout(Some(wait))?;
                 let mut chunk = vec![0u8; 16 * 1024];
                 match stream.read(&mut chunk) {
                     Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-                    Ok(read) => framer.push(&chunk[..read]),
+                    Ok(read) => reader.push(&chunk[..read]),
                     Err(e) if timed_out(&e) => return Ok(None),
                     Err(e) => return Err(e),
                 }

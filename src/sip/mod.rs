@@ -7,10 +7,12 @@
 //!   procedures build them); [`Response`] is the answer written for an incoming
 //!   request (the [`Dispatcher`](crate::Dispatcher) builds them), with its
 //!   [`StatusCode`].
+//! - Framing: on a stream transport (TCP, TLS), [`StreamReader`] cuts the byte
+//!   stream into whole messages and reports CRLF keep-alives (RFC 5626 4.4.1).
 //!
 //! The CPM layers above (routing, dispatch, outgoing) use this module; it uses none
-//! of them. Routing adds its feature-tag reading to the
-//! reader's single pass over the headers rather than walking the message again.
+//! of them. Routing adds its feature-tag reading to the reader's single pass over
+//! the headers rather than walking the message again.
 
 pub(crate) mod grammar;
 mod header;
@@ -24,6 +26,7 @@ mod response_writer;
 mod salvage;
 pub(crate) mod scan;
 mod status;
+mod stream;
 pub(crate) mod write;
 
 pub use grammar::split_list;
@@ -38,3 +41,4 @@ pub use response_writer::Response;
 pub(crate) use response_writer::{Echo, ResponseWriter, Source};
 pub(crate) use salvage::Salvaged;
 pub use status::StatusCode;
+pub use stream::{StreamError, StreamErrorKind, StreamItem, StreamReader};

@@ -417,8 +417,9 @@ fn status_line(input: &[u8]) -> Result<StatusLine, ParseError> {
     })
 }
 
-/// `SIP/x.y NNN ...`: a response's first line.
-fn is_status_line(line: &[u8]) -> bool {
+/// `SIP/x.y NNN ...`: a response's first line (also how [`StreamItem`](super::StreamItem)
+/// tells a response from a request).
+pub(crate) fn is_status_line(line: &[u8]) -> bool {
     line.len() >= 4 && line[..4].eq_ignore_ascii_case(b"SIP/")
 }
 
