@@ -45,7 +45,7 @@ impl Content {
         )
     }
 
-    /// The media type.
+    /// The media type, parameters included (checked when the message is written).
     pub fn content_type(&self) -> &str {
         &self.content_type
     }

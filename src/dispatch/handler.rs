@@ -276,7 +276,7 @@ impl Reject {
         self
     }
 
-    /// The status.
+    /// The status of the refusal (a 4xx, 5xx or 6xx).
     pub fn status(&self) -> StatusCode {
         self.status
     }

@@ -207,7 +207,7 @@ impl DispatcherBuilder {
         self
     }
 
-    /// The dispatcher.
+    /// The dispatcher, `Send + Sync`: one serves every thread of the application.
     pub fn build(self) -> Dispatcher {
         Dispatcher {
             settings: Arc::new(self.settings),
@@ -327,7 +327,7 @@ impl Outcome {
         self.route
     }
 
-    /// What happened.
+    /// What happened to the request: which handler decided, or why none did.
     pub fn handling(&self) -> &Handling {
         &self.handling
     }
@@ -1010,7 +1010,7 @@ impl<'a> Responder<'a> {
             .get_or_init(|| RequestView::new(request).sdp())
             .ok_or("no SDP offer to answer")?;
         let media = offer.msrp().ok_or("no MSRP media in the offer")?;
-        let offered = Offered::read(&media);
+        let offered = Offered::read(&offer, &media);
         let tls = media.protocol().eq_ignore_ascii_case("TCP/TLS/MSRP");
         let configured = self.settings.client.as_ref().map(|c| c.msrp().setup());
         let setup = answer_setup(offered.setup, accept.setup, configured)?;

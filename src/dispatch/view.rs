@@ -110,7 +110,7 @@ impl<'a> RequestView<'a> {
         self.known(KnownHeader::CallId).unwrap_or_default()
     }
 
-    /// The CSeq number.
+    /// The CSeq number (the method beside it was checked to equal the request's).
     pub fn cseq(&self) -> u32 {
         self.request.cseq()
     }
@@ -135,7 +135,7 @@ impl<'a> RequestView<'a> {
         self.text(KnownHeader::SessionReplaces)
     }
 
-    /// Subject.
+    /// Subject (RFC 3261 20.36): for a session, the topic the inviter gave it.
     pub fn subject(&self) -> Option<&'a str> {
         self.text(KnownHeader::Subject)
     }
@@ -146,7 +146,8 @@ impl<'a> RequestView<'a> {
             .and_then(|v| MediaType::parse(v).ok())
     }
 
-    /// The body.
+    /// The body, cut at Content-Length (CPIM for a pager message, SDP or multipart
+    /// for an INVITE).
     pub fn body(&self) -> &'a [u8] {
         self.request.body()
     }

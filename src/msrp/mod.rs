@@ -100,7 +100,7 @@ impl MsrpMessage {
         self
     }
 
-    /// The content.
+    /// The content, whole: the chunks cut it by Byte-Range.
     pub fn content(&self) -> &[u8] {
         &self.content
     }

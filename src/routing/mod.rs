@@ -102,13 +102,18 @@ impl RoutedRequest {
     }
 
     /// As [`parse_with`](Self::parse_with), handing the bytes back with the error.
+    #[inline]
     pub(crate) fn parse_or_return(
         bytes: Bytes,
         limits: &Limits,
     ) -> Result<RoutedRequest, (ParseError, Bytes)> {
         let mut features = FeatureReader::new(limits);
         let request = IncomingRequest::parse_visiting(bytes, limits, &mut features)?;
-        let routing = features.routing(request.method(), request.body());
+        let routing = match features.decided {
+            Some(routing) => routing,
+            // The walk ends every request it accepts; were it not to, decide here.
+            None => features.routing(request.method(), request.body()),
+        };
         Ok(RoutedRequest { request, routing })
     }
 
@@ -127,7 +132,7 @@ impl RoutedRequest {
         self.routing.tags
     }
 
-    /// The request.
+    /// The SIP request underneath (also reached through `Deref`).
     pub fn request(&self) -> &IncomingRequest {
         &self.request
     }

@@ -115,7 +115,7 @@ impl FromStr for Route {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Routing {
-    /// The procedure.
+    /// The section-7 procedure the decision table chose.
     pub route: Route,
     /// The CPM tags found in Accept-Contact.
     pub tags: TagSet,
@@ -158,6 +158,8 @@ pub(crate) struct FeatureReader<'l> {
     tags: TagReader<'l>,
     from_focus: bool,
     limits: &'l Limits,
+    /// What the table decided, once the walk has ended.
+    pub(crate) decided: Option<Routing>,
 }
 
 impl<'l> FeatureReader<'l> {
@@ -166,6 +168,7 @@ impl<'l> FeatureReader<'l> {
             tags: TagReader::new(limits),
             from_focus: false,
             limits,
+            decided: None,
         }
     }
 
@@ -189,6 +192,10 @@ impl<'a> Visit<'a> for FeatureReader<'_> {
             }
             _ => Ok(()),
         }
+    }
+
+    fn end(&mut self, method: Method<'a>, body: &'a [u8]) {
+        self.decided = Some(self.routing(method, body));
     }
 }
 

@@ -19,21 +19,52 @@ pub(crate) struct Offered<'a> {
 }
 
 impl<'a> Offered<'a> {
-    pub(crate) fn read(media: &MsrpMedia<'a>) -> Self {
-        let trimmed = |name| {
-            media
-                .attribute(name)
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
+    /// Reads the offer in one pass over the stream's attributes, and over the
+    /// session-level ones only when setup or direction is not at media level.
+    pub(crate) fn read(offer: &Sdp<'a>, media: &MsrpMedia<'a>) -> Self {
+        let mut offered = Offered {
+            setup: None,
+            direction: Direction::SendRecv,
+            accept_types: None,
+            accept_wrapped_types: None,
+            file_selector: None,
+            file_transfer_id: None,
         };
-        Offered {
-            setup: media.setup(),
-            direction: media.direction(),
-            accept_types: trimmed("accept-types"),
-            accept_wrapped_types: trimmed("accept-wrapped-types"),
-            file_selector: trimmed("file-selector"),
-            file_transfer_id: media.file_transfer_id(),
+        let (mut setup, mut direction) = (None, None);
+        for attribute in media.attributes() {
+            let value = attribute.value.map(str::trim).filter(|v| !v.is_empty());
+            let is = |name: &str| attribute.name.eq_ignore_ascii_case(name);
+            let slot = if is("setup") {
+                setup = setup.or(attribute.value.map(str::trim));
+                continue;
+            } else if is("accept-types") {
+                &mut offered.accept_types
+            } else if is("accept-wrapped-types") {
+                &mut offered.accept_wrapped_types
+            } else if is("file-selector") {
+                &mut offered.file_selector
+            } else if is("file-transfer-id") {
+                &mut offered.file_transfer_id
+            } else {
+                direction = direction.or(Direction::from_name(attribute.name));
+                continue;
+            };
+            *slot = slot.or(value);
         }
+        if setup.is_none() || direction.is_none() {
+            for attribute in offer.attributes() {
+                if attribute.name.eq_ignore_ascii_case("setup") {
+                    setup = setup.or(attribute.value.map(str::trim));
+                } else {
+                    direction = direction.or(Direction::from_name(attribute.name));
+                }
+            }
+        }
+        // As the reader's accessors read them: a value outside the four roles is no
+        // role at all.
+        offered.setup = setup.and_then(Setup::parse);
+        offered.direction = direction.unwrap_or_default();
+        offered
     }
 }
 

@@ -74,7 +74,7 @@ impl Setup {
             .find(|s| s.as_str().eq_ignore_ascii_case(value))
     }
 
-    /// The attribute value.
+    /// The value as `a=setup:` writes it (lower case).
     pub const fn as_str(self) -> &'static str {
         match self {
             Setup::Active => "active",
@@ -202,7 +202,7 @@ pub struct FileSelector<'a> {
     pub media_type: Option<Cow<'a, str>>,
     /// The file size in bytes.
     pub size: Option<u64>,
-    /// The file hash.
+    /// The file hash, which the receiver checks the file against when it is whole.
     pub hash: Option<FileHash<'a>>,
 }
 

@@ -171,9 +171,9 @@ impl<'a> Sdp<'a> {
 pub struct Origin<'a> {
     /// The user name (`-` when there is none).
     pub username: &'a str,
-    /// The session id.
+    /// The session id (`sess-id`, RFC 4566 section 5.2), as written.
     pub session_id: &'a str,
-    /// The session version.
+    /// The session version (`sess-version`), which a changed offer increments.
     pub session_version: &'a str,
     /// The network type (`IN`).
     pub net_type: &'a str,

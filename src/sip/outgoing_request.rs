@@ -46,7 +46,7 @@ impl OutgoingRequest {
         self.bytes.clone()
     }
 
-    /// The wire bytes.
+    /// The wire bytes, giving up the request (no copy).
     pub fn into_bytes(self) -> Bytes {
         self.bytes
     }
@@ -72,7 +72,7 @@ impl OutgoingRequest {
         &self.call_id
     }
 
-    /// The From tag.
+    /// The From tag: this side's half of the dialog id (RFC 3261 19.3).
     pub fn from_tag(&self) -> &str {
         &self.from_tag
     }
@@ -117,7 +117,8 @@ impl OutgoingRequest {
         self
     }
 
-    /// The body.
+    /// The body (empty for REGISTER, CPIM for a MESSAGE, SDP or multipart for an
+    /// INVITE), as counted by Content-Length.
     pub fn body(&self) -> &[u8] {
         &self.bytes[self.body.clone()]
     }

@@ -160,6 +160,7 @@ impl IncomingRequest {
 
     /// Reads a request, handing every header also to `extra` in the same pass (how
     /// routing reads the CPM feature tags without walking the request again).
+    #[inline]
     pub(crate) fn parse_visiting<V>(
         bytes: Bytes,
         limits: &Limits,
@@ -180,6 +181,7 @@ impl IncomingRequest {
                 return Err((error, bytes));
             }
         };
+        recorder.extra.end(frame.method, frame.head.body);
         let method_end = frame.start + frame.method.as_str().len();
         Ok(IncomingRequest {
             start: frame.start,
@@ -194,7 +196,8 @@ impl IncomingRequest {
         })
     }
 
-    /// The method.
+    /// The method of the request line (ASCII case kept; an unknown one is
+    /// [`Method::Extension`]).
     pub fn method(&self) -> Method<'_> {
         Method::parse(&self.bytes[self.method.clone()])
     }

@@ -123,7 +123,7 @@ impl IncomingResponse {
         self.content_length
     }
 
-    /// The body.
+    /// The body, cut at Content-Length when there is one.
     pub fn body(&self) -> &[u8] {
         &self.bytes[self.body.clone()]
     }

@@ -41,7 +41,7 @@ pub struct Response {
 }
 
 impl Response {
-    /// The status code.
+    /// The status code of the status line.
     pub fn status(&self) -> StatusCode {
         self.status
     }

@@ -29,6 +29,10 @@ pub(crate) struct RawHeader<'a> {
 pub(crate) trait Visit<'a> {
     /// Called for every header line, in order, after the walk's own checks of it.
     fn header(&mut self, method: Method<'a>, header: &RawHeader<'a>) -> Result<(), ValueError>;
+
+    /// Called once when the whole request has passed the walk, with its method and
+    /// body, so that a visitor can conclude without reading the request again.
+    fn end(&mut self, _method: Method<'a>, _body: &'a [u8]) {}
 }
 
 /// The visitor that reads nothing more than the walk itself.

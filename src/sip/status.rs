@@ -84,7 +84,7 @@ impl StatusCode {
         }
     }
 
-    /// The number.
+    /// The three-digit number (100 to 699).
     pub const fn code(self) -> u16 {
         self.0
     }
