@@ -261,7 +261,7 @@ impl fmt::Debug for ShortText {
 }
 
 /// A fault inside one header value, read on its own (for example by
-/// [`accept_contact::tags`](crate::accept_contact::tags)): what was wrong and the
+/// [`accept_contact::tags`](crate::routing::accept_contact::tags)): what was wrong and the
 /// offset of the fault in the value. Inside a whole request the same fault becomes a
 /// [`ParseError`] that names the line.
 ///

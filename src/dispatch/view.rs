@@ -210,7 +210,7 @@ impl fmt::Debug for RequestView<'_> {
 }
 
 /// A Pager Mode message (7.2.2.1), stored ones (7.2.3.2) included, as received. (The
-/// one a client sends is built by [`outgoing::PagerMessage`](crate::outgoing::PagerMessage).)
+/// one a client sends is built by [`outgoing::Pager`](crate::outgoing::Pager).)
 ///
 /// For a `message/cpim` body, [`PagerMessage::cpim`] has the CPIM header block (From,
 /// To, DateTime, NS, `imdn.Message-ID`, `imdn.Disposition-Notification`) and
@@ -319,7 +319,7 @@ invitation_view! {
 invitation_view! {
     /// An invitation to a CPM session (7.3.2), one-to-one or group, as received. (The
     /// one a client sends is built by
-    /// [`outgoing::SessionInvitation`](crate::outgoing::SessionInvitation).)
+    /// [`outgoing::Session`](crate::outgoing::Session).)
     SessionInvitation
 }
 

@@ -54,7 +54,7 @@ impl Standalone {
 /// InReplyTo-Contribution-ID when replying, no Contact, and a `message/cpim` body
 /// (CPIM From, To, DateTime, `imdn.Message-ID`, and `imdn.Disposition-Notification`
 /// when asked). (A received one is handed to handlers as
-/// [`cpm_client::Pager`](crate::Pager).)
+/// [`cpm_client::PagerMessage`](crate::PagerMessage).)
 ///
 /// A CPIM body over the configured pager limit is refused with
 /// [`BuildError::TooLargeForPagerMode`], unless

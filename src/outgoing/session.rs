@@ -25,7 +25,7 @@ enum Kind {
 /// Accept-Contact, P-Preferred-Service and Contact, Conversation-ID, Contribution-ID,
 /// and an SDP offer for a `sendrecv` MSRP session accepting `message/cpim` and
 /// `application/im-iscomposing+xml`. (A received one is handed to handlers as
-/// [`cpm_client::Session`](crate::Session).)
+/// [`cpm_client::SessionInvitation`](crate::SessionInvitation).)
 ///
 /// - [`one_to_one`](Self::one_to_one): to the recipient, SDP body.
 /// - [`group`](Self::group): to the conference factory, `Require:
