@@ -34,6 +34,7 @@ use bytes::Bytes;
 pub(crate) use salvage::Salvaged;
 pub use status::StatusCode;
 
+use crate::sip::grammar;
 use crate::sip::{IncomingRequest, KnownHeader, NameAddr};
 
 /// A response ready for the wire: status line, headers and body, CRLF line ends.
@@ -179,10 +180,11 @@ impl ResponseWriter {
         if let Some(to) = source.first(KnownHeader::To) {
             w.copied("To", to);
             if let Some(tag) = echo.to_tag {
-                let tagged = match NameAddr::parse(to) {
-                    Some(to) => to.tag().is_some(),
-                    // Unreadable (the dispatcher refuses it with 400): add no second tag.
-                    None => to.windows(5).any(|w| w.eq_ignore_ascii_case(b";tag=")),
+                let tagged = match NameAddr::parse_in(KnownHeader::To, to) {
+                    Ok(to) => to.tag().is_some(),
+                    // Unreadable (the dispatcher refuses it with 400): add no second
+                    // `tag`, whatever the first is like (RFC 3261 section 7.3.1).
+                    Err(_) => names_a_tag(to),
                 };
                 if !tagged {
                     w.out.truncate(w.out.len() - 2);
@@ -266,6 +268,19 @@ impl ResponseWriter {
         }
         self.out.extend_from_slice(b"\r\n");
     }
+}
+
+/// Whether a To value that does not read as an address still has a parameter named
+/// `tag` (with a value or without, quoted or not): `;` and `tag`, LWS around them, then
+/// no more token characters. A response adding its own tag to it would name `tag`
+/// twice, and a peer reading the first would not find the tag the response gives.
+fn names_a_tag(to: &[u8]) -> bool {
+    memchr::memchr_iter(b';', to).any(|at| {
+        let name = grammar::lws(&to[at + 1..]);
+        name.get(..3)
+            .is_some_and(|n| n.eq_ignore_ascii_case(b"tag"))
+            && !name.get(3).is_some_and(|&b| grammar::is_token_char(b))
+    })
 }
 
 /// Appends `text` (the library's or a handler's), each run of control characters (CR,
@@ -365,6 +380,30 @@ mod tests {
                 .map(|i| [b' ', b'~', 0x80, 0xff, b'x'][i % 5])
                 .collect();
             assert!(!may_hold_control(&clean), "{len}");
+        }
+    }
+
+    #[test]
+    fn a_to_that_does_not_read_may_still_name_a_tag() {
+        for named in [
+            &b"e;tag"[..],
+            b"e;tag=1",
+            b"<sip:a@b>;TAG",
+            b"<sip:a@b> ;\r\n tag ;x",
+            b"<sip:a@b>;tag=\"\"",
+            b"x;y;tag",
+        ] {
+            assert!(names_a_tag(named), "{}", named.escape_ascii());
+        }
+        for unnamed in [
+            &b"e"[..],
+            b"e;tags",
+            b"e;tag-x=1",
+            b"e;x=tag",
+            b"tag",
+            b"e;",
+        ] {
+            assert!(!names_a_tag(unnamed), "{}", unnamed.escape_ascii());
         }
     }
 

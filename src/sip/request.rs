@@ -137,7 +137,9 @@ impl IncomingRequest {
     ///   the request's;
     /// - a Content-Length that is not a number, or a body shorter than it (bytes past
     ///   Content-Length are not part of the message and are left out of the body);
-    /// - a malformed Via, Accept-Contact, or (on an INVITE) Contact;
+    /// - a malformed Via, Accept-Contact, or (on an INVITE) Contact, including a
+    ///   Contact URI without a scheme and a Contact `q` or `expires` written without
+    ///   its value, with a value of another form, or twice;
     /// - input over the [`Limits`].
     ///
     /// Without Content-Length (allowed over UDP) the body is the rest of the input.

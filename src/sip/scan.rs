@@ -349,7 +349,7 @@ fn request_line(input: &[u8]) -> Result<RequestLine<'_>, ParseError> {
     if let Some(ws) = memchr2(b' ', b'\t', uri) {
         return Err(fail(ParseErrorKind::WhitespaceInRequestUri, uri_start + ws));
     }
-    if !has_scheme(uri) {
+    if !grammar::has_scheme(uri) {
         return Err(fail(ParseErrorKind::BadRequestUri, uri_start));
     }
     let version_at = uri_start + last_space + 1;
@@ -414,18 +414,6 @@ fn status_line(input: &[u8]) -> Result<StatusLine, ParseError> {
 /// `SIP/x.y NNN ...`: a response's first line.
 fn is_status_line(line: &[u8]) -> bool {
     line.len() >= 4 && line[..4].eq_ignore_ascii_case(b"SIP/")
-}
-
-/// `scheme ":"` with `scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`.
-fn has_scheme(uri: &[u8]) -> bool {
-    let Some(colon) = memchr::memchr(b':', uri) else {
-        return false;
-    };
-    let scheme = &uri[..colon];
-    scheme.first().is_some_and(u8::is_ascii_alphabetic)
-        && scheme
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
 }
 
 /// Reads the header line starting at `start` (folds included): its name, its value,
