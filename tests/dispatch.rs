@@ -1259,7 +1259,39 @@ fn a_pager_message_gets_exactly_one_to_tag() {
 }
 
 #[test]
-fn contact_parameters_with_a_value_need_one() {
+fn via_and_contact_parameters_with_a_value_need_one() {
+    // The reader refuses them; the 400 copies the Via as written.
+    let via = "Via: SIP/2.0/TCP 203.0.113.52:5060;branch=z9hG4bK7bd15203e58a";
+    for (written, reason) in [
+        (
+            "Via: SIP/2.0/TCP 203.0.113.52:5060;branch",
+            "line 2: malformed Via: branch parameter has no value",
+        ),
+        (
+            "Via: SIP/2.0/TCP 203.0.113.52:5060;received;branch=z9hG4bK1",
+            "line 2: malformed Via: received parameter has no value",
+        ),
+        (
+            "Via: SIP/2.0/TCP 203.0.113.52:5060;branch=z9hG4bK1;branch=z9hG4bK2",
+            "line 2: malformed Via: branch parameter appears twice",
+        ),
+    ] {
+        let wire = pager_with(via, written);
+        let outcome = Dispatcher::builder().build().dispatch(wire);
+        assert_eq!(outcome.route(), None);
+        let response = outcome.response().unwrap().as_bytes();
+        common::framed(response).unwrap();
+        assert!(
+            response.starts_with(format!("SIP/2.0 400 {reason}\r\n").as_bytes()),
+            "{}",
+            text(response)
+        );
+    }
+    // `rport` may stand alone (RFC 3581 section 5).
+    let wire = pager_with(via, &format!("{via};rport"));
+    let outcome = Dispatcher::builder().build().dispatch(wire);
+    assert_eq!(outcome.route(), Some(Route::Pager));
+
     // An INVITE's Contact is read for routing (`isfocus`): its URI needs a scheme, and
     // `expires` and `q` need their values.
     for (contact, reason) in [

@@ -302,6 +302,11 @@ pub(crate) enum ValueForm {
     Digits,
     /// `qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )`.
     QValue,
+    /// `ttl = 1*3DIGIT`, 0 to 255.
+    Ttl,
+    /// A host name or an IPv4 or IPv6 address (bracketed or not): the bytes of a
+    /// `host`, `[`, `]` and `:`.
+    Host,
     /// A quoted string.
     Quoted,
 }
@@ -323,6 +328,14 @@ impl ValueForm {
                 [b'1', b'.', rest @ ..] => rest.len() <= 3 && rest.iter().all(|&b| b == b'0'),
                 _ => false,
             },
+            ValueForm::Ttl => {
+                digits(bare)
+                    && bare.len() <= 3
+                    && bare.iter().fold(0u16, |n, &d| n * 10 + u16::from(d - b'0')) <= 255
+            }
+            ValueForm::Host => bare
+                .iter()
+                .all(|&b| is_host_char(b) || matches!(b, b'[' | b']' | b':')),
             ValueForm::Quoted => false,
         }
     }
@@ -334,7 +347,7 @@ impl ValueForm {
 pub(crate) struct NamedParam {
     /// The name (parameter names are compared in any case, RFC 3261 section 7.3.1).
     name: &'static str,
-    /// Whether the name may stand alone.
+    /// Whether the name may stand alone (`rport`).
     value_optional: bool,
     form: ValueForm,
     no_value: &'static str,
@@ -372,6 +385,17 @@ pub(crate) const CONTACT_PARAMS: &[NamedParam] = &[
         "is not a qvalue (0 to 1, three decimals at most)"
     ),
     named_param!("expires", Digits, "is not a number of seconds"),
+];
+
+/// The named parameters of Via: `via-ttl`, `via-maddr`, `via-received` and
+/// `via-branch` (RFC 3261 section 25.1; section 20.42), and `response-port = "rport"
+/// [EQUAL 1*DIGIT]` (RFC 3581 section 5), the one that may stand alone.
+pub(crate) const VIA_PARAMS: &[NamedParam] = &[
+    named_param!("branch", Unquoted, "is quoted (branch=token)"),
+    named_param!("received", Host, "is not an IP address"),
+    named_param!("rport", Digits, "is not a port number", true),
+    named_param!("ttl", Ttl, "is not a ttl (0 to 255)"),
+    named_param!("maddr", Host, "is not a host"),
 ];
 
 /// The named parameters of Referred-By: `referredby-id-param = "cid" EQUAL
@@ -673,7 +697,10 @@ mod tests {
         ] {
             assert!(!bare(ValueForm::QValue, q), "{}", q.escape_ascii());
         }
+        assert!(bare(ValueForm::Ttl, b"0") && bare(ValueForm::Ttl, b"255"));
+        assert!(!bare(ValueForm::Ttl, b"256") && !bare(ValueForm::Ttl, b"0001"));
         assert!(bare(ValueForm::Digits, b"0042") && !bare(ValueForm::Digits, b"4a"));
+        assert!(bare(ValueForm::Host, b"[2001:db8::1]") && !bare(ValueForm::Host, b"a/b"));
         assert!(!ValueForm::Unquoted.accepts(ParamValue::Quoted(b"x")));
         assert!(bare(ValueForm::Unquoted, b"a\0/\xff"));
         assert!(ValueForm::Quoted.accepts(ParamValue::Quoted(b"")));
