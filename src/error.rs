@@ -180,12 +180,21 @@ pub enum ParseErrorKind {
     /// A Contact value (read for the `isfocus` parameter) breaks RFC 3261's grammar.
     #[error("malformed Contact: {0}")]
     BadContact(&'static str),
-    /// A From or To value that is not an address (`name-addr` or `addr-spec`, then
-    /// parameters). The reader leaves these to the one who answers: the
-    /// [`Dispatcher`](crate::Dispatcher) refuses such a request, since its response
-    /// could not carry a well-formed To with a tag.
+    /// A From or To value that is not an address: a `name-addr` or an `addr-spec`
+    /// whose URI has a scheme, then parameters (RFC 3261 section 25.1). The reader
+    /// leaves these to the one who answers: the [`Dispatcher`](crate::Dispatcher)
+    /// refuses such a request, since its response could not carry a well-formed To
+    /// with a tag.
     #[error("malformed {} header: not an address", .0.as_str())]
     BadAddress(KnownHeader),
+    /// An address whose parameters break its header's grammar: a parameter the grammar
+    /// gives a value (`tag` in From and To, `q` and `expires` in Contact, `cid` in
+    /// Referred-By) without one, with a value of another form, or twice (RFC 3261
+    /// sections 7.3.1 and 25.1). The text says which parameter and how. The
+    /// [`Dispatcher`](crate::Dispatcher) refuses a From or To with such a fault, as it
+    /// does one that is not an address.
+    #[error("malformed {} header: {}", .0.as_str(), .1)]
+    BadAddressParam(KnownHeader, &'static str),
     /// The message is larger than [`Limits::max_message_size`](crate::Limits).
     #[error("message of {size} bytes exceeds the limit of {limit}")]
     MessageTooLarge {

@@ -1095,3 +1095,252 @@ fn without_a_client_config_an_odd_request_uri_cannot_break_contact() {
     assert_eq!(address.uri(), b"sip:evil.example", "{contact}");
     assert_eq!(contact.matches('<').count(), 1, "{contact}");
 }
+
+/// The pager sample (`examples/messages/pager.sip`) with one header line replaced.
+fn pager_with(line: &str, replacement: &str) -> Bytes {
+    let path = format!("{}/examples/messages/pager.sip", env!("CARGO_MANIFEST_DIR"));
+    let pager = String::from_utf8(std::fs::read(path).unwrap()).unwrap();
+    let line = format!("\r\n{line}\r\n");
+    assert!(pager.contains(&line), "{line}");
+    Bytes::from(pager.replacen(&line, &format!("\r\n{replacement}\r\n"), 1))
+}
+
+/// Dispatches `wire` with every handler and with none: both answer 400 before any
+/// handler hears of it, and the reason is `reason`. Returns the response of the first.
+fn refused_with_400(wire: &Bytes, reason: &str) -> Response {
+    let recorder = Arc::new(Recorder::default());
+    let mut responses = Vec::new();
+    for dispatcher in [full(&recorder), Dispatcher::builder().build()] {
+        let mut outcome = dispatcher.dispatch(wire.clone());
+        let Handling::Malformed(error) = outcome.handling() else {
+            panic!("{:?} for {reason}", outcome.handling());
+        };
+        assert_eq!(error.to_string(), reason);
+        assert!(matches!(
+            error.kind(),
+            ParseErrorKind::BadAddress(_) | ParseErrorKind::BadAddressParam(..)
+        ));
+        let response = outcome.take_response().expect("a response");
+        let read = response.read().unwrap();
+        assert_eq!((read.status().code(), text(read.reason())), (400, reason));
+        responses.push(response);
+    }
+    assert_eq!(
+        recorder.take(),
+        Vec::<String>::new(),
+        "no handler is called"
+    );
+    responses.swap_remove(0)
+}
+
+/// The number of parameters named `tag` in a To value (after the URI's `>` when it
+/// has one).
+fn tag_params(to: &[u8]) -> usize {
+    let to = text(to);
+    let params = to.rsplit_once('>').map_or(to, |(_, params)| params);
+    params
+        .split(';')
+        .skip(1)
+        .filter(|p| {
+            let name = p.split('=').next().unwrap_or_default().trim();
+            name.eq_ignore_ascii_case("tag")
+        })
+        .count()
+}
+
+#[test]
+fn the_fuzzers_bare_to_tag_and_schemeless_from_get_400() {
+    // The input the dispatch fuzz target once failed on (tests/data/fuzz/): To `e;tag`,
+    // From `.`. It was answered 416 with `To: e;tag;tag=<ours>`.
+    let wire = Bytes::from(
+        std::fs::read(format!(
+            "{}/tests/data/fuzz/dispatch-bare-to-tag-and-from-without-scheme",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap(),
+    );
+    let response = refused_with_400(&wire, "line 3: malformed From header: not an address");
+    let read = response.read().unwrap();
+    // To is copied as written: no second `tag` beside the bare one (RFC 3261 7.3.1).
+    assert_eq!(read.header("To").unwrap().value(), b"e;tag");
+    assert_eq!(read.header("From").unwrap().value(), b".");
+}
+
+#[test]
+fn a_pager_message_with_a_bare_to_tag_gets_400() {
+    // It was answered 200 with `To: <...>;tag;tag=<ours>`: two tag parameters, the
+    // first empty. `tag-param = "tag" EQUAL token` (RFC 3261 25.1).
+    let to = "To: <sip:+15555566686@ims.example.net>";
+    let wire = pager_with(to, &format!("{to};tag"));
+    let response = refused_with_400(
+        &wire,
+        "line 6: malformed To header: tag parameter has no value",
+    );
+    let read = response.read().unwrap();
+    assert_eq!(
+        read.header("To").unwrap().value(),
+        b"<sip:+15555566686@ims.example.net>;tag"
+    );
+    assert_eq!(tag_params(read.header("To").unwrap().value()), 1);
+
+    // The other ways of writing a tag that is not `tag=token`, or two of them.
+    for (written, line, fault) in [
+        (";tag=\"\"", 6, "tag parameter is quoted (tag=token)"),
+        (";tag=\"a1\"", 6, "tag parameter is quoted (tag=token)"),
+        (";tag=a1;TAG=b2", 6, "tag parameter appears twice"),
+        // The fault is on the folded line.
+        (" ;\r\n tag ;x=1", 7, "tag parameter has no value"),
+    ] {
+        let wire = pager_with(to, &format!("{to}{written}"));
+        let response =
+            refused_with_400(&wire, &format!("line {line}: malformed To header: {fault}"));
+        // Copied as written (folds undone), no tag of ours added.
+        let read = response.read().unwrap();
+        let copied = format!(
+            "<sip:+15555566686@ims.example.net>{}",
+            written.replace("\r\n ", " ")
+        );
+        assert_eq!(text(read.header("To").unwrap().value()), copied);
+    }
+    // A From tag follows the same grammar.
+    let from = "From: <sip:+15555698982@ims.example.net>;tag=9360292d";
+    let wire = pager_with(from, "From: <sip:+15555698982@ims.example.net>;tag");
+    refused_with_400(
+        &wire,
+        "line 5: malformed From header: tag parameter has no value",
+    );
+}
+
+#[test]
+fn a_pager_message_from_a_uri_without_scheme_gets_400() {
+    // It was accepted, the handler told `pager message from .`.
+    let from = "From: <sip:+15555698982@ims.example.net>;tag=9360292d";
+    for (written, reason) in [
+        ("From: .", "line 5: malformed From header: not an address"),
+        (
+            "From: .;tag=1",
+            "line 5: malformed From header: not an address",
+        ),
+        (
+            "From: <+15555698982@ims.example.net>;tag=1",
+            "line 5: malformed From header: not an address",
+        ),
+        (
+            "From: \"Alice\" <alice>;tag=1",
+            "line 5: malformed From header: not an address",
+        ),
+    ] {
+        refused_with_400(&pager_with(from, written), reason);
+    }
+    let to = "To: <sip:+15555566686@ims.example.net>";
+    refused_with_400(
+        &pager_with(to, "To: +15555566686"),
+        "line 6: malformed To header: not an address",
+    );
+}
+
+#[test]
+fn a_pager_message_gets_exactly_one_to_tag() {
+    let recorder = Arc::new(Recorder::default());
+    let dispatcher = full(&recorder);
+    // Without a tag: one is added. The grammar's other parameters stay as written.
+    for to in [
+        "To: <sip:+15555566686@ims.example.net>",
+        "To: <sip:+15555566686@ims.example.net;tag>;x",
+        "To: <tel:+15555566686>;tagx;x=tag",
+    ] {
+        let wire = pager_with("To: <sip:+15555566686@ims.example.net>", to);
+        let outcome = dispatcher.dispatch(wire.clone());
+        let response = outcome.response().unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{to}");
+        let read = check_response(&wire, response);
+        let written = read.header("To").unwrap().value();
+        assert_eq!(tag_params(written), 1, "{}", text(written));
+        let tag = cpm_client::sip::NameAddr::parse_in(KnownHeader::To, written)
+            .unwrap()
+            .tag()
+            .unwrap();
+        assert_eq!(tag.len(), 16);
+    }
+    assert_eq!(recorder.take().len(), 3);
+}
+
+#[test]
+fn via_and_contact_parameters_with_a_value_need_one() {
+    // The reader refuses them; the 400 copies the Via as written.
+    let via = "Via: SIP/2.0/TCP 203.0.113.52:5060;branch=z9hG4bK7bd15203e58a";
+    for (written, reason) in [
+        (
+            "Via: SIP/2.0/TCP 203.0.113.52:5060;branch",
+            "line 2: malformed Via: branch parameter has no value",
+        ),
+        (
+            "Via: SIP/2.0/TCP 203.0.113.52:5060;received;branch=z9hG4bK1",
+            "line 2: malformed Via: received parameter has no value",
+        ),
+        (
+            "Via: SIP/2.0/TCP 203.0.113.52:5060;branch=z9hG4bK1;branch=z9hG4bK2",
+            "line 2: malformed Via: branch parameter appears twice",
+        ),
+    ] {
+        let wire = pager_with(via, written);
+        let outcome = Dispatcher::builder().build().dispatch(wire);
+        assert_eq!(outcome.route(), None);
+        let response = outcome.response().unwrap().as_bytes();
+        common::framed(response).unwrap();
+        assert!(
+            response.starts_with(format!("SIP/2.0 400 {reason}\r\n").as_bytes()),
+            "{}",
+            text(response)
+        );
+    }
+    // `rport` may stand alone (RFC 3581 section 5).
+    let wire = pager_with(via, &format!("{via};rport"));
+    let outcome = Dispatcher::builder().build().dispatch(wire);
+    assert_eq!(outcome.route(), Some(Route::Pager));
+
+    // An INVITE's Contact is read for routing (`isfocus`): its URI needs a scheme, and
+    // `expires` and `q` need their values.
+    for (contact, reason) in [
+        (
+            "Contact: <sip:caller@192.0.2.7>;expires",
+            "line 10: malformed Contact: expires parameter has no value",
+        ),
+        (
+            "Contact: <sip:caller@192.0.2.7>;q=high",
+            "line 10: malformed Contact: q parameter is not a qvalue (0 to 1, three decimals at most)",
+        ),
+        (
+            "Contact: caller@192.0.2.7;isfocus",
+            "line 10: malformed Contact: value is not a name-addr or addr-spec (scheme:...)",
+        ),
+    ] {
+        let wire = invite("i1", "", &format!("{contact}\r\n"));
+        let error = RoutedRequest::parse(wire.clone()).unwrap_err();
+        assert_eq!(error.to_string(), reason);
+        let outcome = Dispatcher::builder().build().dispatch(wire);
+        assert_eq!(outcome.response().unwrap().status(), StatusCode::BAD_REQUEST);
+    }
+}
+
+#[test]
+fn views_read_addresses_by_their_headers_grammar() {
+    let request = RoutedRequest::parse(Bytes::from_static(
+        b"MESSAGE sip:b@example.net SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.7;branch=z9hG4bK-v\r\n\
+          From: <sip:a@example.net>;tag=a1\r\nTo: <sip:b@example.net>;tag\r\nCall-ID: v-1\r\n\
+          CSeq: 1 MESSAGE\r\nP-Asserted-Identity: <sip:+15550100001@example.net>, +15550100001, <tel:+15550100001>\r\n\
+          Referred-By: <sip:r@example.net>;cid\r\nContent-Length: 0\r\n\r\n",
+    ))
+    .unwrap();
+    let view = RequestView::new(&request);
+    assert_eq!(view.sender().unwrap().tag(), Some(&b"a1"[..]));
+    assert_eq!(view.recipient(), None, "a bare tag is not `tag=token`");
+    let identities: Vec<&[u8]> = view.asserted_identities().map(|a| a.uri()).collect();
+    assert_eq!(
+        identities,
+        [&b"sip:+15550100001@example.net"[..], b"tel:+15550100001"],
+        "a value without a scheme is skipped"
+    );
+    assert_eq!(view.referred_by(), None, "cid is a quoted Content-ID");
+    assert_eq!(cpm_client::DialogId::of(&request), None);
+}

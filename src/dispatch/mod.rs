@@ -13,7 +13,7 @@
 //!
 //! | request | answer |
 //! | --- | --- |
-//! | does not read ([`ParseError`]), or its From or To is not an address | 400 with the error as reason phrase (505, 513 where they fit), copying the Via, From, To, Call-ID and CSeq that are there as written; nothing for bytes that are not a request, for an ACK, or when there is no Via |
+//! | does not read ([`ParseError`]), or its From or To is not an address (its URI without a scheme included) or has a `tag` without a value, a quoted one, or two ([`NameAddr::parse_in`](crate::sip::NameAddr::parse_in)) | 400 with the error as reason phrase (505, 513 where they fit), copying the Via, From, To, Call-ID and CSeq that are there as written; nothing for bytes that are not a request, for an ACK, or when there is no Via |
 //! | a procedure with no handler | INVITE 603 Decline, MESSAGE 403 Forbidden (what RCS stacks answer for a service they do not offer) |
 //! | a Request-URI whose scheme is not `sip`, `sips` or `tel` | 416 Unsupported URI Scheme (RFC 3261 8.2.2.1) |
 //! | `Require` naming any extension (the client implements none) | 420 Bad Extension with `Unsupported` |
@@ -58,7 +58,7 @@ pub use view::{
     RequestView, SessionInvitation,
 };
 
-use crate::error::{ParseError, ParseErrorKind};
+use crate::error::ParseError;
 use crate::outgoing::ClientConfig;
 use crate::routing::{FeatureTag, Route, RoutedRequest, TagSet};
 use crate::sdp::answer::{answer_setup, refused_streams, Offered, SdpAnswer};
@@ -711,22 +711,18 @@ fn reachable_scheme(uri: &[u8]) -> bool {
         .any(|known| scheme.eq_ignore_ascii_case(known))
 }
 
-/// The error for a From or To that is not an address: the reader leaves them unread,
-/// but a response must carry them (To with a tag) and dialogs are named by their tags.
+/// The error for a From or To that is not an address, or whose `tag` is not written
+/// `tag=value` once (see [`NameAddr::parse_in`]): the reader leaves them unread, but a
+/// response must carry them (To with exactly one tag) and dialogs are named by their
+/// tags. The error names the line and the byte of the fault.
 fn malformed_address(request: &RoutedRequest) -> Option<ParseError> {
     [KnownHeader::From, KnownHeader::To]
         .into_iter()
         .find_map(|wanted| {
             let value = request.first_known(wanted)?.value();
-            if NameAddr::parse(value).is_some() {
-                return None;
-            }
-            let at = request.offset_of(value).unwrap_or_default();
-            Some(ParseError::at(
-                ParseErrorKind::BadAddress(wanted),
-                request.buffer(),
-                at,
-            ))
+            let fault = NameAddr::parse_in(wanted, value).err()?;
+            let at = request.offset_of(value).unwrap_or_default() + fault.offset();
+            Some(ParseError::at(fault.kind().clone(), request.buffer(), at))
         })
 }
 

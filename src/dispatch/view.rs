@@ -72,31 +72,34 @@ impl<'a> RequestView<'a> {
         self.request.tags()
     }
 
-    /// The sender as the From header names it.
+    /// The sender as the From header names it; `None` when From does not read by its
+    /// grammar ([`NameAddr::parse_in`], which the [`Dispatcher`](crate::Dispatcher)
+    /// answers with 400 before any handler is called).
     pub fn sender(&self) -> Option<NameAddr<'a>> {
-        self.known(KnownHeader::From).and_then(NameAddr::parse)
+        self.address(KnownHeader::From)
     }
 
-    /// The recipient as the To header names it.
+    /// The recipient as the To header names it; `None` when To does not read by its
+    /// grammar (as for [`RequestView::sender`]).
     pub fn recipient(&self) -> Option<NameAddr<'a>> {
-        self.known(KnownHeader::To).and_then(NameAddr::parse)
+        self.address(KnownHeader::To)
     }
 
     /// The identities the network asserts for the sender (P-Asserted-Identity, RFC
     /// 3325: often a SIP URI and a tel URI), in order. Values that are not addresses
-    /// are skipped.
+    /// (a URI without a scheme included) are skipped.
     pub fn asserted_identities(&self) -> impl Iterator<Item = NameAddr<'a>> + 'a {
         self.request
             .headers()
             .filter(|h| h.known() == Some(KnownHeader::PAssertedIdentity))
             .flat_map(|h| h.values())
-            .filter_map(NameAddr::parse)
+            .filter_map(|v| NameAddr::parse_in(KnownHeader::PAssertedIdentity, v).ok())
     }
 
-    /// Who invited the user, for a session (Referred-By, RFC 3892).
+    /// Who invited the user, for a session (Referred-By, RFC 3892); `None` when the
+    /// value does not read by its grammar (a `cid` must be a quoted string).
     pub fn referred_by(&self) -> Option<NameAddr<'a>> {
-        self.known(KnownHeader::ReferredBy)
-            .and_then(NameAddr::parse)
+        self.address(KnownHeader::ReferredBy)
     }
 
     /// The Call-ID. RFC 3261 section 25.1 makes it ASCII; one that is not UTF-8 is
@@ -186,6 +189,12 @@ impl<'a> RequestView<'a> {
             return None;
         };
         Sdp::parse(sdp).ok()
+    }
+
+    /// The address of the first `wanted` header, read by that header's grammar.
+    fn address(&self, wanted: KnownHeader) -> Option<NameAddr<'a>> {
+        self.known(wanted)
+            .and_then(|v| NameAddr::parse_in(wanted, v).ok())
     }
 
     fn known(&self, wanted: KnownHeader) -> Option<&'a [u8]> {

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use thiserror::Error;
 
 use crate::ids::IdGenerator;
-use crate::sip::{IncomingResponse, Method, NameAddr, OutgoingRequest, StatusCode};
+use crate::sip::{IncomingResponse, KnownHeader, Method, NameAddr, OutgoingRequest, StatusCode};
 
 /// Why a response does not set up a dialog with the INVITE it is said to answer.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -128,18 +128,19 @@ impl Dialog {
         }
         let from_tag = answer
             .header("From")
-            .and_then(|h| NameAddr::parse(h.value()))
+            .and_then(|h| NameAddr::parse_in(KnownHeader::From, h.value()).ok())
             .and_then(|from| from.tag());
         if from_tag != Some(invite.from_tag().as_bytes()) {
             return Err(DialogError::OtherRequest("From tag"));
         }
         let to = answer.header("To").map(|h| h.value()).unwrap_or_default();
-        let remote_tag = NameAddr::parse(to)
+        let remote_tag = NameAddr::parse_in(KnownHeader::To, to)
+            .ok()
             .and_then(|to| to.tag())
             .ok_or(DialogError::NoRemoteTag)?;
         let remote_target = answer
             .header("Contact")
-            .and_then(|h| NameAddr::parse(h.value()))
+            .and_then(|h| NameAddr::parse_in(KnownHeader::Contact, h.value()).ok())
             .map(|contact| contact.uri())
             .filter(|uri| !uri.is_empty())
             .ok_or(DialogError::NoRemoteTarget)?;

@@ -18,6 +18,14 @@ use crate::sip::Limits;
 /// Whether any value of one Contact header carries the `isfocus` parameter, with or
 /// without a value, its name in any case.
 ///
+/// # Errors
+///
+/// A value that breaks RFC 3261's Contact grammar (section 25.1): not `*`, a
+/// `name-addr` or an `addr-spec` whose URI has a scheme; an empty or broken
+/// parameter; `q` that is not a qvalue, `expires` that is not a number of seconds
+/// (either without a value included), or either of them twice in one value (section
+/// 7.3.1).
+///
 /// ```
 /// use cpm_client::{routing::contact, Limits};
 ///
@@ -28,16 +36,30 @@ use crate::sip::Limits;
 /// ```
 pub fn is_focus(value: &[u8], limits: &Limits) -> Result<bool, ValueError> {
     let mut focus = false;
+    let mut seen = 0;
     // `Contact: *` (a REGISTER removing every binding) is read as a value too.
     grammar::address_list(
         value,
         limits.max_params,
         ParseErrorKind::BadContact,
         grammar::address,
-        "value is not a name-addr or addr-spec",
+        "value is not a name-addr or addr-spec (scheme:...)",
         |item| {
-            if let ListItem::Param(param) = item {
-                focus |= param.name.eq_ignore_ascii_case(b"isfocus");
+            match item {
+                ListItem::Value(_) => seen = 0,
+                ListItem::Param(param) => {
+                    grammar::check_named(
+                        grammar::CONTACT_PARAMS,
+                        &mut seen,
+                        param.name,
+                        param.value,
+                    )
+                    .map_err(|what| {
+                        let at = grammar::position(value, param.name);
+                        ValueError::new(ParseErrorKind::BadContact(what), at)
+                    })?;
+                    focus |= param.name.eq_ignore_ascii_case(b"isfocus");
+                }
             }
             Ok(())
         },
@@ -69,6 +91,55 @@ mod tests {
         assert!(!focus("<sip:g@c>;isfocusx").unwrap());
         assert!(!focus("<sip:g@c>;x=\"isfocus\"").unwrap());
         assert!(!focus("*").unwrap());
+    }
+
+    #[test]
+    fn contact_parameters_with_a_value_need_one() {
+        assert!(focus("<sip:a@b>;q=0.7;expires=3600;isfocus").unwrap());
+        assert!(focus("<sip:a@b>;Q=1.000;EXPIRES=0, <sip:c@d>;q=0").is_ok());
+        let qvalue = "q parameter is not a qvalue (0 to 1, three decimals at most)";
+        for (bad, what, at) in [
+            ("<sip:a@b>;q", "q parameter has no value", 10),
+            (
+                "<sip:a@b>;expires;isfocus",
+                "expires parameter has no value",
+                10,
+            ),
+            ("<sip:a@b>;q=1.5", qvalue, 10),
+            ("<sip:a@b>;q=\"0.5\"", qvalue, 10),
+            (
+                "<sip:a@b>;expires=soon",
+                "expires parameter is not a number of seconds",
+                10,
+            ),
+            ("<sip:a@b>;q=0.1;Q=0.2", "q parameter appears twice", 16),
+        ] {
+            let e = focus(bad).unwrap_err();
+            assert_eq!(e.kind(), &ParseErrorKind::BadContact(what), "{bad}");
+            assert_eq!(e.offset(), at, "{bad}");
+        }
+        // The count starts again with each value.
+        assert!(focus("<sip:a@b>;q=0.1, <sip:c@d>;q=0.2").is_ok());
+    }
+
+    #[test]
+    fn a_contact_uri_needs_a_scheme() {
+        for bad in [
+            ".",
+            "<.>",
+            "<>",
+            "alice@example.net;isfocus",
+            "\"A\" <alice@example.net>",
+        ] {
+            let e = focus(bad).unwrap_err();
+            assert_eq!(
+                e.kind(),
+                &ParseErrorKind::BadContact("value is not a name-addr or addr-spec (scheme:...)"),
+                "{bad}"
+            );
+        }
+        assert!(focus("<tel:+15550100>;isfocus").unwrap());
+        assert!(focus("< sip:g@c >;isfocus").unwrap());
     }
 
     #[test]

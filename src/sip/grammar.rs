@@ -223,6 +223,14 @@ pub(crate) fn offset(whole: &[u8], rest: &[u8]) -> usize {
     whole.len() - rest.len()
 }
 
+/// Where `part` (a slice of `whole`, not necessarily a suffix) starts in `whole`.
+#[inline]
+pub(crate) fn position(whole: &[u8], part: &[u8]) -> usize {
+    (part.as_ptr() as usize)
+        .saturating_sub(whole.as_ptr() as usize)
+        .min(whole.len())
+}
+
 /// Reads `*(SEMI param)` from `rest` (a suffix of `whole`) and hands each parameter to
 /// `each`. Stops, without consuming it, at the first byte after LWS that is not `;`:
 /// the caller decides whether that byte (`,`, end of value) is allowed.
@@ -283,6 +291,149 @@ pub(crate) fn params<'a>(
     }
 }
 
+/// How the grammar writes the value of a parameter it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ValueForm {
+    /// A value not in quotes: a `token` as RFC 3261 writes it, read as widely as every
+    /// unquoted parameter value is read here (see [`bare_value`]: NUL and non-ASCII
+    /// bytes are data).
+    Unquoted,
+    /// `1*DIGIT`.
+    Digits,
+    /// `qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )`.
+    QValue,
+    /// `ttl = 1*3DIGIT`, 0 to 255.
+    Ttl,
+    /// A host name or an IPv4 or IPv6 address (bracketed or not): the bytes of a
+    /// `host`, `[`, `]` and `:`.
+    Host,
+    /// A quoted string.
+    Quoted,
+}
+
+impl ValueForm {
+    /// Whether `value` has this form.
+    fn accepts(self, value: ParamValue<'_>) -> bool {
+        let bare = match value {
+            ParamValue::Quoted(_) => return self == ValueForm::Quoted,
+            ParamValue::Bare(bare) => bare,
+        };
+        let digits = |v: &[u8]| !v.is_empty() && v.iter().all(u8::is_ascii_digit);
+        match self {
+            ValueForm::Unquoted => !bare.is_empty(),
+            ValueForm::Digits => digits(bare),
+            ValueForm::QValue => match bare {
+                [b'0'] | [b'1'] => true,
+                [b'0', b'.', rest @ ..] => rest.len() <= 3 && rest.iter().all(u8::is_ascii_digit),
+                [b'1', b'.', rest @ ..] => rest.len() <= 3 && rest.iter().all(|&b| b == b'0'),
+                _ => false,
+            },
+            ValueForm::Ttl => {
+                digits(bare)
+                    && bare.len() <= 3
+                    && bare.iter().fold(0u16, |n, &d| n * 10 + u16::from(d - b'0')) <= 255
+            }
+            ValueForm::Host => bare
+                .iter()
+                .all(|&b| is_host_char(b) || matches!(b, b'[' | b']' | b':')),
+            ValueForm::Quoted => false,
+        }
+    }
+}
+
+/// A parameter that a header's grammar names and gives a value of a set form, with
+/// the error text of each way of breaking it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NamedParam {
+    /// The name (parameter names are compared in any case, RFC 3261 section 7.3.1).
+    name: &'static str,
+    /// Whether the name may stand alone (`rport`).
+    value_optional: bool,
+    form: ValueForm,
+    no_value: &'static str,
+    bad_value: &'static str,
+    twice: &'static str,
+}
+
+macro_rules! named_param {
+    ($name:literal, $form:ident, $what:literal) => {
+        named_param!($name, $form, $what, false)
+    };
+    ($name:literal, $form:ident, $what:literal, $optional:expr) => {
+        NamedParam {
+            name: $name,
+            value_optional: $optional,
+            form: ValueForm::$form,
+            no_value: concat!($name, " parameter has no value"),
+            bad_value: concat!($name, " parameter ", $what),
+            twice: concat!($name, " parameter appears twice"),
+        }
+    };
+}
+
+/// The named parameters of From and To: `tag-param = "tag" EQUAL token` (RFC 3261
+/// section 25.1; sections 20.20 and 20.39).
+pub(crate) const FROM_TO_PARAMS: &[NamedParam] =
+    &[named_param!("tag", Unquoted, "is quoted (tag=token)")];
+
+/// The named parameters of Contact: `c-p-q = "q" EQUAL qvalue` and `c-p-expires =
+/// "expires" EQUAL delta-seconds` (RFC 3261 section 25.1; section 20.10).
+pub(crate) const CONTACT_PARAMS: &[NamedParam] = &[
+    named_param!(
+        "q",
+        QValue,
+        "is not a qvalue (0 to 1, three decimals at most)"
+    ),
+    named_param!("expires", Digits, "is not a number of seconds"),
+];
+
+/// The named parameters of Via: `via-ttl`, `via-maddr`, `via-received` and
+/// `via-branch` (RFC 3261 section 25.1; section 20.42), and `response-port = "rport"
+/// [EQUAL 1*DIGIT]` (RFC 3581 section 5), the one that may stand alone.
+pub(crate) const VIA_PARAMS: &[NamedParam] = &[
+    named_param!("branch", Unquoted, "is quoted (branch=token)"),
+    named_param!("received", Host, "is not an IP address"),
+    named_param!("rport", Digits, "is not a port number", true),
+    named_param!("ttl", Ttl, "is not a ttl (0 to 255)"),
+    named_param!("maddr", Host, "is not a host"),
+];
+
+/// The named parameters of Referred-By: `referredby-id-param = "cid" EQUAL
+/// sip-clean-msg-id`, a quoted string (RFC 3892 section 3).
+pub(crate) const REFERRED_BY_PARAMS: &[NamedParam] =
+    &[named_param!("cid", Quoted, "is not a quoted Content-ID")];
+
+/// Checks one parameter of a header value against the parameters its grammar names
+/// (`named`): a named one needs a value of its form and may appear once in the value
+/// (RFC 3261 section 7.3.1), which `seen` (one bit per entry of `named`, cleared by
+/// the caller for each value) keeps track of. Other parameters are `generic-param`s
+/// and pass. Returns the error text of the fault.
+pub(crate) fn check_named(
+    named: &[NamedParam],
+    seen: &mut u32,
+    name: &[u8],
+    value: Option<ParamValue<'_>>,
+) -> Result<(), &'static str> {
+    let Some(index) = named
+        .iter()
+        .position(|p| p.name.as_bytes().eq_ignore_ascii_case(name))
+    else {
+        return Ok(());
+    };
+    let param = &named[index];
+    let bit = 1u32 << index;
+    if *seen & bit != 0 {
+        return Err(param.twice);
+    }
+    *seen |= bit;
+    match value {
+        None if param.value_optional => Ok(()),
+        None => Err(param.no_value),
+        Some(value) if param.form.accepts(value) => Ok(()),
+        Some(_) => Err(param.bad_value),
+    }
+}
+
 /// One step of [`address_list`]: the start of a value, or one of its parameters.
 pub(crate) enum ListItem<'a> {
     /// A value starts at this offset of the header value.
@@ -339,19 +490,42 @@ pub(crate) fn name_addr<'a>(whole: &'a [u8], i: &'a [u8]) -> Result<(&'a [u8], &
 /// Reads a `name-addr`, or a bare `addr-spec` up to the first `;`, `,` or white space
 /// (so that the parameters after it belong to the header, as RFC 3261 section 20 says).
 /// Returns the rest and the URI, or the offset of the fault.
+///
+/// The URI must start with a scheme: an `addr-spec` is a SIP, SIPS or absolute URI
+/// (RFC 3261 section 25.1), each `scheme ":" ...`. White space just inside the angle
+/// brackets is passed over for this check (RFC 4475 section 3.1.2.14 leaves taking it
+/// to the receiver) and kept in the URI returned.
 pub(crate) fn address<'a>(whole: &'a [u8], i: &'a [u8]) -> Result<(&'a [u8], &'a [u8]), usize> {
     let i = lws(i);
-    if at_angle_bracket(i).is_some() || i.first() == Some(&b'"') {
-        return name_addr(whole, i);
+    let (rest, uri) = if at_angle_bracket(i).is_some() || i.first() == Some(&b'"') {
+        name_addr(whole, i)?
+    } else {
+        let end = i
+            .iter()
+            .position(|&b| matches!(b, b';' | b',') || is_lws(b))
+            .unwrap_or(i.len());
+        if end == 0 {
+            return Err(offset(whole, i));
+        }
+        (&i[end..], &i[..end])
+    };
+    if !has_scheme(lws(uri)) {
+        return Err(position(whole, uri));
     }
-    let end = i
-        .iter()
-        .position(|&b| matches!(b, b';' | b',') || is_lws(b))
-        .unwrap_or(i.len());
-    if end == 0 {
-        return Err(offset(whole, i));
-    }
-    Ok((&i[end..], &i[..end]))
+    Ok((rest, uri))
+}
+
+/// Whether `uri` starts with `scheme ":"`, `scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" /
+/// ".")` (RFC 3261 section 25.1, after RFC 2396).
+pub(crate) fn has_scheme(uri: &[u8]) -> bool {
+    let Some(colon) = memchr::memchr(b':', uri) else {
+        return false;
+    };
+    let scheme = &uri[..colon];
+    scheme.first().is_some_and(u8::is_ascii_alphabetic)
+        && scheme
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
 }
 
 /// Skips a display name (`quoted-string` or `*(token LWS)`) and returns the input from
@@ -480,6 +654,87 @@ mod tests {
         assert!(address(v, v).is_err());
         let v = b";a";
         assert!(address(v, v).is_err());
+    }
+
+    #[test]
+    fn addresses_need_a_scheme() {
+        for good in [
+            &b"sip:a@b"[..],
+            b"tel:+1555",
+            b"<x-y.z+1:q>",
+            b"< sip:a@b >",
+            b"urn:x",
+        ] {
+            assert!(address(good, good).is_ok(), "{}", good.escape_ascii());
+        }
+        for (bad, at) in [
+            (&b"."[..], 0),
+            (b"a@b", 0),
+            (b"<>", 1),
+            (b"<:a>", 1),
+            (b"<1a:b>", 1),
+            (b"\"N\" <a@b>", 5),
+            (b"<s p:x>", 1),
+        ] {
+            assert_eq!(address(bad, bad), Err(at), "{}", bad.escape_ascii());
+        }
+    }
+
+    #[test]
+    fn value_forms() {
+        let bare = |form: ValueForm, v: &'static [u8]| form.accepts(ParamValue::Bare(v));
+        for q in [&b"0"[..], b"1", b"0.", b"0.5", b"0.333", b"1.0", b"1.000"] {
+            assert!(bare(ValueForm::QValue, q), "{}", q.escape_ascii());
+        }
+        for q in [
+            &b"2"[..],
+            b"0.3333",
+            b"1.5",
+            b"1.0001",
+            b".5",
+            b"01",
+            b"0,5",
+        ] {
+            assert!(!bare(ValueForm::QValue, q), "{}", q.escape_ascii());
+        }
+        assert!(bare(ValueForm::Ttl, b"0") && bare(ValueForm::Ttl, b"255"));
+        assert!(!bare(ValueForm::Ttl, b"256") && !bare(ValueForm::Ttl, b"0001"));
+        assert!(bare(ValueForm::Digits, b"0042") && !bare(ValueForm::Digits, b"4a"));
+        assert!(bare(ValueForm::Host, b"[2001:db8::1]") && !bare(ValueForm::Host, b"a/b"));
+        assert!(!ValueForm::Unquoted.accepts(ParamValue::Quoted(b"x")));
+        assert!(bare(ValueForm::Unquoted, b"a\0/\xff"));
+        assert!(ValueForm::Quoted.accepts(ParamValue::Quoted(b"")));
+        assert!(!bare(ValueForm::Quoted, b"x"));
+    }
+
+    #[test]
+    fn named_parameters_once_with_their_values() {
+        let mut seen = 0;
+        let mut check = |name: &'static [u8], value: Option<ParamValue<'static>>| {
+            check_named(CONTACT_PARAMS, &mut seen, name, value)
+        };
+        assert_eq!(check(b"isfocus", None), Ok(()));
+        assert_eq!(
+            check(b"isfocus", None),
+            Ok(()),
+            "generic parameters are not counted"
+        );
+        assert_eq!(check(b"Q", None), Err("q parameter has no value"));
+        assert_eq!(
+            check(b"q", Some(ParamValue::Bare(b"0.5"))),
+            Err("q parameter appears twice")
+        );
+        assert_eq!(check(b"expires", Some(ParamValue::Bare(b"60"))), Ok(()));
+        let mut seen = 0;
+        assert_eq!(
+            check_named(
+                FROM_TO_PARAMS,
+                &mut seen,
+                b"tag",
+                Some(ParamValue::Quoted(b"1"))
+            ),
+            Err("tag parameter is quoted (tag=token)")
+        );
     }
 
     #[test]

@@ -134,7 +134,10 @@ impl IncomingRequest {
     ///   the request's;
     /// - a Content-Length that is not a number, or a body shorter than it (bytes past
     ///   Content-Length are not part of the message and are left out of the body);
-    /// - a malformed Via, Accept-Contact, or (on an INVITE) Contact;
+    /// - a malformed Via, Accept-Contact, or (on an INVITE) Contact, including a
+    ///   parameter their grammar gives a value written without it, with a value of
+    ///   another form, or twice (Via `branch`, `received`, `ttl`, `maddr`, and `rport`
+    ///   with a value; Contact `q`, `expires`), and a Contact URI without a scheme;
     /// - input over the [`Limits`].
     ///
     /// Without Content-Length (allowed over UDP) the body is the rest of the input.

@@ -25,6 +25,7 @@ use std::io::Write as _;
 
 use bytes::Bytes;
 
+use super::grammar;
 use super::salvage::Salvaged;
 use super::write::{write_runs_as_space, write_text};
 use super::{IncomingRequest, KnownHeader, NameAddr, StatusCode};
@@ -173,10 +174,11 @@ impl ResponseWriter {
         if let Some(to) = source.first(KnownHeader::To) {
             w.copied("To", to);
             if let Some(tag) = echo.to_tag {
-                let tagged = match NameAddr::parse(to) {
-                    Some(to) => to.tag().is_some(),
-                    // Unreadable (the dispatcher refuses it with 400): add no second tag.
-                    None => to.windows(5).any(|w| w.eq_ignore_ascii_case(b";tag=")),
+                let tagged = match NameAddr::parse_in(KnownHeader::To, to) {
+                    Ok(to) => to.tag().is_some(),
+                    // Unreadable (the dispatcher refuses it with 400): add no second
+                    // `tag`, whatever the first is like (RFC 3261 section 7.3.1).
+                    Err(_) => names_a_tag(to),
                 };
                 if !tagged {
                     w.out.truncate(w.out.len() - 2);
@@ -262,6 +264,19 @@ impl ResponseWriter {
     }
 }
 
+/// Whether a To value that does not read as an address still has a parameter named
+/// `tag` (with a value or without, quoted or not): `;` and `tag`, LWS around them, then
+/// no more token characters. A response adding its own tag to it would name `tag`
+/// twice, and a peer reading the first would not find the tag the response gives.
+fn names_a_tag(to: &[u8]) -> bool {
+    memchr::memchr_iter(b';', to).any(|at| {
+        let name = grammar::lws(&to[at + 1..]);
+        name.get(..3)
+            .is_some_and(|n| n.eq_ignore_ascii_case(b"tag"))
+            && !name.get(3).is_some_and(|&b| grammar::is_token_char(b))
+    })
+}
+
 /// Appends a value copied from a request: folds (CR/LF and the white space after
 /// them) become one space, every other byte is kept. Values are mostly unfolded, so
 /// one `memchr2` finds there is nothing to do.
@@ -279,5 +294,34 @@ impl fmt::Write for Sanitized<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         write_text(self.0, s.as_bytes());
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_to_that_does_not_read_may_still_name_a_tag() {
+        for named in [
+            &b"e;tag"[..],
+            b"e;tag=1",
+            b"<sip:a@b>;TAG",
+            b"<sip:a@b> ;\r\n tag ;x",
+            b"<sip:a@b>;tag=\"\"",
+            b"x;y;tag",
+        ] {
+            assert!(names_a_tag(named), "{}", named.escape_ascii());
+        }
+        for unnamed in [
+            &b"e"[..],
+            b"e;tags",
+            b"e;tag-x=1",
+            b"e;x=tag",
+            b"tag",
+            b"e;",
+        ] {
+            assert!(!names_a_tag(unnamed), "{}", unnamed.escape_ascii());
+        }
     }
 }

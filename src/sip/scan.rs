@@ -359,7 +359,7 @@ fn request_line(input: &[u8]) -> Result<RequestLine<'_>, ParseError> {
     if let Some(ws) = memchr2(b' ', b'\t', uri) {
         return Err(fail(ParseErrorKind::WhitespaceInRequestUri, uri_start + ws));
     }
-    if !has_scheme(uri) {
+    if !grammar::has_scheme(uri) {
         return Err(fail(ParseErrorKind::BadRequestUri, uri_start));
     }
     let version_at = uri_start + last_space + 1;
@@ -425,18 +425,6 @@ fn status_line(input: &[u8]) -> Result<StatusLine, ParseError> {
 /// tells a response from a request).
 pub(crate) fn is_status_line(line: &[u8]) -> bool {
     line.len() >= 4 && line[..4].eq_ignore_ascii_case(b"SIP/")
-}
-
-/// `scheme ":"` with `scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`.
-fn has_scheme(uri: &[u8]) -> bool {
-    let Some(colon) = memchr::memchr(b':', uri) else {
-        return false;
-    };
-    let scheme = &uri[..colon];
-    scheme.first().is_some_and(u8::is_ascii_alphabetic)
-        && scheme
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
 }
 
 /// Reads the header line starting at `start` (folds included): its name, its value,
@@ -594,8 +582,12 @@ fn via(value: &[u8], limits: &Limits) -> Result<(), ValueError> {
             return Err(bad("no space before sent-by", at));
         }
         at = sent_by(host_at).ok_or_else(|| bad("sent-by is not host[:port]", host_at))?;
-        at = grammar::params(value, at, limits.max_params, ParseErrorKind::BadVia, |_| {
-            Ok(())
+        let mut seen = 0;
+        at = grammar::params(value, at, limits.max_params, ParseErrorKind::BadVia, |p| {
+            grammar::check_named(grammar::VIA_PARAMS, &mut seen, p.name, p.value).map_err(|what| {
+                let at = grammar::position(value, p.name);
+                ValueError::new(ParseErrorKind::BadVia(what), at)
+            })
         })?;
         match at.first() {
             None => return Ok(()),
@@ -641,22 +633,30 @@ fn plain_via(value: &[u8], max_params: usize) -> bool {
 }
 
 /// Whether `rest` is `*(";" token ["=" bare-value])` to its end, with at most
-/// `max_params` parameters: the parameters of [`plain_via`].
+/// `max_params` parameters, the ones Via names written as its grammar says
+/// ([`grammar::VIA_PARAMS`]): the parameters of [`plain_via`].
 fn plain_params(mut rest: &[u8], max_params: usize) -> bool {
     let mut count = 0;
+    let mut seen = 0;
     while let Some((b';', after)) = rest.split_first() {
         count += 1;
-        let name = grammar::token_len(after);
-        if count > max_params || name == 0 {
+        let name_len = grammar::token_len(after);
+        if count > max_params || name_len == 0 {
             return false;
         }
-        rest = &after[name..];
+        let name = &after[..name_len];
+        rest = &after[name_len..];
+        let mut value = None;
         if let Some((b'=', after)) = rest.split_first() {
-            let value = grammar::bare_len(after);
-            if value == 0 {
+            let value_len = grammar::bare_len(after);
+            if value_len == 0 {
                 return false;
             }
-            rest = &after[value..];
+            value = Some(grammar::ParamValue::Bare(&after[..value_len]));
+            rest = &after[value_len..];
+        }
+        if grammar::check_named(grammar::VIA_PARAMS, &mut seen, name, value).is_err() {
+            return false;
         }
     }
     rest.is_empty()
@@ -917,6 +917,77 @@ mod tests {
     }
 
     #[test]
+    fn via_parameters_with_a_value_need_one() {
+        let check = |v: &str| via(v.as_bytes(), &Limits::DEFAULT);
+        for good in [
+            "SIP/2.0/UDP h;branch=z9hG4bK1;rport",
+            "SIP/2.0/UDP h;rport=5060;received=192.0.2.1;ttl=255;maddr=224.2.0.1",
+            "SIP/2.0/TCP h;received=2001:db8::9;branch=x, SIP/2.0/TCP g;branch=y",
+            "SIP/2.0/TCP h;received=[2001:db8::9];maddr=example.net;generic;x=\"y\"",
+            "SIP/2.0/UDP h ; BRANCH =\r\n z9hG4bK30239 ; RPORT",
+        ] {
+            assert!(check(good).is_ok(), "{good}");
+        }
+        for (bad, what, at) in [
+            ("SIP/2.0/UDP h;branch", "branch parameter has no value", 14),
+            (
+                "SIP/2.0/UDP h;branch=\"x\"",
+                "branch parameter is quoted (branch=token)",
+                14,
+            ),
+            (
+                "SIP/2.0/UDP h;received",
+                "received parameter has no value",
+                14,
+            ),
+            (
+                "SIP/2.0/UDP h;received=a/b",
+                "received parameter is not an IP address",
+                14,
+            ),
+            (
+                "SIP/2.0/UDP h;rport=x",
+                "rport parameter is not a port number",
+                14,
+            ),
+            ("SIP/2.0/UDP h;ttl", "ttl parameter has no value", 14),
+            (
+                "SIP/2.0/UDP h;ttl=256",
+                "ttl parameter is not a ttl (0 to 255)",
+                14,
+            ),
+            ("SIP/2.0/UDP h;maddr", "maddr parameter has no value", 14),
+            (
+                "SIP/2.0/UDP h;branch=a;Branch=b",
+                "branch parameter appears twice",
+                23,
+            ),
+            (
+                "SIP/2.0/UDP g;branch=a, SIP/2.0/UDP h ;  branch",
+                "branch parameter has no value",
+                41,
+            ),
+        ] {
+            let e = check(bad).unwrap_err();
+            assert_eq!((e.kind, e.at), (ParseErrorKind::BadVia(what), at), "{bad}");
+            assert!(
+                !plain_via(bad.as_bytes(), Limits::DEFAULT.max_params),
+                "{bad}"
+            );
+        }
+        // In a request, the error names the line and the parameter.
+        let text = "OPTIONS sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;rport;branch\r\n\
+            From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\nCall-ID: c1\r\n\
+            CSeq: 1 OPTIONS\r\n\r\n";
+        let e = walk(text).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "line 2: malformed Via: branch parameter has no value"
+        );
+        assert_eq!(e.offset(), 35 + 5 + 20);
+    }
+
+    #[test]
     fn the_plain_via_shape_is_a_subset_of_via() {
         let max = Limits::DEFAULT.max_params;
         for (value, plain) in [
@@ -939,6 +1010,13 @@ mod tests {
             ("SIP/2.0/UDP h;a=", false),
             ("SIP/2.0/UDP h;a b", false),
             ("SIP/2.0 192.0.2.15", false),
+            ("SIP/2.0/UDP h;branch", false),
+            ("SIP/2.0/UDP h;branch=1;branch=2", false),
+            ("SIP/2.0/UDP h;ttl=300", false),
+            (
+                "SIP/2.0/UDP h;rport;ttl=1;maddr=h2;received=192.0.2.1",
+                true,
+            ),
         ] {
             assert_eq!(plain_via(value.as_bytes(), max), plain, "{value}");
             if plain {

@@ -26,7 +26,7 @@ mod framing;
 
 use bytes::Bytes;
 use cpm_client::cpim::is_date_time;
-use cpm_client::sip::{IncomingResponse, NameAddr};
+use cpm_client::sip::{IncomingResponse, KnownHeader, NameAddr};
 use cpm_client::{
     cpim::{CpimAddress, CpimMessage, IMDN_NS},
     sdp::{Attribute, FileSelector, Sdp},
@@ -718,7 +718,11 @@ pub fn dispatch(x: &[u8]) {
                 if let Handling::Malformed(e) = outcome.handling() {
                     // Read, but an address the handlers would need is unreadable.
                     assert!(
-                        matches!(e.kind(), cpm_client::ParseErrorKind::BadAddress(_)),
+                        matches!(
+                            e.kind(),
+                            cpm_client::ParseErrorKind::BadAddress(_)
+                                | cpm_client::ParseErrorKind::BadAddressParam(..)
+                        ),
                         "{e}"
                     );
                 }
@@ -837,12 +841,14 @@ fn check_response(x: &[u8], request: Option<&RoutedRequest>, response: &Response
         show(&to),
         show(&asked)
     );
-    let well_formed = |name| {
+    // From and To as the dispatcher reads them: an address, and a `tag` only as
+    // `tag=token`, once.
+    let well_formed = |header: KnownHeader| {
         request
-            .header(name)
-            .is_some_and(|h| NameAddr::parse(h.value()).is_some())
+            .header(header.as_str())
+            .is_some_and(|h| NameAddr::parse_in(header, h.value()).is_ok())
     };
-    if !well_formed("From") || !well_formed("To") {
+    if !well_formed(KnownHeader::From) || !well_formed(KnownHeader::To) {
         assert_eq!(
             read.status(),
             400,
@@ -850,7 +856,10 @@ fn check_response(x: &[u8], request: Option<&RoutedRequest>, response: &Response
             read.status()
         );
     } else if read.status() > 100 {
-        let tag = NameAddr::parse(&to).and_then(|t| t.tag().map(<[u8]>::len));
+        // Exactly one tag parameter, a non-empty token.
+        let tag = NameAddr::parse_in(KnownHeader::To, &to)
+            .ok()
+            .and_then(|t| t.tag().map(<[u8]>::len));
         assert!(tag.is_some_and(|n| n > 0), "no To-tag in {}", show(bytes));
     }
 }
