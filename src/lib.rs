@@ -71,6 +71,10 @@
 //!   [`multipart::MultipartBuilder`]); [`mime`]: Content-Type values and the body
 //!   errors.
 //! - [`msrp`]: MSRP SEND chunks ([`msrp::MsrpMessage`]).
+//! - [`transaction`]: SIP transactions (RFC 3261 section 17, RFC 6026) for the
+//!   messages of both directions: retransmissions over UDP, timers, matching, the ACK
+//!   of a non-2xx, CANCEL ([`transaction::TransactionLayer`]). It uses [`sip`] only,
+//!   and reads no clock: the application passes the time and polls for what to send.
 //!
 //! Above them, the CPM procedures:
 //!
@@ -107,6 +111,7 @@ pub mod outgoing;
 pub mod routing;
 pub mod sdp;
 pub mod sip;
+pub mod transaction;
 pub mod user_agent;
 
 pub use bytes;

@@ -1,7 +1,5 @@
 //! The client's identity and settings: [`ClientConfig`], shared by every builder.
 
-use std::fmt;
-
 use crate::routing::{FeatureTag, TagSet};
 use crate::user_agent::{ProductStamp, ReleaseVersion};
 
@@ -9,53 +7,13 @@ use crate::error::BuildError;
 use crate::sdp::Setup;
 use crate::sip::write::{check_host, check_uri_without_headers, check_urn, quoted_display_name};
 
+// The transport of the contact address: defined with the SIP format, which the
+// transaction layer shares.
+pub use crate::sip::Transport;
+
 /// The pager-mode size limit by default: 1300 bytes of MESSAGE body (after RFC 3428's
 /// guidance on MESSAGE size).
 pub const DEFAULT_PAGER_LIMIT: usize = 1300;
-
-/// The SIP transport of the client's contact address.
-///
-/// ```
-/// use cpm_client::outgoing::Transport;
-/// assert_eq!(Transport::Tcp.via_name(), "TCP");
-/// assert_eq!(Transport::Tcp.uri_param(), "tcp");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Transport {
-    /// UDP.
-    Udp,
-    /// TCP (the default: CPM requests are often too large for UDP).
-    #[default]
-    Tcp,
-    /// TLS over TCP.
-    Tls,
-}
-
-impl Transport {
-    /// The name in a Via header: `UDP`, `TCP`, `TLS`.
-    pub const fn via_name(self) -> &'static str {
-        match self {
-            Transport::Udp => "UDP",
-            Transport::Tcp => "TCP",
-            Transport::Tls => "TLS",
-        }
-    }
-
-    /// The value of a URI's `transport` parameter: `udp`, `tcp`, `tls`.
-    pub const fn uri_param(self) -> &'static str {
-        match self {
-            Transport::Udp => "udp",
-            Transport::Tcp => "tcp",
-            Transport::Tls => "tls",
-        }
-    }
-}
-
-impl fmt::Display for Transport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.via_name())
-    }
-}
 
 /// Where the client receives SIP: host (IP address or name; IPv6 in brackets), port
 /// and transport. Written in Via and Contact.

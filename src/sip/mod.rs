@@ -9,6 +9,7 @@
 //!   [`StatusCode`].
 //! - Framing: on a stream transport (TCP, TLS), [`StreamReader`] cuts the byte
 //!   stream into whole messages and reports CRLF keep-alives (RFC 5626 4.4.1).
+//!   [`Transport`] names the transport (UDP, TCP, TLS) and whether it is reliable.
 //!
 //! The CPM layers above (routing, dispatch, outgoing) use this module; it uses none
 //! of them. Routing adds its feature-tag reading to the reader's single pass over
@@ -27,6 +28,8 @@ mod salvage;
 pub(crate) mod scan;
 mod status;
 mod stream;
+mod transport;
+pub(crate) mod via;
 pub(crate) mod write;
 
 pub use grammar::split_list;
@@ -42,3 +45,4 @@ pub(crate) use response_writer::{Echo, ResponseWriter, Source};
 pub(crate) use salvage::Salvaged;
 pub use status::StatusCode;
 pub use stream::{StreamError, StreamErrorKind, StreamItem, StreamReader};
+pub use transport::Transport;
