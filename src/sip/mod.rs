@@ -14,6 +14,7 @@
 //! of them. Routing adds its feature-tag reading to the reader's single pass over
 //! the headers rather than walking the message again.
 
+mod digest;
 pub(crate) mod grammar;
 mod header;
 mod limits;
@@ -29,6 +30,9 @@ mod status;
 mod stream;
 pub(crate) mod write;
 
+pub use digest::{
+    ChallengeHeader, DigestAlgorithm, DigestAnswer, DigestChallenge, DigestError, DigestQop,
+};
 pub use grammar::split_list;
 pub use header::{Header, KnownHeader};
 pub use limits::Limits;
