@@ -9,6 +9,9 @@
 //!   [`StatusCode`].
 //! - Framing: on a stream transport (TCP, TLS), [`StreamReader`] cuts the byte
 //!   stream into whole messages and reports CRLF keep-alives (RFC 5626 4.4.1).
+//! - Authentication: [`DigestChallenge`] reads the challenges of a 401 or 407 and
+//!   writes the `Authorization` or `Proxy-Authorization` answering one (RFC 3261 22,
+//!   RFC 7616).
 //!
 //! The CPM layers above (routing, dispatch, outgoing) use this module; it uses none
 //! of them. Routing adds its feature-tag reading to the reader's single pass over
