@@ -432,3 +432,34 @@ fn the_dispatcher_fills_received_and_rport() {
     let refusal = String::from_utf8_lossy(refused.response().unwrap().as_bytes()).into_owned();
     assert!(refusal.contains(";rport=40123;"), "{refusal}");
 }
+
+#[test]
+fn a_dialog_from_an_invitation_accepted_later() {
+    let mut ids = SequentialIds::new(1);
+    let invite = invite(&mut ids);
+    let later = Dispatcher::builder().client(bob()).session(Later).build();
+    let mut outcome = later.dispatch(invite.bytes());
+    assert_eq!(outcome.response().unwrap().status(), StatusCode::RINGING);
+    let pending = outcome.take_pending().unwrap();
+    // Keep the request: accepting consumes the pending response.
+    let request = pending.request().clone();
+    let ok = pending.accept();
+    let mut dialog = Dialog::from_accepted(&bob(), &request, &ok).unwrap();
+    let bye = dialog.bye(&mut ids);
+    let outcome = dispatcher(alice()).dispatch(bye.bytes());
+    let Handling::InDialog(Some(id)) = outcome.handling() else {
+        panic!("{:?}", outcome.handling());
+    };
+    assert_eq!(&id.local_tag[..], invite.from_tag().as_bytes());
+    assert_eq!(&id.remote_tag[..], dialog.local_tag().as_bytes());
+    // The To tag of the 180 and of the 200 are the same: one dialog.
+    let ringing = later.dispatch(invite.bytes());
+    let ringing = ringing.response().unwrap().read().unwrap();
+    assert_eq!(
+        ringing.header("To").unwrap().value_str().unwrap(),
+        format!(
+            "<sip:+15550100002@ims.example.net>;tag={}",
+            dialog.local_tag()
+        )
+    );
+}
