@@ -61,8 +61,9 @@
 //!
 //! - [`sip`]: requests and responses ([`IncomingRequest`], [`IncomingResponse`],
 //!   [`OutgoingRequest`], [`Response`], [`StatusCode`], [`Method`], header names),
-//!   [`Limits`], and the [`StreamReader`](sip::StreamReader) that cuts messages out of
-//!   a TCP or TLS byte stream.
+//!   [`Limits`], the [`StreamReader`](sip::StreamReader) that cuts messages out of
+//!   a TCP or TLS byte stream, and HTTP Digest challenges and answers
+//!   ([`sip::DigestChallenge`]).
 //! - [`sdp`]: SDP for MSRP ([`sdp::Sdp`], [`sdp::MsrpSdp`], [`sdp::Setup`],
 //!   [`sdp::Direction`], [`sdp::FileSelector`]).
 //! - [`cpim`]: `message/cpim` with the IMDN headers ([`cpim::CpimMessage`],
@@ -83,10 +84,12 @@
 //! - [`dispatch`]: the [`Dispatcher`] and the handler traits ([`PagerHandler`],
 //!   [`SessionHandler`], ...), the typed views handed to them ([`PagerMessage`],
 //!   [`SessionInvitation`], ...) and the [`Outcome`] of a dispatch.
-//! - [`outgoing`]: the requests the client originates (7.1 [`Registration`](outgoing::Registration),
+//! - [`outgoing`]: the requests the client originates (7.1 [`Registration`](outgoing::Registration)
+//!   and the registration procedure [`Registrant`](outgoing::Registrant),
 //!   7.2.1.1 [`Pager`](outgoing::Pager), 7.2.1.2 [`LargeMessage`](outgoing::LargeMessage),
 //!   7.3.1 [`Session`](outgoing::Session), 7.4.1 [`FileTransfer`](outgoing::FileTransfer)),
-//!   built from a [`ClientConfig`] with every header the procedure requires.
+//!   built from a [`ClientConfig`] with every header the procedure requires, and the
+//!   [`Dialog`](outgoing::Dialog) of a session in either role.
 //! - [`user_agent`]: the Appendix D release stamp ([`ReleaseVersion`], [`ProductStamp`],
 //!   [`Release::of_peer`]).
 //! - [`ids`]: where generated identifiers come from; [`error`]: [`ParseError`],

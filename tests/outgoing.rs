@@ -16,7 +16,7 @@ use cpm_client::{route, FeatureTag, Route, RoutedRequest};
 use cpm_client::{BuildError, OutgoingRequest};
 
 const SPEC_REGISTER: &str = r#"REGISTER sip:ims.example.net SIP/2.0
-Via: SIP/2.0/TCP 192.0.2.10:5060;branch=z9hG4bK-r1
+Via: SIP/2.0/TCP 192.0.2.10:5060;rport;branch=z9hG4bK-r1
 Max-Forwards: 70
 From: <sip:+15550100001@ims.example.net>;tag=r7q2
 To: <sip:+15550100001@ims.example.net>
@@ -31,7 +31,7 @@ Content-Length: 0
 "#;
 
 const SPEC_PAGER: &str = r#"MESSAGE sip:+15550100002@ims.example.net SIP/2.0
-Via: SIP/2.0/TCP 192.0.2.10:5060;branch=z9hG4bK-p1
+Via: SIP/2.0/TCP 192.0.2.10:5060;rport;branch=z9hG4bK-p1
 Max-Forwards: 70
 From: <sip:+15550100001@ims.example.net>;tag=a73kd9
 To: <sip:+15550100002@ims.example.net>
@@ -60,7 +60,7 @@ Hello, Bob!
 "#;
 
 const SPEC_LARGE_MESSAGE: &str = r#"INVITE sip:+15550100002@ims.example.net SIP/2.0
-Via: SIP/2.0/TCP 192.0.2.10:5060;branch=z9hG4bK-l1
+Via: SIP/2.0/TCP 192.0.2.10:5060;rport;branch=z9hG4bK-l1
 Max-Forwards: 70
 From: <sip:+15550100001@ims.example.net>;tag=l8w3
 To: <sip:+15550100002@ims.example.net>
@@ -91,7 +91,7 @@ a=max-size:2048000
 "#;
 
 const SPEC_GROUP_SESSION: &str = r#"INVITE sip:conference-factory@ims.example.net SIP/2.0
-Via: SIP/2.0/TCP 192.0.2.10:5060;branch=z9hG4bK-g1
+Via: SIP/2.0/TCP 192.0.2.10:5060;rport;branch=z9hG4bK-g1
 Max-Forwards: 70
 From: <sip:+15550100001@ims.example.net>;tag=g5m1
 To: <sip:conference-factory@ims.example.net>
@@ -140,7 +140,7 @@ Content-Length: 238
 "#;
 
 const SPEC_FILE_TRANSFER: &str = r#"INVITE sip:+15550100002@ims.example.net SIP/2.0
-Via: SIP/2.0/TCP 192.0.2.10:5060;branch=z9hG4bK-f1
+Via: SIP/2.0/TCP 192.0.2.10:5060;rport;branch=z9hG4bK-f1
 Max-Forwards: 70
 From: <sip:+15550100001@ims.example.net>;tag=f2k9
 To: <sip:+15550100002@ims.example.net>

@@ -43,6 +43,7 @@ mod view;
 
 use std::cell::OnceCell;
 use std::hash::{BuildHasher, Hash};
+use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
@@ -389,6 +390,7 @@ pub struct PendingResponse {
     request: RoutedRequest,
     route: Route,
     settings: Arc<Settings>,
+    source: Option<SocketAddr>,
 }
 
 impl PendingResponse {
@@ -404,7 +406,8 @@ impl PendingResponse {
 
     /// Accepts as `accept` says.
     pub fn accept_with(self, accept: Accept) -> Response {
-        let response = Responder::new(&self.settings, &self.request, self.route).accept(&accept);
+        let response =
+            Responder::new(&self.settings, &self.request, self.route, self.source).accept(&accept);
         tracing::debug!(
             route = self.route.as_str(),
             status = response.status().code(),
@@ -420,7 +423,8 @@ impl PendingResponse {
 
     /// Refuses as `reject` says.
     pub fn reject_with(self, reject: Reject) -> Response {
-        let response = Responder::new(&self.settings, &self.request, self.route).reject(&reject);
+        let response =
+            Responder::new(&self.settings, &self.request, self.route, self.source).reject(&reject);
         tracing::debug!(
             route = self.route.as_str(),
             status = response.status().code(),
@@ -450,6 +454,38 @@ impl Dispatcher {
     ///
     /// Never panics, whatever the bytes; a handler's panic is caught and answered 500.
     pub fn dispatch(&self, bytes: Bytes) -> Outcome {
+        self.dispatch_with(bytes, None)
+    }
+
+    /// [`Dispatcher::dispatch`] for a request that came from `source` (the packet's
+    /// or the connection's remote address): the top Via of every response to it,
+    /// the later one of a [`PendingResponse`] included, gets `received=<source
+    /// address>` when its sent-by host is not that address, and `rport=<source port>`
+    /// (with `received`) when it carries a bare `rport` (RFC 3261 18.2.1, RFC 3581
+    /// section 4), so that the response finds its way back through a NAT.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use cpm_client::Dispatcher;
+    ///
+    /// let outcome = Dispatcher::builder().build().dispatch_from(
+    ///     Bytes::from_static(b"OPTIONS sip:bob@example.net SIP/2.0\r\n\
+    ///         Via: SIP/2.0/UDP 10.1.1.1:4540;rport;branch=z9hG4bKkjsh\r\n\
+    ///         From: <sip:alice@example.net>;tag=a1\r\nTo: <sip:bob@example.net>\r\n\
+    ///         Call-ID: o1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"),
+    ///     "192.0.2.1:9988".parse().unwrap(),
+    /// );
+    /// let response = outcome.response().unwrap().read().unwrap();
+    /// assert_eq!(
+    ///     response.header("Via").unwrap().value(),
+    ///     b"SIP/2.0/UDP 10.1.1.1:4540;rport=9988;branch=z9hG4bKkjsh;received=192.0.2.1"
+    /// );
+    /// ```
+    pub fn dispatch_from(&self, bytes: Bytes, source: SocketAddr) -> Outcome {
+        self.dispatch_with(bytes, Some(source))
+    }
+
+    fn dispatch_with(&self, bytes: Bytes, source: Option<SocketAddr>) -> Outcome {
         let span = tracing::debug_span!(
             "cpm_dispatch",
             method = tracing::field::Empty,
@@ -458,7 +494,7 @@ impl Dispatcher {
         let _entered = span.enter();
         let request = match RoutedRequest::parse_or_return(bytes, &self.settings.limits) {
             Ok(request) => request,
-            Err((error, bytes)) => return self.malformed(&bytes, error),
+            Err((error, bytes)) => return self.malformed(&bytes, error, source),
         };
         span.record("method", request.method().as_str());
         span.record(
@@ -467,7 +503,7 @@ impl Dispatcher {
                 RequestView::new(&request).call_id_bytes(),
             )),
         );
-        let outcome = self.handle(request);
+        let outcome = self.handle(request, source);
         match &outcome.response {
             Some(response) => tracing::debug!(
                 route = outcome.route.map_or("none", Route::as_str),
@@ -484,10 +520,10 @@ impl Dispatcher {
         outcome
     }
 
-    fn handle(&self, request: RoutedRequest) -> Outcome {
+    fn handle(&self, request: RoutedRequest, source: Option<SocketAddr>) -> Outcome {
         let route = request.route();
         let method = request.method();
-        let responder = Responder::new(&self.settings, &request, route);
+        let responder = Responder::new(&self.settings, &request, route, source);
         let in_dialog = DialogId::of(&request);
         if method != Method::Ack {
             if let Some(error) = malformed_address(&request) {
@@ -569,6 +605,7 @@ impl Dispatcher {
             request: request.clone(),
             route,
             settings: Arc::clone(&self.settings),
+            source,
         });
         Outcome {
             route: Some(route),
@@ -672,12 +709,13 @@ impl Dispatcher {
     /// From, To, Call-ID and CSeq can be found, as written, so that the peer can match
     /// it by its own rules even when one of them is the fault (RFC 4475 sections
     /// 3.1.2.1, 3.1.2.4, 3.3.1 ask for a 400 to such requests).
-    fn malformed(&self, bytes: &[u8], error: ParseError) -> Outcome {
+    fn malformed(&self, bytes: &[u8], error: ParseError, source: Option<SocketAddr>) -> Outcome {
         let response = match Salvaged::read(bytes, &self.settings.limits) {
             Ok(salvaged) => {
                 let status = error.status_code();
                 let echo = Echo {
                     to_tag: Some(&to_tag(&self.settings, bytes)),
+                    source,
                     ..Echo::default()
                 };
                 let source = Source::Salvaged(&salvaged);
@@ -761,10 +799,17 @@ struct Responder<'a> {
     seed: u64,
     /// The request's SDP offer, once read (by the handler's view, or here).
     offer: OnceCell<Option<Sdp<'a>>>,
+    /// Where the request came from, for the top Via's `received` and `rport`.
+    source: Option<SocketAddr>,
 }
 
 impl<'a> Responder<'a> {
-    fn new(settings: &'a Settings, request: &'a RoutedRequest, route: Route) -> Self {
+    fn new(
+        settings: &'a Settings,
+        request: &'a RoutedRequest,
+        route: Route,
+        source: Option<SocketAddr>,
+    ) -> Self {
         let view = RequestView::new(request);
         let identity = (
             view.call_id_bytes(),
@@ -780,6 +825,7 @@ impl<'a> Responder<'a> {
             to_tag: to_tag(settings, seed),
             seed,
             offer: OnceCell::new(),
+            source,
         }
     }
 
@@ -826,6 +872,7 @@ impl<'a> Responder<'a> {
             to_tag: (status != StatusCode::TRYING).then_some(&self.to_tag[..]),
             record_route: dialog_creating,
             cpm_ids: self.route != Route::NotCpm,
+            source: self.source,
         };
         let mut w = ResponseWriter::start(status, reason, Source::Request(self.request), echo);
         if dialog_creating {

@@ -180,6 +180,8 @@ pub struct ClientConfig {
     pager_limit: usize,
     p_preferred_identity: bool,
     msrp: MsrpEndpoint,
+    outbound_proxy: Option<String>,
+    route_set: Vec<String>,
 }
 
 impl ClientConfig {
@@ -219,6 +221,8 @@ impl ClientConfig {
             pager_limit: DEFAULT_PAGER_LIMIT,
             p_preferred_identity: true,
             msrp: MsrpEndpoint::default(),
+            outbound_proxy: None,
+            route_set: Vec::new(),
         })
     }
 
@@ -304,6 +308,102 @@ impl ClientConfig {
     pub fn with_msrp(mut self, msrp: MsrpEndpoint) -> ClientConfig {
         self.msrp = msrp;
         self
+    }
+
+    /// The outbound proxy (in IMS the P-CSCF): every request outside a dialog, REGISTER
+    /// included, carries it as its first `Route` and is sent to it (RFC 3261 8.1.2).
+    /// It must be a `sip:` or `sips:` URI with the `lr` parameter: the library routes
+    /// loosely only (RFC 3261 16.12.1.1).
+    ///
+    /// ```
+    /// # use cpm_client::outgoing::*;
+    /// let config = ClientConfig::new("sip:+15550100001@ims.example.net",
+    ///     ContactAddress::new("192.0.2.10", 5060, Transport::Tcp)?)?
+    ///     .with_outbound_proxy("sip:pcscf.ims.example.net:5060;lr")?;
+    /// assert_eq!(config.outbound_proxy(), Some("sip:pcscf.ims.example.net:5060;lr"));
+    /// assert!(config.clone().with_outbound_proxy("sip:strict.example.net").is_err());
+    /// # Ok::<(), cpm_client::BuildError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::InvalidUri`] when `uri` is not a URI that can be written in a
+    /// header; [`BuildError::InvalidValue`] when it is not `sip:`/`sips:`, carries
+    /// URI headers or has no `lr` parameter.
+    pub fn with_outbound_proxy(mut self, uri: &str) -> Result<ClientConfig, BuildError> {
+        check_uri_without_headers("outbound proxy", uri)?;
+        let scheme = uri.split(':').next().unwrap_or_default();
+        let sip = scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips");
+        let loose = uri.split(';').skip(1).any(|p| {
+            let name = p.split('=').next().unwrap_or_default();
+            name.eq_ignore_ascii_case("lr")
+        });
+        if !sip || !loose {
+            return Err(crate::error::invalid(
+                "outbound proxy",
+                uri,
+                "a sip: or sips: URI of a loose router (with ;lr)",
+            ));
+        }
+        self.outbound_proxy = Some(uri.to_owned());
+        Ok(self)
+    }
+
+    /// The route set of requests outside a dialog other than REGISTER: the
+    /// `Service-Route` values a registration's 2xx gave (RFC 3608 section 6, see
+    /// [`Registrant::service_route`](super::Registrant::service_route)), written as
+    /// Route lines after the outbound proxy's. Each value is a name-addr as the 2xx
+    /// wrote it (`<sip:orig@scscf.ims.example.net;lr>`); an empty list clears it.
+    ///
+    /// ```
+    /// # use cpm_client::outgoing::*;
+    /// let config = ClientConfig::new("sip:+15550100001@ims.example.net",
+    ///     ContactAddress::new("192.0.2.10", 5060, Transport::Tcp)?)?
+    ///     .with_route_set(["<sip:orig@scscf.ims.example.net;lr>"])?;
+    /// assert_eq!(config.route_set(), ["<sip:orig@scscf.ims.example.net;lr>"]);
+    /// # Ok::<(), cpm_client::BuildError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::ControlCharacter`] for a value holding CR, LF or another control
+    /// character; [`BuildError::InvalidValue`] for one that is not a name-addr with a
+    /// `sip:` or `sips:` URI.
+    pub fn with_route_set<I, S>(mut self, routes: I) -> Result<ClientConfig, BuildError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut set = Vec::new();
+        for route in routes {
+            let route = route.as_ref().trim();
+            crate::sip::write::check_text("route set", route)?;
+            let sip = super::route_uri(route).is_some_and(|uri| {
+                let scheme = uri.split(':').next().unwrap_or_default();
+                check_uri_without_headers("route set", uri).is_ok()
+                    && (scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips"))
+            });
+            if !sip {
+                return Err(crate::error::invalid(
+                    "route set",
+                    route,
+                    "a name-addr such as <sip:scscf.example.net;lr>",
+                ));
+            }
+            set.push(route.to_owned());
+        }
+        self.route_set = set;
+        Ok(self)
+    }
+
+    /// The outbound proxy URI, if set.
+    pub fn outbound_proxy(&self) -> Option<&str> {
+        self.outbound_proxy.as_deref()
+    }
+
+    /// The route set of requests outside a dialog (empty until set).
+    pub fn route_set(&self) -> &[String] {
+        &self.route_set
     }
 
     /// The public user identity.

@@ -3,12 +3,13 @@
 //!
 //! | procedure | section | builder | route at the recipient |
 //! | --- | --- | --- | --- |
-//! | registration, refresh, de-registration | 7.1 | [`Registration`] | `not-cpm` (REGISTER) |
+//! | registration, refresh, de-registration (one REGISTER) | 7.1 | [`Registration`] | `not-cpm` (REGISTER) |
+//! | the registration procedure: digest challenges, 423, expiry, refresh, Service-Route | 7.1, RFC 3261 10, 22; RFC 3608 | [`Registrant`] (a sans-IO state machine) | `not-cpm` (REGISTER) |
 //! | pager-mode message | 7.2.1.1 | [`Pager`] | `pager` |
 //! | large-message mode | 7.2.1.2 | [`LargeMessage`] (INVITE + MSRP chunks) | `large-message` |
 //! | 1-1 session, group session, rejoin | 7.3.1 | [`Session`] | `session` |
 //! | file transfer | 7.4.1 | [`FileTransfer`] | `file-transfer` |
-//! | the ACK for an INVITE's 2xx, and the BYE ending the session | RFC 3261 12, 13.2.2.4, 15 | [`Dialog`] | in a dialog |
+//! | in a session's dialog, as caller or callee: ACK, BYE, re-INVITE, UPDATE | RFC 3261 12, 13.2.2.4, 14, 15; RFC 3311 | [`Dialog`] | in a dialog |
 //!
 //! Every request gets the RFC 3261 mandatory headers (Via with a `z9hG4bK` branch,
 //! Max-Forwards 70, From with a tag, To, Call-ID, CSeq, Contact on dialog-creating
@@ -16,6 +17,13 @@
 //! and for CPM requests P-Preferred-Identity, P-Preferred-Service and Accept-Contact
 //! naming the same ICSI, Conversation-ID and Contribution-ID. Headers come in one
 //! fixed order, that of the example requests the tests rebuild byte for byte.
+//!
+//! **Routing and NAT.** Every Via carries `rport` (RFC 3581). A request outside a
+//! dialog carries the [`ClientConfig`]'s outbound proxy as its first Route, then (but
+//! for REGISTER) the route set a registration learnt from Service-Route (RFC 3261
+//! 8.1.2, RFC 3608); [`OutgoingRequest::next_hop`] says where to send it. A builder's
+//! `extra_header` adds Authorization, Proxy-Authorization, Route, Security-Verify and
+//! the like, checked so that nothing added can break the request.
 //!
 //! **Deferred messages (7.2.3.2, 7.3.11).** The client originates nothing for them:
 //! stored messages are delivered by the network, as a MESSAGE or an INVITE carrying
@@ -70,14 +78,19 @@ mod large_message;
 mod local_msrp;
 mod pager;
 mod register;
+mod registrant;
 mod session;
 
 pub use config::{ClientConfig, ContactAddress, MsrpEndpoint, Transport, DEFAULT_PAGER_LIMIT};
-pub use dialog::{Dialog, DialogError};
+pub use dialog::{Dialog, DialogError, DialogRole};
 pub use file_transfer::{FileDisposition, FileTransfer};
 pub use large_message::{LargeMessage, LargeMessageRequests};
 pub use pager::{Pager, Standalone};
 pub use register::Registration;
+pub use registrant::{
+    Credentials, DigestCredentials, Registrant, RegistrantError, RegistrationEvent,
+    RegistrationFailure, RegistrationState,
+};
 pub use session::Session;
 
 // What a builder's caller also needs, from the format modules below.
@@ -97,6 +110,9 @@ pub(crate) struct SipIds {
     pub(crate) branch: Option<String>,
     pub(crate) cseq: Option<u32>,
     pub(crate) to_display_name: Option<String>,
+    /// Headers the application adds (Authorization, Route, Security-Verify, ...),
+    /// checked when the request is built.
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 /// The CPM identifiers every CPM request carries: Conversation-ID and Contribution-ID.
@@ -130,6 +146,24 @@ macro_rules! sip_id_setters {
         /// Sets the CSeq number (1 by default).
         pub fn cseq(mut self, cseq: u32) -> Self {
             self.sip.cseq = Some(cseq);
+            self
+        }
+
+        /// Adds a header the procedure allows beside the ones the builder writes:
+        /// `Authorization` or `Proxy-Authorization` answering a challenge (RFC 3261
+        /// 22.2, 22.3), `Route` after the configured ones (RFC 3261 8.1.2),
+        /// `Security-Verify` or `Security-Client` (RFC 3329), `P-Access-Network-Info`,
+        /// `Privacy`, ... Added headers keep their order; `Route` ones go with the
+        /// other Route lines, the rest just before User-Agent.
+        ///
+        /// `build` refuses (with [`BuildError::InvalidValue`] or
+        /// [`BuildError::ControlCharacter`]) a name that is not a token, a header the
+        /// builder writes itself (Via, From, To, Call-ID, CSeq, Max-Forwards, Contact,
+        /// Content-Type, Content-Length, User-Agent, or one of the procedure's), and a
+        /// value that is empty, over 8 KiB or holds CR, LF or another control
+        /// character: nothing added can break the request.
+        pub fn extra_header(mut self, name: &str, value: &str) -> Self {
+            self.sip.headers.push((name.to_owned(), value.to_owned()));
             self
         }
     };
@@ -282,6 +316,25 @@ pub(crate) fn assemble(
             "a number from 1 to 2^31-1",
         ));
     }
+    let added = checked_extra_headers(&draft)?;
+    // The preloaded route set (RFC 3261 8.1.2): the outbound proxy, then (but for
+    // REGISTER, RFC 3608 section 5) the route set a registration learnt from
+    // Service-Route, then the application's own Route lines.
+    let mut routes: Vec<String> = Vec::new();
+    if let Some(proxy) = config.outbound_proxy() {
+        routes.push(format!("<{proxy}>"));
+    }
+    if draft.method != "REGISTER" {
+        routes.extend(config.route_set().iter().cloned());
+    }
+    let (added_routes, added): (Vec<_>, Vec<_>) = added
+        .into_iter()
+        .partition(|(name, _)| name.eq_ignore_ascii_case("Route"));
+    routes.extend(added_routes.into_iter().map(|(_, value)| value.to_owned()));
+    let next_hop = match routes.first() {
+        Some(route) => route_uri(route).unwrap_or_default().to_owned(),
+        None => draft.request_uri.to_owned(),
+    };
 
     let mut out = Vec::with_capacity(1024 + draft.body.map_or(0, |b| b.1.len()));
     let mut line = |name: &str, value: &str| {
@@ -299,13 +352,16 @@ pub(crate) fn assemble(
     line(
         "Via",
         &format!(
-            "SIP/2.0/{} {}:{};branch={branch}",
+            "SIP/2.0/{} {}:{};rport;branch={branch}",
             contact.transport().via_name(),
             contact.host(),
             contact.port()
         ),
     );
     line("Max-Forwards", "70");
+    for route in &routes {
+        line("Route", route);
+    }
     line(
         "From",
         &format!(
@@ -336,6 +392,9 @@ pub(crate) fn assemble(
     for (name, value) in &draft.extra {
         line(name, value);
     }
+    for (name, value) in &added {
+        line(name, value);
+    }
     line("User-Agent", &config.user_agent());
     let body = match draft.body {
         Some((content_type, body)) => {
@@ -361,7 +420,96 @@ pub(crate) fn assemble(
         branch,
         cseq,
         local_msrp_path: None,
+        next_hop,
     })
+}
+
+/// The largest value [`sip_id_setters`]' `extra_header` takes.
+const MAX_EXTRA_VALUE: usize = 8192;
+
+/// The application's added headers, checked: a token name that is none of the
+/// headers the assembly writes itself, a value without control characters.
+fn checked_extra_headers<'d>(draft: &'d Draft<'_>) -> Result<Vec<(&'d str, &'d str)>, BuildError> {
+    use crate::sip::KnownHeader;
+    const OWN: [KnownHeader; 10] = [
+        KnownHeader::Via,
+        KnownHeader::MaxForwards,
+        KnownHeader::From,
+        KnownHeader::To,
+        KnownHeader::CallId,
+        KnownHeader::CSeq,
+        KnownHeader::Contact,
+        KnownHeader::ContentType,
+        KnownHeader::ContentLength,
+        KnownHeader::UserAgent,
+    ];
+    let mut written: Vec<&str> = draft.extra.iter().map(|(name, _)| *name).collect();
+    if draft.service.is_some() {
+        written.extend([
+            "P-Preferred-Identity",
+            "P-Preferred-Service",
+            "Accept-Contact",
+        ]);
+    }
+    if draft.cpm.is_some() {
+        written.extend(["Conversation-ID", "Contribution-ID"]);
+    }
+    let mut out = Vec::with_capacity(draft.sip.headers.len());
+    for (name, value) in &draft.sip.headers {
+        check_token("header name", name)?;
+        let known = KnownHeader::from_name(name.as_bytes());
+        let own = known.is_some_and(|k| OWN.contains(&k))
+            || written.iter().any(|w| {
+                w.eq_ignore_ascii_case(name)
+                    || known.is_some() && KnownHeader::from_name(w.as_bytes()) == known
+            });
+        if own {
+            return Err(crate::error::invalid(
+                "header name",
+                name,
+                "a header the builder does not write itself",
+            ));
+        }
+        check_text(name_field(name), value)?;
+        let value = value.trim();
+        if value.is_empty() || value.len() > MAX_EXTRA_VALUE {
+            return Err(crate::error::invalid(
+                "header value",
+                value,
+                "a value of 1 to 8192 bytes",
+            ));
+        }
+        if name.eq_ignore_ascii_case("Route") && route_uri(value).is_none() {
+            return Err(crate::error::invalid(
+                "Route",
+                value,
+                "a name-addr such as <sip:proxy.example.net;lr>",
+            ));
+        }
+        out.push((name.as_str(), value));
+    }
+    Ok(out)
+}
+
+/// The field an added header's value is named by in errors: the well-known ones by
+/// name, the others as "header value".
+fn name_field(name: &str) -> &'static str {
+    [
+        "Authorization",
+        "Proxy-Authorization",
+        "Route",
+        "Security-Verify",
+    ]
+    .into_iter()
+    .find(|known| known.eq_ignore_ascii_case(name))
+    .unwrap_or("header value")
+}
+
+/// The URI of one Route value (`<uri>;params`, or a bare URI).
+pub(crate) fn route_uri(value: &str) -> Option<&str> {
+    crate::sip::NameAddr::parse(value.as_bytes())
+        .and_then(|hop| hop.uri_str())
+        .filter(|uri| !uri.is_empty())
 }
 
 /// A resolved Conversation-ID and Contribution-ID.

@@ -10,11 +10,15 @@
 //! - Framing: on a stream transport (TCP, TLS), [`StreamReader`] cuts the byte
 //!   stream into whole messages and reports CRLF keep-alives (RFC 5626 4.4.1).
 //!   [`Transport`] names the transport (UDP, TCP, TLS) and whether it is reliable.
+//! - Authentication: [`DigestChallenge`] reads the challenges of a 401 or 407 and
+//!   writes the `Authorization` or `Proxy-Authorization` answering one (RFC 3261 22,
+//!   RFC 7616).
 //!
 //! The CPM layers above (routing, dispatch, outgoing) use this module; it uses none
 //! of them. Routing adds its feature-tag reading to the reader's single pass over
 //! the headers rather than walking the message again.
 
+mod digest;
 pub(crate) mod grammar;
 mod header;
 mod limits;
@@ -32,6 +36,9 @@ mod transport;
 pub(crate) mod via;
 pub(crate) mod write;
 
+pub use digest::{
+    ChallengeHeader, DigestAlgorithm, DigestAnswer, DigestChallenge, DigestError, DigestQop,
+};
 pub use grammar::split_list;
 pub use header::{Header, KnownHeader};
 pub use limits::Limits;

@@ -33,6 +33,8 @@ pub struct OutgoingRequest {
     pub(crate) branch: String,
     pub(crate) cseq: u32,
     pub(crate) local_msrp_path: Option<String>,
+    /// The URI the request goes to first (RFC 3261 8.1.2).
+    pub(crate) next_hop: String,
 }
 
 impl OutgoingRequest {
@@ -85,6 +87,28 @@ impl OutgoingRequest {
     /// The CSeq number.
     pub fn cseq(&self) -> u32 {
         self.cseq
+    }
+
+    /// Where to send the request first (RFC 3261 8.1.2): the URI of the first Route
+    /// when the request carries a route set and its first element is a loose router,
+    /// the Request-URI otherwise (no Route, or a strict router that the Request-URI
+    /// names, RFC 3261 12.2.1.1). The transport resolves it (RFC 3263).
+    ///
+    /// ```
+    /// # use cpm_client::outgoing::*;
+    /// let config = ClientConfig::new("sip:+15550100001@ims.example.net",
+    ///     ContactAddress::new("192.0.2.10", 5060, Transport::Tcp)?)?;
+    /// let pager = |config: &ClientConfig| Pager::new("sip:+15550100002@ims.example.net",
+    ///     Content::text("Hi"), std::time::SystemTime::UNIX_EPOCH)
+    ///     .build(config, &mut SequentialIds::new(1))
+    ///     .map(|p| p.into_pager().expect("small enough for pager mode"));
+    /// assert_eq!(pager(&config)?.next_hop(), "sip:+15550100002@ims.example.net");
+    /// let proxied = config.with_outbound_proxy("sip:pcscf.ims.example.net:5060;lr")?;
+    /// assert_eq!(pager(&proxied)?.next_hop(), "sip:pcscf.ims.example.net:5060;lr");
+    /// # Ok::<(), cpm_client::BuildError>(())
+    /// ```
+    pub fn next_hop(&self) -> &str {
+        &self.next_hop
     }
 
     /// The local MSRP URI of an INVITE's SDP offer (its `a=path`), from which the

@@ -22,6 +22,7 @@
 
 use std::fmt::{self, Write as _};
 use std::io::Write as _;
+use std::net::SocketAddr;
 
 use bytes::Bytes;
 
@@ -142,6 +143,9 @@ pub(crate) struct Echo<'t> {
     /// Copy Conversation-ID, Contribution-ID and InReplyTo-Contribution-ID (CPM
     /// networks echo them in responses).
     pub(crate) cpm_ids: bool,
+    /// Where the request came from: the top Via gets `received` and `rport` filled
+    /// in (RFC 3261 18.2.1, RFC 3581 section 4).
+    pub(crate) source: Option<SocketAddr>,
 }
 
 impl ResponseWriter {
@@ -167,7 +171,11 @@ impl ResponseWriter {
         let _ = write!(w.out, "SIP/2.0 {} ", status.code());
         write_text(&mut w.out, reason.as_bytes());
         w.out.extend_from_slice(b"\r\n");
-        source.each(KnownHeader::Via, |via| w.copied("Via", via));
+        let mut top = echo.source;
+        source.each(KnownHeader::Via, |via| match top.take() {
+            Some(from) => w.top_via(via, from),
+            None => w.copied("Via", via),
+        });
         if let Some(from) = source.first(KnownHeader::From) {
             w.copied("From", from);
         }
@@ -249,6 +257,21 @@ impl ResponseWriter {
         }
     }
 
+    /// Writes the first Via header of a request that came from `from`: its first
+    /// value with `received` and `rport` filled in ([`with_source`]), the values after
+    /// it copied.
+    fn top_via(&mut self, via: &[u8], from: SocketAddr) {
+        let first = super::split_list(via).next().unwrap_or_default();
+        let Some(filled) = with_source(first, from) else {
+            return self.copied("Via", via);
+        };
+        // `first` is a slice of `via`: what follows it is copied as it is.
+        let end = (first.as_ptr() as usize - via.as_ptr() as usize) + first.len();
+        let mut value = filled.into_bytes();
+        value.extend_from_slice(&via[end..]);
+        self.copied("Via", &value);
+    }
+
     /// Writes a header copied from the request, folds undone (each CR/LF run and the
     /// white space after it becomes one space); every other byte is kept as the
     /// request had it, so that the copy says exactly what the original said.
@@ -275,6 +298,99 @@ fn names_a_tag(to: &[u8]) -> bool {
             .is_some_and(|n| n.eq_ignore_ascii_case(b"tag"))
             && !name.get(3).is_some_and(|&b| grammar::is_token_char(b))
     })
+}
+
+/// One Via value (`SIP/2.0/UDP host[:port] *(;param)`) of a request received from
+/// `from`, as the response carries it: `rport=<source port>` for a bare `rport`
+/// (RFC 3581 section 4), and `received=<source address>` when the sent-by host is not
+/// that address or the Via asks for `rport` (RFC 3261 18.2.1; RFC 3581 section 4 adds
+/// `received` whenever it fills `rport`). `None` when the value does not read (it is
+/// then copied as it is).
+pub(crate) fn with_source(via: &[u8], from: SocketAddr) -> Option<String> {
+    use super::grammar::{self, ParamValue};
+    let via = std::str::from_utf8(via).ok()?;
+    // sent-protocol LWS sent-by
+    let space = via.find([' ', '\t', '\r', '\n'])?;
+    let after_protocol = via[space..].trim_start_matches([' ', '\t', '\r', '\n']);
+    let sent_by_at = via.len() - after_protocol.len();
+    let params_at = sent_by_at + after_protocol.find(';').unwrap_or(after_protocol.len());
+    let sent_by = via[sent_by_at..params_at].trim_end();
+    let (host, port) = match sent_by.strip_prefix('[') {
+        Some(v6) => {
+            let (host, rest) = v6.split_once(']')?;
+            (host, rest)
+        }
+        None => {
+            let host_len = sent_by
+                .bytes()
+                .take_while(|&b| grammar::is_host_char(b))
+                .count();
+            sent_by.split_at(host_len)
+        }
+    };
+    let port_ok = match port.strip_prefix(':') {
+        Some(digits) => !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()),
+        None => port.is_empty(),
+    };
+    if host.is_empty() || !port_ok {
+        return None;
+    }
+    let params = &via.as_bytes()[params_at..];
+    let mut rport = false;
+    let mut rewritten = String::with_capacity(via.len() + 40);
+    let mut has_received = false;
+    let ip = from.ip();
+    let differs = host.parse::<std::net::IpAddr>().ok() != Some(ip);
+    let mut kept: Vec<(&[u8], Option<ParamValue<'_>>)> = Vec::new();
+    let rest = grammar::params(
+        params,
+        params,
+        usize::MAX,
+        crate::ParseErrorKind::BadVia,
+        |p| {
+            if p.name.eq_ignore_ascii_case(b"rport") && p.value.is_none() {
+                rport = true;
+            }
+            if p.name.eq_ignore_ascii_case(b"received") {
+                has_received = true;
+            }
+            kept.push((p.name, p.value));
+            Ok(())
+        },
+    )
+    .ok()?;
+    if !rest.is_empty() {
+        return None;
+    }
+    let add_received = differs || rport;
+    rewritten.push_str(via[..params_at].trim_end());
+    for (name, value) in kept {
+        let name = std::str::from_utf8(name).ok()?;
+        rewritten.push(';');
+        rewritten.push_str(name);
+        if name.eq_ignore_ascii_case("rport") && value.is_none() {
+            let _ = write!(rewritten, "={}", from.port());
+        } else if name.eq_ignore_ascii_case("received") && add_received {
+            let _ = write!(rewritten, "={ip}");
+        } else {
+            match value {
+                None => {}
+                Some(ParamValue::Bare(v)) => {
+                    rewritten.push('=');
+                    rewritten.push_str(std::str::from_utf8(v).ok()?);
+                }
+                Some(ParamValue::Quoted(v)) => {
+                    rewritten.push_str("=\"");
+                    rewritten.push_str(std::str::from_utf8(v).ok()?);
+                    rewritten.push('"');
+                }
+            }
+        }
+    }
+    if add_received && !has_received {
+        let _ = write!(rewritten, ";received={ip}");
+    }
+    Some(rewritten)
 }
 
 /// Appends a value copied from a request: folds (CR/LF and the white space after
@@ -322,6 +438,75 @@ mod tests {
             b"e;",
         ] {
             assert!(!names_a_tag(unnamed), "{}", unnamed.escape_ascii());
+        }
+    }
+
+    fn filled(via: &str, from: &str) -> Option<String> {
+        with_source(via.as_bytes(), from.parse().unwrap())
+    }
+
+    #[test]
+    fn rfc_3581_section_4() {
+        // The RFC's example: a bare rport gets the source port, and received.
+        assert_eq!(
+            filled(
+                "SIP/2.0/UDP 10.1.1.1:4540;rport;branch=z9hG4bKkjshdyff",
+                "192.0.2.1:9988"
+            )
+            .as_deref(),
+            Some("SIP/2.0/UDP 10.1.1.1:4540;rport=9988;branch=z9hG4bKkjshdyff;received=192.0.2.1")
+        );
+        // Same address, no rport: nothing to add.
+        assert_eq!(
+            filled(
+                "SIP/2.0/TCP 192.0.2.7:5060;branch=z9hG4bK1",
+                "192.0.2.7:40000"
+            )
+            .as_deref(),
+            Some("SIP/2.0/TCP 192.0.2.7:5060;branch=z9hG4bK1")
+        );
+        // Same address with rport: received all the same (RFC 3581).
+        assert_eq!(
+            filled(
+                "SIP/2.0/TCP 192.0.2.7:5060;rport;branch=z9hG4bK1",
+                "192.0.2.7:40000"
+            )
+            .as_deref(),
+            Some("SIP/2.0/TCP 192.0.2.7:5060;rport=40000;branch=z9hG4bK1;received=192.0.2.7")
+        );
+        // A host name differs from any address; an rport with a value is kept.
+        assert_eq!(
+            filled(
+                "SIP/2.0/UDP ua.example.net;rport=7;branch=x",
+                "[2001:db8::9]:5062"
+            )
+            .as_deref(),
+            Some("SIP/2.0/UDP ua.example.net;rport=7;branch=x;received=2001:db8::9")
+        );
+        assert_eq!(
+            filled(
+                "SIP/2.0/UDP [2001:db8::9]:5060;branch=x",
+                "[2001:db8::9]:5062"
+            )
+            .as_deref(),
+            Some("SIP/2.0/UDP [2001:db8::9]:5060;branch=x")
+        );
+        // An existing received is replaced, quoted values kept.
+        assert_eq!(
+            filled(
+                "SIP/2.0/UDP h;received=10.0.0.1;x=\"a b\";rport",
+                "192.0.2.1:1"
+            )
+            .as_deref(),
+            Some("SIP/2.0/UDP h;received=192.0.2.1;x=\"a b\";rport=1")
+        );
+        for bad in [
+            "SIP/2.0/UDP",
+            "SIP/2.0/UDP h;;x",
+            "SIP/2.0/UDP h junk",
+            "SIP/2.0/UDP h;x=\"open",
+        ] {
+            assert_eq!(filled(bad, "192.0.2.1:1"), None, "{bad}");
         }
     }
 }
