@@ -71,6 +71,8 @@
 //!   [`multipart::MultipartBuilder`]); [`mime`]: Content-Type values and the body
 //!   errors.
 //! - [`msrp`]: MSRP SEND chunks ([`msrp::MsrpMessage`]).
+//! - [`imdn`]: IMDN notifications, `message/imdn+xml` (RFC 5438: [`imdn::Imdn`],
+//!   [`imdn::ImdnStatus`]).
 //!
 //! Above them, the CPM procedures:
 //!
@@ -100,6 +102,7 @@ pub mod cpim;
 pub mod dispatch;
 pub mod error;
 pub mod ids;
+pub mod imdn;
 pub mod mime;
 pub mod msrp;
 pub mod multipart;
@@ -113,9 +116,10 @@ pub use bytes;
 
 pub use dispatch::{
     Accept, Decision, DeferredGroupSession, DeferredHandler, DialogHandler, DialogId, Dispatcher,
-    DispatcherBuilder, FileTransferHandler, FileTransferInvitation, Handling, InDialogRequest,
-    LargeMessageHandler, LargeMessageInvitation, OtherRequestHandler, Outcome, PagerHandler,
-    PagerMessage, PendingResponse, Reject, RequestView, SessionHandler, SessionInvitation,
+    DispatcherBuilder, FileTransferHandler, FileTransferInvitation, Handling, ImdnReceived,
+    InDialogRequest, LargeMessageHandler, LargeMessageInvitation, NotificationHandler,
+    OtherRequestHandler, Outcome, PagerHandler, PagerMessage, PendingResponse, Reject, RequestView,
+    SessionHandler, SessionInvitation,
 };
 pub use error::{BuildError, ParseError, ParseErrorKind, ValueError};
 pub use outgoing::{ClientConfig, ContactAddress, Transport};

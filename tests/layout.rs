@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The format modules: they read and write a wire format and know no CPM procedure.
-const FORMATS: [&str; 6] = ["sip", "sdp", "cpim", "multipart", "mime", "msrp"];
+const FORMATS: [&str; 7] = ["sip", "sdp", "cpim", "multipart", "mime", "msrp", "imdn"];
 
 /// The procedure layers above them.
 const PROCEDURES: [&str; 3] = ["routing", "dispatch", "outgoing"];

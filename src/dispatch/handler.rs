@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use super::dialog::InDialogRequest;
 use super::view::{
-    DeferredGroupSession, FileTransferInvitation, LargeMessageInvitation, PagerMessage,
-    RequestView, SessionInvitation,
+    DeferredGroupSession, FileTransferInvitation, ImdnReceived, LargeMessageInvitation,
+    PagerMessage, RequestView, SessionInvitation,
 };
 use crate::sdp::Setup;
 use crate::sip::StatusCode;
@@ -36,6 +36,35 @@ pub trait PagerHandler: Send + Sync {
     /// (a MESSAGE gets no 180) and leaves the final answer to the
     /// [`PendingResponse`](crate::PendingResponse).
     fn pager_message(&self, message: &PagerMessage<'_>) -> Decision;
+}
+
+/// Receipt of IMDNs (RFC 5438) in pager mode: a MESSAGE whose CPIM content is
+/// `message/imdn+xml` with `Content-Disposition: notification` comes here, never to
+/// [`PagerHandler::pager_message`].
+///
+/// Without this handler such a MESSAGE is accepted with 200 and dropped, with a
+/// `tracing` debug event saying so ([`Handling::Dropped`](crate::dispatch::Handling::Dropped)).
+/// A notification whose XML does not read is answered 400, the reason naming the
+/// fault.
+///
+/// ```
+/// use cpm_client::{Decision, ImdnReceived, NotificationHandler};
+///
+/// struct Ticks;
+/// impl NotificationHandler for Ticks {
+///     fn notification(&self, n: &ImdnReceived<'_>) -> Decision {
+///         println!("{} is now {}", n.notified_message_id(), n.status());
+///         Decision::accept()
+///     }
+/// }
+/// let dispatcher = cpm_client::Dispatcher::builder().notifications(Ticks).build();
+/// # drop(dispatcher);
+/// ```
+pub trait NotificationHandler: Send + Sync {
+    /// An IMDN arrived: [`ImdnReceived::notified_message_id`] names the message this
+    /// client sent, [`ImdnReceived::status`] what became of it. Accepting answers
+    /// 200 OK.
+    fn notification(&self, notification: &ImdnReceived<'_>) -> Decision;
 }
 
 /// Receipt of Large Message Mode standalone messages (7.2.2.2).
@@ -111,6 +140,7 @@ macro_rules! shared_handlers {
 
 shared_handlers! {
     PagerHandler::pager_message(PagerMessage<'_>);
+    NotificationHandler::notification(ImdnReceived<'_>);
     LargeMessageHandler::large_message(LargeMessageInvitation<'_>);
     SessionHandler::session_invitation(SessionInvitation<'_>);
     FileTransferHandler::file_transfer(FileTransferInvitation<'_>);

@@ -51,11 +51,11 @@ use bytes::Bytes;
 pub use dialog::{DialogId, InDialogRequest};
 pub use handler::{
     Accept, Decision, DeferredHandler, DialogHandler, FileTransferHandler, LargeMessageHandler,
-    OtherRequestHandler, PagerHandler, Reject, SessionHandler,
+    NotificationHandler, OtherRequestHandler, PagerHandler, Reject, SessionHandler,
 };
 pub use view::{
-    DeferredGroupSession, FileTransferInvitation, LargeMessageInvitation, PagerMessage,
-    RequestView, SessionInvitation,
+    DeferredGroupSession, FileTransferInvitation, ImdnReceived, LargeMessageInvitation,
+    PagerMessage, RequestView, SessionInvitation,
 };
 
 use crate::error::{ParseError, ParseErrorKind};
@@ -123,6 +123,7 @@ pub struct DispatcherBuilder {
 #[derive(Default)]
 struct Handlers {
     pager: Option<Box<dyn PagerHandler>>,
+    notification: Option<Box<dyn NotificationHandler>>,
     large_message: Option<Box<dyn LargeMessageHandler>>,
     session: Option<Box<dyn SessionHandler>>,
     file_transfer: Option<Box<dyn FileTransferHandler>>,
@@ -162,6 +163,13 @@ impl DispatcherBuilder {
     pub fn pager(mut self, handler: impl PagerHandler + 'static) -> Self {
         self.handlers.pager = Some(Box::new(handler));
         self.settings.services.insert(FeatureTag::Msg);
+        self
+    }
+
+    /// Handles IMDNs received in pager mode (RFC 5438; see [`NotificationHandler`]
+    /// for what happens without one).
+    pub fn notifications(mut self, handler: impl NotificationHandler + 'static) -> Self {
+        self.handlers.notification = Some(Box::new(handler));
         self
     }
 
@@ -289,6 +297,10 @@ pub enum Handling {
     /// A request that is never answered (an ACK in a dialog with no
     /// [`DialogHandler`]); the reason is in the `tracing` event too.
     Unanswered(&'static str),
+    /// A request accepted (200) and dropped because no handler wants its kind (an
+    /// IMDN without a [`NotificationHandler`]); the reason is in the `tracing`
+    /// event too.
+    Dropped(&'static str),
 }
 
 impl std::fmt::Display for Handling {
@@ -306,6 +318,7 @@ impl std::fmt::Display for Handling {
             Handling::Malformed(error) => write!(f, "malformed: {error}"),
             Handling::HandlerPanicked => f.write_str("handler panicked"),
             Handling::Unanswered(why) => write!(f, "unanswered: {why}"),
+            Handling::Dropped(why) => write!(f, "accepted and dropped: {why}"),
         }
     }
 }
@@ -591,10 +604,15 @@ impl Dispatcher {
             let _ = responder.offer.set(sdp.copied());
         };
         let decision = match request.route() {
-            Route::Pager => h
-                .pager
-                .as_ref()
-                .map(|h| guarded(|| h.pager_message(&PagerMessage::new(request)))),
+            Route::Pager => {
+                let message = PagerMessage::new(request);
+                if message.is_notification() {
+                    return self.notification(message, responder);
+                }
+                h.pager
+                    .as_ref()
+                    .map(|h| guarded(|| h.pager_message(&message)))
+            }
             Route::LargeMessage => h.large_message.as_ref().map(|h| {
                 let view = LargeMessageInvitation::new(request);
                 offer(view.sdp());
@@ -627,6 +645,42 @@ impl Dispatcher {
                 false,
             ),
             Some(decision) => responder.decided(decision),
+        }
+    }
+
+    /// A pager-mode IMDN: its handler, or 200 and dropped; 400 when the document
+    /// does not read.
+    fn notification(
+        &self,
+        message: PagerMessage<'_>,
+        responder: &Responder<'_>,
+    ) -> (Handling, Option<Response>, bool) {
+        let imdn = match crate::imdn::Imdn::parse(message.content()) {
+            Ok(imdn) => imdn,
+            Err(error) => {
+                tracing::debug!(%error, "an IMDN that does not read; 400");
+                let reject =
+                    Reject::new(StatusCode::BAD_REQUEST).with_reason(format!("IMDN: {error}"));
+                return (Handling::Handled, Some(responder.reject(&reject)), false);
+            }
+        };
+        match &self.handlers.notification {
+            Some(h) => {
+                let received = ImdnReceived::new(message, imdn);
+                responder.decided(guarded(|| h.notification(&received)))
+            }
+            None => {
+                tracing::debug!(
+                    message_id = %imdn.message_id,
+                    status = %imdn.status,
+                    "an IMDN with no notification handler: accepted and dropped"
+                );
+                (
+                    Handling::Dropped("an IMDN with no notification handler"),
+                    Some(responder.accept(&Accept::default())),
+                    false,
+                )
+            }
         }
     }
 

@@ -5,6 +5,7 @@
 //! | --- | --- | --- | --- |
 //! | registration, refresh, de-registration | 7.1 | [`Registration`] | `not-cpm` (REGISTER) |
 //! | pager-mode message | 7.2.1.1 | [`Pager`] | `pager` |
+//! | pager-mode IMDN (RFC 5438) | 7.2.1.1 | [`ImdnMessage`] | `pager` (a notification) |
 //! | large-message mode | 7.2.1.2 | [`LargeMessage`] (INVITE + MSRP chunks) | `large-message` |
 //! | 1-1 session, group session, rejoin | 7.3.1 | [`Session`] | `session` |
 //! | file transfer | 7.4.1 | [`FileTransfer`] | `file-transfer` |
@@ -68,6 +69,7 @@ mod dialog;
 mod file_transfer;
 mod large_message;
 mod local_msrp;
+mod notification;
 mod pager;
 mod register;
 mod session;
@@ -76,6 +78,7 @@ pub use config::{ClientConfig, ContactAddress, MsrpEndpoint, Transport, DEFAULT_
 pub use dialog::{Dialog, DialogError};
 pub use file_transfer::{FileDisposition, FileTransfer};
 pub use large_message::{LargeMessage, LargeMessageRequests};
+pub use notification::ImdnMessage;
 pub use pager::{Pager, Standalone};
 pub use register::Registration;
 pub use session::Session;
