@@ -467,3 +467,34 @@ fn the_builder_fills_in_from_the_original() {
     )
     .is_err());
 }
+
+/// `cargo run --example cpm_compose -- imdn` prints a notification that the library
+/// routes to the pager procedure and hands to the notification handler as delivered.
+#[test]
+fn the_compose_example_prints_a_notification_that_reads_back() {
+    let output = std::process::Command::new(env!("CARGO"))
+        .args(["run", "--quiet", "--example", "cpm_compose", "--", "imdn"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let ticks = Arc::new(Ticks::default());
+    let d = Dispatcher::builder()
+        .pager(NoChat)
+        .notifications(Arc::clone(&ticks))
+        .build();
+    let outcome = d.dispatch(Bytes::from(output.stdout));
+    assert_eq!(outcome.route(), Some(Route::Pager));
+    assert_eq!(outcome.response().unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        ticks.0.lock().unwrap().as_slice(),
+        [(
+            "34jk324j".to_owned(),
+            ImdnStatus::Delivery(DeliveryStatus::Delivered)
+        )]
+    );
+}
