@@ -72,7 +72,8 @@
 //!   errors.
 //! - [`msrp`]: MSRP SEND chunks ([`msrp::MsrpMessage`]).
 //! - [`imdn`]: IMDN notifications, `message/imdn+xml` (RFC 5438: [`imdn::Imdn`],
-//!   [`imdn::ImdnStatus`]).
+//!   [`imdn::ImdnStatus`]); [`iscomposing`]: is-composing indications (RFC 3994,
+//!   [`iscomposing::IsComposing`]).
 //!
 //! Above them, the CPM procedures:
 //!
@@ -103,6 +104,7 @@ pub mod dispatch;
 pub mod error;
 pub mod ids;
 pub mod imdn;
+pub mod iscomposing;
 pub mod mime;
 pub mod msrp;
 pub mod multipart;
@@ -115,11 +117,11 @@ pub mod user_agent;
 pub use bytes;
 
 pub use dispatch::{
-    Accept, Decision, DeferredGroupSession, DeferredHandler, DialogHandler, DialogId, Dispatcher,
-    DispatcherBuilder, FileTransferHandler, FileTransferInvitation, Handling, ImdnReceived,
-    InDialogRequest, LargeMessageHandler, LargeMessageInvitation, NotificationHandler,
-    OtherRequestHandler, Outcome, PagerHandler, PagerMessage, PendingResponse, Reject, RequestView,
-    SessionHandler, SessionInvitation,
+    Accept, ComposingHandler, ComposingReceived, Decision, DeferredGroupSession, DeferredHandler,
+    DialogHandler, DialogId, Dispatcher, DispatcherBuilder, FileTransferHandler,
+    FileTransferInvitation, Handling, ImdnReceived, InDialogRequest, LargeMessageHandler,
+    LargeMessageInvitation, NotificationHandler, OtherRequestHandler, Outcome, PagerHandler,
+    PagerMessage, PendingResponse, Reject, RequestView, SessionHandler, SessionInvitation,
 };
 pub use error::{BuildError, ParseError, ParseErrorKind, ValueError};
 pub use outgoing::{ClientConfig, ContactAddress, Transport};

@@ -7,7 +7,16 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The format modules: they read and write a wire format and know no CPM procedure.
-const FORMATS: [&str; 7] = ["sip", "sdp", "cpim", "multipart", "mime", "msrp", "imdn"];
+const FORMATS: [&str; 8] = [
+    "sip",
+    "sdp",
+    "cpim",
+    "multipart",
+    "mime",
+    "msrp",
+    "imdn",
+    "iscomposing",
+];
 
 /// The procedure layers above them.
 const PROCEDURES: [&str; 3] = ["routing", "dispatch", "outgoing"];

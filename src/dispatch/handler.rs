@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use super::dialog::InDialogRequest;
 use super::view::{
-    DeferredGroupSession, FileTransferInvitation, ImdnReceived, LargeMessageInvitation,
-    PagerMessage, RequestView, SessionInvitation,
+    ComposingReceived, DeferredGroupSession, FileTransferInvitation, ImdnReceived,
+    LargeMessageInvitation, PagerMessage, RequestView, SessionInvitation,
 };
 use crate::sdp::Setup;
 use crate::sip::StatusCode;
@@ -65,6 +65,32 @@ pub trait NotificationHandler: Send + Sync {
     /// client sent, [`ImdnReceived::status`] what became of it. Accepting answers
     /// 200 OK.
     fn notification(&self, notification: &ImdnReceived<'_>) -> Decision;
+}
+
+/// Receipt of is-composing indications (RFC 3994) in pager mode: a MESSAGE whose
+/// content (inside CPIM or bare) is `application/im-iscomposing+xml` comes here, never
+/// to [`PagerHandler::pager_message`].
+///
+/// Without this handler such a MESSAGE is accepted with 200 and dropped, with a
+/// `tracing` debug event ([`Handling::Dropped`](crate::dispatch::Handling::Dropped)).
+/// An indication whose XML does not read is answered 400.
+///
+/// ```
+/// use cpm_client::{ComposingHandler, ComposingReceived, Decision};
+///
+/// struct Typing;
+/// impl ComposingHandler for Typing {
+///     fn is_composing(&self, c: &ComposingReceived<'_>) -> Decision {
+///         println!("peer is {} (refresh {:?})", c.state(), c.indication().refresh);
+///         Decision::accept()
+///     }
+/// }
+/// let dispatcher = cpm_client::Dispatcher::builder().composing(Typing).build();
+/// # drop(dispatcher);
+/// ```
+pub trait ComposingHandler: Send + Sync {
+    /// An is-composing indication arrived. Accepting answers 200 OK.
+    fn is_composing(&self, indication: &ComposingReceived<'_>) -> Decision;
 }
 
 /// Receipt of Large Message Mode standalone messages (7.2.2.2).
@@ -141,6 +167,7 @@ macro_rules! shared_handlers {
 shared_handlers! {
     PagerHandler::pager_message(PagerMessage<'_>);
     NotificationHandler::notification(ImdnReceived<'_>);
+    ComposingHandler::is_composing(ComposingReceived<'_>);
     LargeMessageHandler::large_message(LargeMessageInvitation<'_>);
     SessionHandler::session_invitation(SessionInvitation<'_>);
     FileTransferHandler::file_transfer(FileTransferInvitation<'_>);

@@ -50,12 +50,13 @@ use bytes::Bytes;
 
 pub use dialog::{DialogId, InDialogRequest};
 pub use handler::{
-    Accept, Decision, DeferredHandler, DialogHandler, FileTransferHandler, LargeMessageHandler,
-    NotificationHandler, OtherRequestHandler, PagerHandler, Reject, SessionHandler,
+    Accept, ComposingHandler, Decision, DeferredHandler, DialogHandler, FileTransferHandler,
+    LargeMessageHandler, NotificationHandler, OtherRequestHandler, PagerHandler, Reject,
+    SessionHandler,
 };
 pub use view::{
-    DeferredGroupSession, FileTransferInvitation, ImdnReceived, LargeMessageInvitation,
-    PagerMessage, RequestView, SessionInvitation,
+    ComposingReceived, DeferredGroupSession, FileTransferInvitation, ImdnReceived,
+    LargeMessageInvitation, PagerMessage, RequestView, SessionInvitation,
 };
 
 use crate::error::{ParseError, ParseErrorKind};
@@ -124,6 +125,7 @@ pub struct DispatcherBuilder {
 struct Handlers {
     pager: Option<Box<dyn PagerHandler>>,
     notification: Option<Box<dyn NotificationHandler>>,
+    composing: Option<Box<dyn ComposingHandler>>,
     large_message: Option<Box<dyn LargeMessageHandler>>,
     session: Option<Box<dyn SessionHandler>>,
     file_transfer: Option<Box<dyn FileTransferHandler>>,
@@ -170,6 +172,13 @@ impl DispatcherBuilder {
     /// for what happens without one).
     pub fn notifications(mut self, handler: impl NotificationHandler + 'static) -> Self {
         self.handlers.notification = Some(Box::new(handler));
+        self
+    }
+
+    /// Handles is-composing indications received in pager mode (RFC 3994; see
+    /// [`ComposingHandler`] for what happens without one).
+    pub fn composing(mut self, handler: impl ComposingHandler + 'static) -> Self {
+        self.handlers.composing = Some(Box::new(handler));
         self
     }
 
@@ -609,6 +618,9 @@ impl Dispatcher {
                 if message.is_notification() {
                     return self.notification(message, responder);
                 }
+                if message.is_composing_indication() {
+                    return self.composing(message, responder);
+                }
                 h.pager
                     .as_ref()
                     .map(|h| guarded(|| h.pager_message(&message)))
@@ -677,6 +689,41 @@ impl Dispatcher {
                 );
                 (
                     Handling::Dropped("an IMDN with no notification handler"),
+                    Some(responder.accept(&Accept::default())),
+                    false,
+                )
+            }
+        }
+    }
+
+    /// A pager-mode is-composing indication: its handler, or 200 and dropped; 400
+    /// when the document does not read.
+    fn composing(
+        &self,
+        message: PagerMessage<'_>,
+        responder: &Responder<'_>,
+    ) -> (Handling, Option<Response>, bool) {
+        let indication = match crate::iscomposing::IsComposing::parse(message.content()) {
+            Ok(indication) => indication,
+            Err(error) => {
+                tracing::debug!(%error, "an is-composing indication that does not read; 400");
+                let reject = Reject::new(StatusCode::BAD_REQUEST)
+                    .with_reason(format!("is-composing: {error}"));
+                return (Handling::Handled, Some(responder.reject(&reject)), false);
+            }
+        };
+        match &self.handlers.composing {
+            Some(h) => {
+                let received = ComposingReceived::new(message, indication);
+                responder.decided(guarded(|| h.is_composing(&received)))
+            }
+            None => {
+                tracing::debug!(
+                    state = %indication.state,
+                    "an is-composing indication with no composing handler: accepted and dropped"
+                );
+                (
+                    Handling::Dropped("an is-composing indication with no composing handler"),
                     Some(responder.accept(&Accept::default())),
                     false,
                 )

@@ -14,6 +14,7 @@ use std::time::SystemTime;
 use crate::cpim::{CpimMessage, Disposition};
 use crate::error::BuildError;
 use crate::imdn::{is_notification, Imdn, ImdnStatus};
+use crate::iscomposing::{ComposingState, IsComposing, ISCOMPOSING_CONTENT_TYPE};
 use crate::mime::{BodyError, MediaType};
 use crate::multipart::{Multipart, DEFAULT_MAX_PARTS};
 use crate::outgoing::ImdnMessage;
@@ -277,6 +278,15 @@ impl PagerMessage<'_> {
         self.cpim().is_some_and(is_notification)
     }
 
+    /// Whether the message is an is-composing indication (RFC 3994: its content,
+    /// inside CPIM or bare, is `application/im-iscomposing+xml`). The dispatcher hands
+    /// such a message to the [`ComposingHandler`](crate::ComposingHandler), never to
+    /// the pager handler.
+    pub fn is_composing_indication(&self) -> bool {
+        self.content_type()
+            .is_some_and(|t| t.is(ISCOMPOSING_CONTENT_TYPE))
+    }
+
     /// Whether the sender asked for `disposition` (`imdn.Disposition-Notification`
     /// in the CPIM message).
     pub fn asks_for(&self, disposition: Disposition<'_>) -> bool {
@@ -363,6 +373,42 @@ impl<'a> ImdnReceived<'a> {
     /// What happened to it: which notification and its status.
     pub fn status(&self) -> ImdnStatus {
         self.imdn.status
+    }
+}
+
+/// A received is-composing indication (RFC 3994) carried by a pager-mode MESSAGE:
+/// the message and the document read from it. It dereferences to the
+/// [`PagerMessage`] that carried it.
+#[derive(Debug)]
+pub struct ComposingReceived<'a> {
+    message: PagerMessage<'a>,
+    indication: IsComposing,
+}
+
+impl<'a> ComposingReceived<'a> {
+    pub(crate) fn new(message: PagerMessage<'a>, indication: IsComposing) -> Self {
+        ComposingReceived {
+            message,
+            indication,
+        }
+    }
+
+    /// The whole document (last active time, content type, refresh).
+    pub fn indication(&self) -> &IsComposing {
+        &self.indication
+    }
+
+    /// Whether the peer is typing (`active`) or stopped (`idle`).
+    pub fn state(&self) -> ComposingState {
+        self.indication.state
+    }
+}
+
+impl<'a> Deref for ComposingReceived<'a> {
+    type Target = PagerMessage<'a>;
+
+    fn deref(&self) -> &PagerMessage<'a> {
+        &self.message
     }
 }
 
