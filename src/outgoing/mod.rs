@@ -6,6 +6,7 @@
 //! | registration, refresh, de-registration | 7.1 | [`Registration`] | `not-cpm` (REGISTER) |
 //! | pager-mode message | 7.2.1.1 | [`Pager`] | `pager` |
 //! | pager-mode IMDN (RFC 5438) | 7.2.1.1 | [`ImdnMessage`] | `pager` (a notification) |
+//! | capability query (OPTIONS; the answer read by [`PeerCapabilities`]) | RFC 3261 11 | [`CapabilityQuery`] | answered by the dispatcher |
 //! | large-message mode | 7.2.1.2 | [`LargeMessage`] (INVITE + MSRP chunks) | `large-message` |
 //! | 1-1 session, group session, rejoin | 7.3.1 | [`Session`] | `session` |
 //! | file transfer | 7.4.1 | [`FileTransfer`] | `file-transfer` |
@@ -64,6 +65,7 @@ use crate::sip::write::{
     quoted_display_name,
 };
 
+mod capabilities;
 mod config;
 mod dialog;
 mod file_transfer;
@@ -74,6 +76,7 @@ mod pager;
 mod register;
 mod session;
 
+pub use capabilities::{CapabilityQuery, PeerCapabilities};
 pub use config::{ClientConfig, ContactAddress, MsrpEndpoint, Transport, DEFAULT_PAGER_LIMIT};
 pub use dialog::{Dialog, DialogError};
 pub use file_transfer::{FileDisposition, FileTransfer};
