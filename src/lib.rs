@@ -121,7 +121,8 @@ pub use dispatch::{
     DialogHandler, DialogId, Dispatcher, DispatcherBuilder, FileTransferHandler,
     FileTransferInvitation, Handling, ImdnReceived, InDialogRequest, LargeMessageHandler,
     LargeMessageInvitation, NotificationHandler, OtherRequestHandler, Outcome, PagerHandler,
-    PagerMessage, PendingResponse, Reject, RequestView, SessionHandler, SessionInvitation,
+    PagerMessage, PendingResponse, PlainMessage, PlainMessageHandler, Reject, RequestView,
+    SessionHandler, SessionInvitation,
 };
 pub use error::{BuildError, ParseError, ParseErrorKind, ValueError};
 pub use outgoing::{ClientConfig, ContactAddress, Transport};

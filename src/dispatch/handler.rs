@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::dialog::InDialogRequest;
 use super::view::{
     ComposingReceived, DeferredGroupSession, FileTransferInvitation, ImdnReceived,
-    LargeMessageInvitation, PagerMessage, RequestView, SessionInvitation,
+    LargeMessageInvitation, PagerMessage, PlainMessage, RequestView, SessionInvitation,
 };
 use crate::sdp::Setup;
 use crate::sip::StatusCode;
@@ -93,6 +93,32 @@ pub trait ComposingHandler: Send + Sync {
     fn is_composing(&self, indication: &ComposingReceived<'_>) -> Decision;
 }
 
+/// Receipt of MESSAGE requests that name no CPM service (RFC 3428 instant messages
+/// from plain SIP peers). Off by default: without this handler such a MESSAGE is
+/// route `not-cpm` and goes to the [`OtherRequestHandler`] or gets 403, as before.
+/// With it ([`DispatcherBuilder::plain_messages`](crate::DispatcherBuilder::plain_messages)),
+/// a MESSAGE outside a dialog with no CPM feature tag and no P-Preferred-Service
+/// comes here instead.
+///
+/// ```
+/// use cpm_client::{Decision, PlainMessage, PlainMessageHandler};
+///
+/// struct Sms;
+/// impl PlainMessageHandler for Sms {
+///     fn plain_message(&self, m: &PlainMessage<'_>) -> Decision {
+///         println!("plain: {}", String::from_utf8_lossy(m.content()));
+///         Decision::accept()
+///     }
+/// }
+/// let dispatcher = cpm_client::Dispatcher::builder().plain_messages(Sms).build();
+/// # drop(dispatcher);
+/// ```
+pub trait PlainMessageHandler: Send + Sync {
+    /// A MESSAGE naming no CPM service arrived. Accepting answers 200 OK (202 with
+    /// [`Accept::accepted`]).
+    fn plain_message(&self, message: &PlainMessage<'_>) -> Decision;
+}
+
 /// Receipt of Large Message Mode standalone messages (7.2.2.2).
 ///
 /// Stored messages delivered again over MSRP (7.2.3.2) arrive here too, with
@@ -168,6 +194,7 @@ shared_handlers! {
     PagerHandler::pager_message(PagerMessage<'_>);
     NotificationHandler::notification(ImdnReceived<'_>);
     ComposingHandler::is_composing(ComposingReceived<'_>);
+    PlainMessageHandler::plain_message(PlainMessage<'_>);
     LargeMessageHandler::large_message(LargeMessageInvitation<'_>);
     SessionHandler::session_invitation(SessionInvitation<'_>);
     FileTransferHandler::file_transfer(FileTransferInvitation<'_>);

@@ -51,12 +51,12 @@ use bytes::Bytes;
 pub use dialog::{DialogId, InDialogRequest};
 pub use handler::{
     Accept, ComposingHandler, Decision, DeferredHandler, DialogHandler, FileTransferHandler,
-    LargeMessageHandler, NotificationHandler, OtherRequestHandler, PagerHandler, Reject,
-    SessionHandler,
+    LargeMessageHandler, NotificationHandler, OtherRequestHandler, PagerHandler,
+    PlainMessageHandler, Reject, SessionHandler,
 };
 pub use view::{
     ComposingReceived, DeferredGroupSession, FileTransferInvitation, ImdnReceived,
-    LargeMessageInvitation, PagerMessage, RequestView, SessionInvitation,
+    LargeMessageInvitation, PagerMessage, PlainMessage, RequestView, SessionInvitation,
 };
 
 use crate::error::{ParseError, ParseErrorKind};
@@ -126,6 +126,7 @@ struct Handlers {
     pager: Option<Box<dyn PagerHandler>>,
     notification: Option<Box<dyn NotificationHandler>>,
     composing: Option<Box<dyn ComposingHandler>>,
+    plain: Option<Box<dyn PlainMessageHandler>>,
     large_message: Option<Box<dyn LargeMessageHandler>>,
     session: Option<Box<dyn SessionHandler>>,
     file_transfer: Option<Box<dyn FileTransferHandler>>,
@@ -179,6 +180,16 @@ impl DispatcherBuilder {
     /// [`ComposingHandler`] for what happens without one).
     pub fn composing(mut self, handler: impl ComposingHandler + 'static) -> Self {
         self.handlers.composing = Some(Box::new(handler));
+        self
+    }
+
+    /// Accepts plain MESSAGEs: a MESSAGE outside a dialog that names no CPM service
+    /// (no CPM `+g.3gpp.icsi-ref` in Accept-Contact, no P-Preferred-Service; RFC 3428
+    /// instant messaging from a plain SIP peer) goes to `handler` as a
+    /// [`PlainMessage`]. Without this option such a MESSAGE keeps route `not-cpm`
+    /// and goes to the [`OtherRequestHandler`], or is answered 403.
+    pub fn plain_messages(mut self, handler: impl PlainMessageHandler + 'static) -> Self {
+        self.handlers.plain = Some(Box::new(handler));
         self
     }
 
@@ -645,6 +656,10 @@ impl Dispatcher {
                 offer(view.sdp());
                 guarded(|| h.deferred_group_session(&view))
             }),
+            Route::NotCpm if h.plain.is_some() && is_plain_message(request) => h
+                .plain
+                .as_ref()
+                .map(|h| guarded(|| h.plain_message(&PlainMessage::new(request)))),
             Route::NotCpm => h
                 .other
                 .as_ref()
@@ -829,6 +844,14 @@ fn malformed_address(request: &RoutedRequest) -> Option<ParseError> {
                 at,
             ))
         })
+}
+
+/// A MESSAGE naming no CPM service at all: no CPM tag in Accept-Contact and no
+/// P-Preferred-Service (RFC 3428 instant messaging).
+fn is_plain_message(request: &RoutedRequest) -> bool {
+    request.method() == Method::Message
+        && request.tags().is_empty()
+        && request.header("P-Preferred-Service").is_none()
 }
 
 /// Runs a handler, turning a panic into `None`.

@@ -376,6 +376,39 @@ impl<'a> ImdnReceived<'a> {
     }
 }
 
+/// A MESSAGE that names no CPM service (RFC 3428 instant messaging from a plain SIP
+/// peer: no `+g.3gpp.icsi-ref` in Accept-Contact, no P-Preferred-Service), handed to
+/// the [`PlainMessageHandler`](crate::PlainMessageHandler) when the dispatcher was
+/// given one. Its body is usually the message itself (`text/plain`); a
+/// `message/cpim` body is read as CPIM all the same. It dereferences to the same
+/// reading a [`PagerMessage`] gives (content, content type, CPIM, sender).
+#[derive(Debug)]
+pub struct PlainMessage<'a> {
+    message: PagerMessage<'a>,
+}
+
+impl<'a> PlainMessage<'a> {
+    pub(crate) fn new(request: &'a RoutedRequest) -> Self {
+        PlainMessage {
+            message: PagerMessage::new(request),
+        }
+    }
+
+    /// Whether the body is wrapped in CPIM (a plain peer usually sends the content
+    /// bare).
+    pub fn is_cpim(&self) -> bool {
+        self.message.cpim().is_some()
+    }
+}
+
+impl<'a> Deref for PlainMessage<'a> {
+    type Target = PagerMessage<'a>;
+
+    fn deref(&self) -> &PagerMessage<'a> {
+        &self.message
+    }
+}
+
 /// A received is-composing indication (RFC 3994) carried by a pager-mode MESSAGE:
 /// the message and the document read from it. It dereferences to the
 /// [`PagerMessage`] that carried it.

@@ -82,7 +82,7 @@ pub use dialog::{Dialog, DialogError};
 pub use file_transfer::{FileDisposition, FileTransfer};
 pub use large_message::{LargeMessage, LargeMessageRequests};
 pub use notification::ImdnMessage;
-pub use pager::{Pager, Standalone};
+pub use pager::{accepts_cpim, Pager, Standalone};
 pub use register::Registration;
 pub use session::Session;
 
