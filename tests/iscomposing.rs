@@ -13,7 +13,7 @@ use cpm_client::{
     PagerHandler, PagerMessage, StatusCode,
 };
 
-/// RFC 3994 section 6: the idle indication, with the schema location attributes.
+/// RFC 3994's example: the idle indication, with the schema location attributes.
 const RFC_IDLE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing"
   xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
@@ -24,7 +24,7 @@ const RFC_IDLE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 </isComposing>
 "#;
 
-/// RFC 3994 section 6: the active indication with a refresh interval.
+/// RFC 3994's example: the active indication with a refresh interval.
 const RFC_ACTIVE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing"
   xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"

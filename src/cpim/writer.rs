@@ -43,7 +43,7 @@ impl Content {
 
     /// Adds a MIME content header written after Content-Type in the CPIM message's
     /// content headers (RFC 3862 section 3.3), such as `Content-Disposition:
-    /// notification` for an IMDN (RFC 5438 section 7.2.1.2) or `Content-ID`. The name
+    /// notification` for an IMDN (RFC 5438) or `Content-ID`. The name
     /// must be a token and the value free of control characters (checked when the
     /// message is written); Content-Type and Content-Length are the builder's own.
     pub fn with_header(mut self, name: &str, value: &str) -> Content {

@@ -328,7 +328,7 @@ impl PagerMessage<'_> {
     ) -> Result<ImdnMessage, BuildError> {
         let cpim = self.cpim().ok_or(BuildError::Missing {
             field: "message/cpim body",
-            why: "an IMDN answers a CPIM message (RFC 5438 section 6)",
+            why: "an IMDN answers a CPIM message (RFC 5438)",
         })?;
         let sender = self
             .sender()

@@ -3,14 +3,12 @@
 //!
 //! - [`Imdn`] is one notification: the notified `message-id` and `datetime`,
 //!   `recipient-uri` / `original-recipient-uri` when present, and what happened, an
-//!   [`ImdnStatus`] (delivery, display or processing, each with its statuses: RFC 5438
-//!   sections 7.2.2 and 9).
+//!   [`ImdnStatus`] (delivery, display or processing, each with its statuses: RFC 5438).
 //! - [`Imdn::parse`] reads one with a bounded XML pull reader: a DTD or entity
 //!   declaration, nesting past [`MAX_XML_DEPTH`], a body over [`MAX_XML_BYTES`] are
 //!   refused with an [`XmlBodyError`] before any real work is done.
 //! - [`Imdn::to_xml`] writes one, escaped; [`Imdn::to_content`] makes it the
-//!   [`Content`] of a CPIM message with `Content-Disposition: notification` (RFC 5438
-//!   section 7.2.1.2), and [`Imdn::for_message`] fills one in for a received CPIM
+//!   [`Content`] of a CPIM message with `Content-Disposition: notification` (RFC 5438), and [`Imdn::for_message`] fills one in for a received CPIM
 //!   message.
 //! - [`is_notification`] tells whether a CPIM message carries an IMDN.
 //!
@@ -36,13 +34,13 @@ pub use xml::{XmlBodyError, MAX_XML_BYTES, MAX_XML_DEPTH, MAX_XML_ELEMENTS};
 use crate::cpim::{Content, CpimMessage, Disposition};
 use crate::error::BuildError;
 
-/// The namespace of the IMDN document (RFC 5438 section 10.1).
+/// The namespace of the IMDN document (RFC 5438).
 pub const IMDN_XML_NS: &str = "urn:ietf:params:xml:ns:imdn";
 /// The media type of the IMDN document.
 pub const IMDN_CONTENT_TYPE: &str = "message/imdn+xml";
 
-/// The statuses of a delivery notification (RFC 5438 section 7.2.2: `delivered`,
-/// `failed`, and the `forbidden` and `error` of section 9).
+/// The statuses of a delivery notification (RFC 5438: `delivered`,
+/// `failed`, `forbidden` and `error`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DeliveryStatus {
     /// The message reached the recipient's device.
@@ -55,7 +53,7 @@ pub enum DeliveryStatus {
     Error,
 }
 
-/// The statuses of a display notification (RFC 5438 section 7.2.2: `displayed`, and
+/// The statuses of a display notification (RFC 5438: `displayed`,
 /// `forbidden` and `error`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DisplayStatus {
@@ -67,8 +65,8 @@ pub enum DisplayStatus {
     Error,
 }
 
-/// The statuses of a processing notification (RFC 5438 section 7.2.2: `processed`,
-/// `stored`, and `forbidden` and `error`): what an intermediary did.
+/// The statuses of a processing notification (RFC 5438: `processed`,
+/// `stored`, `forbidden` and `error`): what an intermediary did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ProcessingStatus {
     /// An intermediary (a list exploder, a store) processed the message.
@@ -175,7 +173,7 @@ impl fmt::Display for ImdnStatus {
     }
 }
 
-/// One IMDN document (RFC 5438 section 7.3, schema in section 8).
+/// One IMDN document (RFC 5438 section 7.3 and its XML schema).
 ///
 /// Unknown elements (extensions, `note`) are skipped when read; the fields are what
 /// RFC 5438 defines. Text is stored with XML references resolved and surrounding
@@ -344,7 +342,7 @@ impl Imdn {
     }
 
     /// The CPIM content carrying this notification: `Content-Type: message/imdn+xml`
-    /// and `Content-Disposition: notification` (RFC 5438 section 7.2.1.2).
+    /// and `Content-Disposition: notification` (RFC 5438).
     ///
     /// # Errors
     ///
@@ -356,7 +354,7 @@ impl Imdn {
 }
 
 /// Whether `message` carries an IMDN: its content is `message/imdn+xml` and its
-/// `Content-Disposition` is `notification` (RFC 5438 section 7.2.1.2). A message with
+/// `Content-Disposition` is `notification` (RFC 5438). A message with
 /// the type but no disposition counts too, since some stacks leave the header out and
 /// the type alone is unambiguous.
 pub fn is_notification(message: &CpimMessage<'_>) -> bool {

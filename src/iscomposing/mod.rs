@@ -26,12 +26,12 @@ use crate::imdn::{escape, read_tree};
 
 pub use crate::imdn::XmlBodyError;
 
-/// The namespace of the is-composing document (RFC 3994 section 9.1).
+/// The namespace of the is-composing document (RFC 3994).
 pub const ISCOMPOSING_XML_NS: &str = "urn:ietf:params:xml:ns:im-iscomposing";
 /// The media type of the is-composing document.
 pub const ISCOMPOSING_CONTENT_TYPE: &str = "application/im-iscomposing+xml";
 
-/// The composing state (RFC 3994 section 3).
+/// The composing state (RFC 3994).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ComposingState {
     /// The user is composing a message.
@@ -57,7 +57,7 @@ impl fmt::Display for ComposingState {
     }
 }
 
-/// One is-composing document (RFC 3994 section 4).
+/// One is-composing document (RFC 3994).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IsComposing {
     /// `<state>`.
@@ -69,7 +69,7 @@ pub struct IsComposing {
     /// or a top-level type such as `audio`).
     pub content_type: Option<String>,
     /// `<refresh>`: seconds within which an `active` sender will send again; the
-    /// receiver times the state out after it (RFC 3994 section 5.2).
+    /// receiver times the state out after it (RFC 3994).
     pub refresh: Option<u32>,
 }
 

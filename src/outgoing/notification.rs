@@ -1,4 +1,4 @@
-//! Pager-mode IMDN (RFC 5438 section 7.2.1.2, sent as 7.2.1.1 describes a pager-mode
+//! Pager-mode IMDN (RFC 5438, sent as section 7.2.1.1 describes a pager-mode
 //! message): [`ImdnMessage`] builds the MESSAGE that tells a sender what became of
 //! its message.
 
@@ -16,7 +16,7 @@ use crate::routing::FeatureTag;
 /// P-Preferred-Service, Conversation-ID and Contribution-ID, `Content-Type:
 /// message/cpim`, and a CPIM message From us To the original sender with its own new
 /// `imdn.Message-ID`, `DateTime`, no `imdn.Disposition-Notification` (a notification
-/// is never acknowledged, RFC 5438 section 7.2.1.2), and the `message/imdn+xml`
+/// is never acknowledged, RFC 5438), and the `message/imdn+xml`
 /// content with `Content-Disposition: notification`.
 ///
 /// [`ImdnMessage::for_message`] fills in everything from the message received; for
