@@ -498,3 +498,31 @@ fn the_compose_example_prints_a_notification_that_reads_back() {
         )]
     );
 }
+
+proptest::proptest! {
+    /// No input makes either XML reader panic, and what the IMDN writer writes from
+    /// any text reads back as written (trimmed, as the reader stores text).
+    #[test]
+    fn readers_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+        let _ = Imdn::parse(&bytes);
+        let _ = cpm_client::iscomposing::IsComposing::parse(&bytes);
+        let wrapped = [
+            &b"<imdn xmlns=\"urn:ietf:params:xml:ns:imdn\"><message-id>"[..],
+            &bytes,
+            b"</message-id><display-notification><status><displayed/></status></display-notification></imdn>",
+        ]
+        .concat();
+        let _ = Imdn::parse(&wrapped);
+    }
+
+    #[test]
+    fn any_text_round_trips(id in "[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]{1,40}", subject in "\\PC{0,40}") {
+        let mut imdn = Imdn::new(&id, ImdnStatus::Display(DisplayStatus::Displayed));
+        imdn.subject = Some(subject);
+        if let Ok(xml) = imdn.to_xml() {
+            let read = Imdn::parse(xml.as_bytes()).unwrap();
+            proptest::prop_assert_eq!(read.message_id.as_str(), imdn.message_id.trim());
+            proptest::prop_assert_eq!(read.subject.as_deref().unwrap_or(""), imdn.subject.as_deref().unwrap_or("").trim());
+        }
+    }
+}

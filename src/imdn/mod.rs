@@ -177,7 +177,9 @@ impl fmt::Display for ImdnStatus {
 ///
 /// Unknown elements (extensions, `note`) are skipped when read; the fields are what
 /// RFC 5438 defines. Text is stored with XML references resolved and surrounding
-/// white space trimmed.
+/// white space trimmed (so a value written with white space around it reads back
+/// without it); a CR is written as `&#xD;` so that it survives XML's line-end
+/// normalisation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Imdn {
     /// `<message-id>`: the `imdn.Message-ID` of the message notified about.
@@ -305,9 +307,16 @@ impl Imdn {
     ///
     /// # Errors
     ///
-    /// [`BuildError::InvalidValue`] for a field holding a control character that XML
-    /// cannot carry.
+    /// [`BuildError::InvalidValue`] for a blank message id, or a field holding a
+    /// control character that XML cannot carry.
     pub fn to_xml(&self) -> Result<String, BuildError> {
+        if self.message_id.trim().is_empty() {
+            return Err(crate::error::invalid(
+                "message-id",
+                &self.message_id,
+                "the id of the message notified about (not blank)",
+            ));
+        }
         let mut out = String::with_capacity(320);
         out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n");
         out.push_str("<imdn xmlns=\"");

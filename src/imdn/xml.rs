@@ -311,7 +311,9 @@ pub(crate) fn escape(field: &'static str, text: &str, out: &mut String) -> Resul
             '&' => out.push_str("&amp;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
+            // A bare CR would be read back as LF (XML 1.0 section 2.11).
+            '\r' => out.push_str("&#xD;"),
+            '\t' | '\n' => out.push(c),
             c if c.is_control() && (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {
                 return Err(invalid(
                     field,
