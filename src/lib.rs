@@ -85,7 +85,10 @@
 //! - [`outgoing`]: the requests the client originates (7.1 [`Registration`](outgoing::Registration),
 //!   7.2.1.1 [`Pager`](outgoing::Pager), 7.2.1.2 [`LargeMessage`](outgoing::LargeMessage),
 //!   7.3.1 [`Session`](outgoing::Session), 7.4.1 [`FileTransfer`](outgoing::FileTransfer)),
-//!   built from a [`ClientConfig`] with every header the procedure requires.
+//!   built from a [`ClientConfig`] with every header the procedure requires; the IMDN
+//!   MESSAGE ([`ImdnMessage`](outgoing::ImdnMessage)) and the capability query
+//!   ([`CapabilityQuery`](outgoing::CapabilityQuery), its answer read by
+//!   [`PeerCapabilities`](outgoing::PeerCapabilities)).
 //! - [`user_agent`]: the Appendix D release stamp ([`ReleaseVersion`], [`ProductStamp`],
 //!   [`Release::of_peer`]).
 //! - [`ids`]: where generated identifiers come from; [`error`]: [`ParseError`],

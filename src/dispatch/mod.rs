@@ -15,6 +15,8 @@
 //! | --- | --- |
 //! | does not read ([`ParseError`]), or its From or To is not an address | 400 with the error as reason phrase (505, 513 where they fit), copying the Via, From, To, Call-ID and CSeq that are there as written; nothing for bytes that are not a request, for an ACK, or when there is no Via |
 //! | a procedure with no handler | INVITE 603 Decline, MESSAGE 403 Forbidden (what RCS stacks answer for a service they do not offer) |
+//! | a pager MESSAGE carrying an IMDN (RFC 5438) or an is-composing indication (RFC 3994) | to [`NotificationHandler`] / [`ComposingHandler`], never to [`PagerHandler`]; without that handler 200 and dropped ([`Handling::Dropped`]); 400 when its XML does not read |
+//! | a MESSAGE naming no CPM service (RFC 3428) | route `not-cpm` as above, unless [`DispatcherBuilder::plain_messages`] set a [`PlainMessageHandler`] |
 //! | a Request-URI whose scheme is not `sip`, `sips` or `tel` | 416 Unsupported URI Scheme (RFC 3261 8.2.2.1) |
 //! | `Require` naming any extension (the client implements none) | 420 Bad Extension with `Unsupported` |
 //! | an accepted INVITE whose offer has no MSRP stream, or no offer, or an answer that needs a listening port the client has not configured | 488 Not Acceptable Here, the reason saying which |
