@@ -43,6 +43,7 @@ const RFC_DELIVERY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
   <recipient-uri>im:bob@example.com</recipient-uri>
   <original-recipient-uri
       >im:bob@example.com</original-recipient-uri>
+  <subject>Project Tomorrow</subject>
   <delivery-notification>
     <status>
       <delivered/>
@@ -104,6 +105,7 @@ fn rfc_delivery_notification_reads_and_rebuilds() {
         imdn.original_recipient_uri.as_deref(),
         Some("im:bob@example.com")
     );
+    assert_eq!(imdn.subject.as_deref(), Some("Project Tomorrow"));
     assert_eq!(imdn.status, ImdnStatus::Delivery(DeliveryStatus::Delivered));
     let rebuilt = imdn.to_xml().unwrap();
     assert_eq!(Imdn::parse(rebuilt.as_bytes()).unwrap(), imdn);
