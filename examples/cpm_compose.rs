@@ -5,7 +5,11 @@
 //! ```
 //!
 //! PROCEDURE is one of `register`, `pager`, `large-message`, `session`,
-//! `group-session`, `rejoin`, `file-transfer`.
+//! `group-session`, `rejoin`, `file-transfer`, `imdn`.
+//!
+//! `imdn` prints the delivery notification (RFC 5438) the client sends for a sample
+//! pager message it received from `sip:+15550100002@ims.example.net` (or `--to`)
+//! asking for one: the notified `imdn.Message-ID` is `34jk324j`.
 //!
 //! - `--to` is the recipient (`pager`, `large-message`, `session`, `file-transfer`), a
 //!   participant (`group-session`, repeat it for several), or the session identity
@@ -31,6 +35,9 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
+use cpm_client::cpim::CpimMessage;
+use cpm_client::imdn::{DeliveryStatus, ImdnStatus};
+use cpm_client::outgoing::ImdnMessage;
 use cpm_client::ReleaseVersion;
 use cpm_client::{
     outgoing::{
@@ -44,7 +51,7 @@ use cpm_client::{
 
 const USAGE: &str =
     "usage: cpm_compose PROCEDURE [--to URI]... [--text TEXT] [--file PATH] [--release OMA2.0]
-PROCEDURE: register | pager | large-message | session | group-session | rejoin | file-transfer";
+PROCEDURE: register | pager | large-message | session | group-session | rejoin | file-transfer | imdn";
 
 const BOB: &str = "sip:+15550100002@ims.example.net";
 const CAROL: &str = "sip:+15550100003@ims.example.net";
@@ -71,6 +78,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         "group-session",
         "rejoin",
         "file-transfer",
+        "imdn",
     ];
     if !known.contains(&procedure.as_str()) {
         return Err(format!("unknown PROCEDURE `{procedure}`"));
@@ -174,6 +182,25 @@ fn compose(args: &Args) -> Result<Vec<u8>, String> {
             FileTransfer::new(to.unwrap_or(BOB), file)
                 .disposition(FileDisposition::Render)
                 .build(&config, ids)
+        }
+        "imdn" => {
+            let sender = to.unwrap_or(BOB);
+            let received = format!(
+                "From: <{sender}>\r\nTo: <{}>\r\nDateTime: 2026-11-24T10:14:58.000Z\r\n\
+                 NS: imdn <urn:ietf:params:imdn>\r\nimdn.Message-ID: 34jk324j\r\n\
+                 imdn.Disposition-Notification: positive-delivery, display\r\n\r\n\
+                 Content-Type: text/plain;charset=UTF-8\r\nContent-Length: 11\r\n\r\nHello, you!",
+                config.identity()
+            );
+            let received = CpimMessage::parse(received.as_bytes()).map_err(|e| e.to_string())?;
+            ImdnMessage::for_message(
+                &received,
+                sender,
+                Some(config.identity()),
+                ImdnStatus::Delivery(DeliveryStatus::Delivered),
+                sent_at,
+            )
+            .and_then(|m| m.build(&config, ids))
         }
         other => return Err(format!("unknown PROCEDURE `{other}`")),
     };

@@ -72,6 +72,9 @@
 //!   [`multipart::MultipartBuilder`]); [`mime`]: Content-Type values and the body
 //!   errors.
 //! - [`msrp`]: MSRP SEND chunks ([`msrp::MsrpMessage`]).
+//! - [`imdn`]: IMDN notifications, `message/imdn+xml` (RFC 5438: [`imdn::Imdn`],
+//!   [`imdn::ImdnStatus`]); [`iscomposing`]: is-composing indications (RFC 3994,
+//!   [`iscomposing::IsComposing`]).
 //! - [`transaction`]: SIP transactions (RFC 3261 section 17, RFC 6026) for the
 //!   messages of both directions: retransmissions over UDP, timers, matching, the ACK
 //!   of a non-2xx, CANCEL ([`transaction::TransactionLayer`]). It uses [`sip`] only,
@@ -88,8 +91,11 @@
 //!   and the registration procedure [`Registrant`](outgoing::Registrant),
 //!   7.2.1.1 [`Pager`](outgoing::Pager), 7.2.1.2 [`LargeMessage`](outgoing::LargeMessage),
 //!   7.3.1 [`Session`](outgoing::Session), 7.4.1 [`FileTransfer`](outgoing::FileTransfer)),
-//!   built from a [`ClientConfig`] with every header the procedure requires, and the
-//!   [`Dialog`](outgoing::Dialog) of a session in either role.
+//!   built from a [`ClientConfig`] with every header the procedure requires, the
+//!   [`Dialog`](outgoing::Dialog) of a session in either role, the IMDN MESSAGE
+//!   ([`ImdnMessage`](outgoing::ImdnMessage)) and the capability query
+//!   ([`CapabilityQuery`](outgoing::CapabilityQuery), its answer read by
+//!   [`PeerCapabilities`](outgoing::PeerCapabilities)).
 //! - [`user_agent`]: the Appendix D release stamp ([`ReleaseVersion`], [`ProductStamp`],
 //!   [`Release::of_peer`]).
 //! - [`ids`]: where generated identifiers come from; [`error`]: [`ParseError`],
@@ -107,6 +113,8 @@ pub mod cpim;
 pub mod dispatch;
 pub mod error;
 pub mod ids;
+pub mod imdn;
+pub mod iscomposing;
 pub mod mime;
 pub mod msrp;
 pub mod multipart;
@@ -120,10 +128,12 @@ pub mod user_agent;
 pub use bytes;
 
 pub use dispatch::{
-    Accept, Decision, DeferredGroupSession, DeferredHandler, DialogHandler, DialogId, Dispatcher,
-    DispatcherBuilder, FileTransferHandler, FileTransferInvitation, Handling, InDialogRequest,
-    LargeMessageHandler, LargeMessageInvitation, OtherRequestHandler, Outcome, PagerHandler,
-    PagerMessage, PendingResponse, Reject, RequestView, SessionHandler, SessionInvitation,
+    Accept, ComposingHandler, ComposingReceived, Decision, DeferredGroupSession, DeferredHandler,
+    DialogHandler, DialogId, Dispatcher, DispatcherBuilder, FileTransferHandler,
+    FileTransferInvitation, Handling, ImdnReceived, InDialogRequest, LargeMessageHandler,
+    LargeMessageInvitation, NotificationHandler, OtherRequestHandler, Outcome, PagerHandler,
+    PagerMessage, PendingResponse, PlainMessage, PlainMessageHandler, Reject, RequestView,
+    SessionHandler, SessionInvitation,
 };
 pub use error::{BuildError, ParseError, ParseErrorKind, ValueError};
 pub use outgoing::{ClientConfig, ContactAddress, Transport};

@@ -87,11 +87,12 @@ wait_bound() {
 }
 
 # start_endpoint NAME ARGS...: starts the endpoint on a free port of its choosing;
-# sets endpoint_pid and endpoint_port once it has said where it listens.
+# sets endpoint_pid and endpoint_port once it has said where it listens. The SIPp
+# scenarios expect no request back, so the endpoint sends no IMDNs (--no-imdn).
 start_endpoint() {
   local name=$1 tries
   shift
-  "$endpoint" --port 0 "$@" >"$out/${name}_endpoint.log" 2>&1 &
+  "$endpoint" --port 0 --no-imdn "$@" >"$out/${name}_endpoint.log" 2>&1 &
   endpoint_pid=$!
   endpoint_port=
   for tries in $(seq 100); do

@@ -7,7 +7,16 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The format modules: they read and write a wire format and know no CPM procedure.
-const FORMATS: [&str; 6] = ["sip", "sdp", "cpim", "multipart", "mime", "msrp"];
+const FORMATS: [&str; 8] = [
+    "sip",
+    "sdp",
+    "cpim",
+    "multipart",
+    "mime",
+    "msrp",
+    "imdn",
+    "iscomposing",
+];
 
 /// Modules that are no wire format but sit below the procedure layers all the same:
 /// the transaction layer (RFC 3261 section 17) uses `sip` only.

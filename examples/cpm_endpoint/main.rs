@@ -3,11 +3,24 @@
 //! ```text
 //! cargo run --example cpm_endpoint -- [--port 5060] [--transport udp|tcp] [--release OMA2.0]
 //!     [--enable pager,large-message,session,file-transfer,deferred]
-//!     [--max-requests N] [--seconds S] [--quiet]
-//! cargo run --example cpm_endpoint -- --send pager|large-message|session|file-transfer
+//!     [--max-requests N] [--seconds S] [--quiet] [--no-imdn] [--accept-plain]
+//! cargo run --example cpm_endpoint -- --send pager|large-message|session|file-transfer|options
 //!     --to sip:USER@127.0.0.1:PORT [--port 0] [--transport udp|tcp] [--release OMA2.0]
-//!     [--text TEXT] [--no-bye] [--seconds S]
+//!     [--text TEXT] [--imdn delivery,display] [--no-bye] [--seconds S]
 //! ```
+//!
+//! **Notifications (RFC 5438).** Either role answers every pager message that asks for
+//! a delivery notification (`imdn.Disposition-Notification: positive-delivery`) with
+//! an IMDN MESSAGE saying `delivered`, sent to the peer right after the 200 (on the
+//! same connection, or to the datagram's source; the example runs no client
+//! transaction for it); `--no-imdn` turns this off. Every notification received is
+//! printed as `imdn <delivered|displayed|processed> message-id=<id> status=<status>`
+//! (the first word names the notification: delivery, display or processing).
+//! `--send pager --imdn delivery,display` asks for those notifications and waits up to
+//! 5 s after the 200 for the first one. `--send options` sends a capability query and
+//! prints the peer's services (`cpm_endpoint: peer services msg,session ...`).
+//! `--accept-plain` takes MESSAGEs naming no CPM service (RFC 3428) instead of
+//! answering 403.
 //!
 //! Both roles take `--identity URI`, the client's public identity (default
 //! `sip:+15550100002@127.0.0.1` receiving, `sip:+15550100001@127.0.0.1` sending), and `--release`, the CPM release of the
@@ -54,28 +67,32 @@
 mod sender;
 mod transport;
 
+use std::cell::RefCell;
 use std::net::{SocketAddr, TcpListener};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use cpm_client::outgoing::{ContactAddress, MsrpEndpoint, Transport};
+use cpm_client::cpim::Disposition;
+use cpm_client::imdn::{DeliveryStatus, ImdnStatus};
+use cpm_client::outgoing::{ContactAddress, MsrpEndpoint, RandomIds, Transport};
 use cpm_client::{
     ClientConfig, Decision, DeferredGroupSession, DeferredHandler, Dispatcher, FeatureTag,
-    FileTransferHandler, FileTransferInvitation, LargeMessageHandler, LargeMessageInvitation,
-    PagerHandler, PagerMessage, ReleaseVersion, RequestView, SessionHandler, SessionInvitation,
-    TagSet,
+    FileTransferHandler, FileTransferInvitation, ImdnReceived, LargeMessageHandler,
+    LargeMessageInvitation, NotificationHandler, PagerHandler, PagerMessage, PlainMessage,
+    PlainMessageHandler, ReleaseVersion, RequestView, SessionHandler, SessionInvitation, TagSet,
 };
 
 use transport::{Listener, Stats};
 
 const USAGE: &str = "usage: cpm_endpoint [--port N] [--transport udp|tcp] [--release OMA2.0]
          [--enable pager,large-message,session,file-transfer,deferred]
-         [--identity URI] [--max-requests N] [--seconds S] [--quiet]
-       cpm_endpoint --send pager|large-message|session|file-transfer --to URI
+         [--identity URI] [--max-requests N] [--seconds S] [--quiet] [--no-imdn] [--accept-plain]
+       cpm_endpoint --send pager|large-message|session|file-transfer|options --to URI
          [--port N] [--transport udp|tcp] [--release OMA2.0] [--identity URI]
-         [--text TEXT] [--no-bye] [--seconds S]";
+         [--text TEXT] [--imdn delivery,display] [--no-bye] [--seconds S]";
 
 /// The procedures `--enable` and `--send` name.
 const PROCEDURES: [&str; 5] = [
@@ -103,6 +120,12 @@ struct Args {
     to: Option<String>,
     text: String,
     bye: bool,
+    /// Answer pager messages asking for delivery notifications (`--no-imdn`: no).
+    answer_imdn: bool,
+    /// `--accept-plain`.
+    accept_plain: bool,
+    /// `--imdn`: the notifications a sent pager message asks for.
+    ask_imdn: Vec<Disposition<'static>>,
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -119,6 +142,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         to: None,
         text: "Hello from cpm_endpoint".to_owned(),
         bye: true,
+        answer_imdn: true,
+        accept_plain: false,
+        ask_imdn: Vec::new(),
     };
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or(format!("{flag} needs a value"));
@@ -155,14 +181,27 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--quiet" => parsed.quiet = true,
             "--send" => {
                 let procedure = value()?;
-                if !PROCEDURES[..4].contains(&procedure.as_str()) {
-                    return Err(format!("--send: `{procedure}` is not one of pager, large-message, session, file-transfer"));
+                if !PROCEDURES[..4].contains(&procedure.as_str()) && procedure != "options" {
+                    return Err(format!("--send: `{procedure}` is not one of pager, large-message, session, file-transfer, options"));
                 }
                 parsed.send = Some(procedure);
             }
             "--to" => parsed.to = Some(value()?),
             "--text" => parsed.text = value()?,
             "--no-bye" => parsed.bye = false,
+            "--no-imdn" => parsed.answer_imdn = false,
+            "--accept-plain" => parsed.accept_plain = true,
+            "--imdn" => {
+                for item in value()?.split(',').filter(|i| !i.is_empty()) {
+                    parsed.ask_imdn.push(match item {
+                        "delivery" => Disposition::PositiveDelivery,
+                        "negative-delivery" => Disposition::NegativeDelivery,
+                        "display" => Disposition::Display,
+                        "processing" => Disposition::Processing,
+                        other => return Err(format!("--imdn: `{other}` is not delivery, negative-delivery, display or processing")),
+                    });
+                }
+            }
             other => return Err(format!("unknown flag `{other}`")),
         }
     }
@@ -274,9 +313,18 @@ impl Endpoint {
             .with_services(services)
             .with_msrp(MsrpEndpoint::new().with_port(msrp.port()));
 
-        let log = Log { quiet: args.quiet };
-        let mut builder = Dispatcher::builder().client(config.clone());
+        let log = Log {
+            quiet: args.quiet,
+            notify: args.answer_imdn.then(|| Arc::new(config.clone())),
+        };
+        let mut builder = Dispatcher::builder()
+            .client(config.clone())
+            .notifications(log.clone());
+        if args.accept_plain {
+            builder = builder.plain_messages(log.clone());
+        }
         for procedure in &args.enabled {
+            let log = log.clone();
             builder = match procedure.as_str() {
                 "pager" => builder.pager(log),
                 "large-message" => builder.large_message(log),
@@ -308,15 +356,44 @@ fn msrp_sink() -> Result<SocketAddr, String> {
 
 /// The handlers: each prints what it was handed, then accepts. A session is answered
 /// later (180 now), as an application that asks its user would.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Log {
     quiet: bool,
+    /// The configuration IMDNs are built with, when pager messages asking for a
+    /// delivery notification get one.
+    notify: Option<Arc<ClientConfig>>,
+}
+
+thread_local! {
+    /// The IMDNs the handlers built while dispatching on this thread, sent to the
+    /// same peer once the response has gone ([`outbox`]).
+    static OUTBOX: RefCell<Vec<Bytes>> = const { RefCell::new(Vec::new()) };
+}
+
+/// How many notifications were received (the sender waits for one).
+static NOTIFIED: AtomicU64 = AtomicU64::new(0);
+
+/// Takes the requests the handlers want sent to the peer whose request was just
+/// dispatched on this thread.
+fn outbox(quiet: bool) -> Vec<Bytes> {
+    let out = OUTBOX.with(|o| std::mem::take(&mut *o.borrow_mut()));
+    if !quiet {
+        for request in &out {
+            println!("  -> {} (an IMDN)", status_line(request));
+        }
+    }
+    out
+}
+
+/// The notifications received so far.
+fn notified() -> u64 {
+    NOTIFIED.load(AtomicOrdering::SeqCst)
 }
 
 impl Log {
     /// One line: route, section, sender, Conversation-ID, content type, size, and what
     /// the procedure adds.
-    fn summary(self, view: &RequestView<'_>, extra: &str) {
+    fn summary(&self, view: &RequestView<'_>, extra: &str) {
         if self.quiet {
             return;
         }
@@ -345,6 +422,44 @@ impl PagerHandler for Log {
             ""
         };
         self.summary(message, &format!(" content={content}{stored}"));
+        if let Some(config) = &self.notify {
+            if message.asks_for(Disposition::PositiveDelivery) {
+                let delivered = ImdnStatus::Delivery(DeliveryStatus::Delivered);
+                match message
+                    .notification(delivered, SystemTime::now())
+                    .and_then(|n| n.build(config, &mut RandomIds::new()))
+                {
+                    Ok(request) => OUTBOX.with(|o| o.borrow_mut().push(request.into_bytes())),
+                    Err(e) => eprintln!("cpm_endpoint: no IMDN for this message: {e}"),
+                }
+            }
+        }
+        Decision::accept()
+    }
+}
+
+impl NotificationHandler for Log {
+    fn notification(&self, notification: &ImdnReceived<'_>) -> Decision {
+        let status = notification.status();
+        let word = match status {
+            ImdnStatus::Delivery(_) => "delivered",
+            ImdnStatus::Display(_) => "displayed",
+            ImdnStatus::Processing(_) => "processed",
+        };
+        println!(
+            "imdn {word} message-id={} status={}",
+            notification.notified_message_id(),
+            status.status_name()
+        );
+        NOTIFIED.fetch_add(1, AtomicOrdering::SeqCst);
+        Decision::accept()
+    }
+}
+
+impl PlainMessageHandler for Log {
+    fn plain_message(&self, message: &PlainMessage<'_>) -> Decision {
+        let content = message.content_type().map(|t| t.essence()).unwrap_or("-");
+        self.summary(message, &format!(" plain content={content}"));
         Decision::accept()
     }
 }

@@ -10,15 +10,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
+use cpm_client::cpim::Disposition;
 use cpm_client::outgoing::{
-    Content, Dialog, FileSelector, FileTransfer, LargeMessage, OutgoingRequest, Pager, RandomIds,
-    Session,
+    CapabilityQuery, Content, Dialog, DispositionNotification, FileSelector, FileTransfer,
+    LargeMessage, OutgoingRequest, Pager, PeerCapabilities, RandomIds, Session,
 };
 use cpm_client::sip::{IncomingResponse, StreamItem};
 use cpm_client::{ClientConfig, Dispatcher};
 
 use crate::transport::{Channel, Listener, Stats, T1, T2};
-use crate::{answer, status_line, text, Args, Endpoint};
+use crate::{answer, notified, status_line, text, Args, Endpoint};
 
 /// Sends `procedure` to `--to` and reports what came back.
 pub fn run(args: &Args, procedure: &str) -> Result<ExitCode, String> {
@@ -44,7 +45,7 @@ pub fn run(args: &Args, procedure: &str) -> Result<ExitCode, String> {
         args.transport.uri_param(),
         args.release
     );
-    let request = build(procedure, &endpoint.config, to, &args.text)?;
+    let request = build(procedure, &endpoint.config, to, &args.text, &args.ask_imdn)?;
     let wait = args
         .seconds
         .map_or(64 * T1, |s| Duration::from_secs(s).min(64 * T1));
@@ -68,6 +69,37 @@ pub fn run(args: &Args, procedure: &str) -> Result<ExitCode, String> {
     };
     let answered = status_line(&response.as_bytes());
     let success = (200..300).contains(&response.status());
+    if procedure == "options" {
+        let peer = PeerCapabilities::of_response(&response);
+        let services: Vec<&str> = peer.services.iter().map(|t| t.short_name()).collect();
+        println!(
+            "cpm_endpoint: peer services {} other-icsis={} iaris={}",
+            if services.is_empty() {
+                "-".to_owned()
+            } else {
+                services.join(",")
+            },
+            peer.other_icsis.join(","),
+            peer.iaris.join(",")
+        );
+    }
+    if procedure == "pager" && success && !args.ask_imdn.is_empty() {
+        // The peer's IMDN comes after its 200: wait a little for it.
+        let until = Instant::now() + Duration::from_secs(5).min(wait);
+        while notified() == 0 && Instant::now() < until {
+            let left = until.saturating_duration_since(Instant::now());
+            let received = client
+                .channel
+                .receive(left)
+                .map_err(|e| format!("receive: {e}"))?;
+            if let Some(StreamItem::Request(message)) = received {
+                client.incoming(message)?;
+            }
+        }
+        if notified() == 0 {
+            println!("cpm_endpoint: no IMDN came within 5 s");
+        }
+    }
     if request.method() != "INVITE" || !success {
         println!("cpm_endpoint: {procedure} answered {answered}");
         return Ok(exit(success));
@@ -111,17 +143,20 @@ fn build(
     config: &ClientConfig,
     to: &str,
     message: &str,
+    ask_imdn: &[Disposition<'_>],
 ) -> Result<OutgoingRequest, String> {
     let ids = &mut RandomIds::new();
     let now = SystemTime::now();
     let built = match procedure {
         "pager" => Pager::new(to, Content::text(message), now)
+            .disposition(DispositionNotification::of(ask_imdn))
             .build(config, ids)
             .map(|standalone| standalone.into_pager()),
         "large-message" => LargeMessage::new(to, Content::text(message), now)
             .build(config, ids)
             .map(|large| Some(large.invite)),
         "session" => Session::one_to_one(to).build(config, ids).map(Some),
+        "options" => CapabilityQuery::new(to).build(config, ids).map(Some),
         _ => FileTransfer::new(to, FileSelector::new("beach.jpg", "image/jpeg", 48213))
             .build(config, ids)
             .map(Some),
@@ -240,6 +275,9 @@ impl Client<'_> {
     fn incoming(&mut self, request: Bytes) -> Result<(), String> {
         for response in answer(self.dispatcher, request, self.quiet) {
             self.channel.send(&response).map_err(|e| e.to_string())?;
+        }
+        for request in crate::outbox(self.quiet) {
+            self.channel.send(&request).map_err(|e| e.to_string())?;
         }
         Ok(())
     }

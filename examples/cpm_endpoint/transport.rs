@@ -103,6 +103,11 @@ fn serve_udp(socket: &UdpSocket, dispatcher: &Dispatcher, stats: &Stats, quiet: 
                 eprintln!("cpm_endpoint: send to {from}: {e}");
             }
         }
+        for request in crate::outbox(quiet) {
+            if let Err(e) = socket.send_to(&request, from) {
+                eprintln!("cpm_endpoint: send to {from}: {e}");
+            }
+        }
         stats.record(&responses);
         seen.remember(datagram, responses);
     }
@@ -128,6 +133,9 @@ fn serve_tcp(
             let responses = answer(dispatcher, message, quiet);
             for response in &responses {
                 stream.write_all(response)?;
+            }
+            for request in crate::outbox(quiet) {
+                stream.write_all(&request)?;
             }
             stats.record(&responses);
         }

@@ -9,7 +9,7 @@ use super::DispositionNotification;
 use crate::error::BuildError;
 use crate::ids::IdGenerator;
 use crate::mime::check_media_type;
-use crate::sip::write::{check_token, check_uri, quoted_display_name};
+use crate::sip::write::{check_text, check_token, check_uri, quoted_display_name};
 
 /// What the user sends: a media type and its bytes.
 ///
@@ -21,10 +21,13 @@ use crate::sip::write::{check_token, check_uri, quoted_display_name};
 /// assert_eq!(hello.body(), b"Hello, Bob!");
 /// let image = Content::new("image/png", vec![0x89, b'P', b'N', b'G']);
 /// assert_eq!(image.body().len(), 4);
+/// let imdn = Content::new("message/imdn+xml", "<imdn/>").with_header("Content-Disposition", "notification");
+/// assert_eq!(imdn.headers().collect::<Vec<_>>(), [("Content-Disposition", "notification")]);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Content {
     content_type: String,
+    headers: Vec<(String, String)>,
     body: Bytes,
 }
 
@@ -33,8 +36,24 @@ impl Content {
     pub fn new(content_type: &str, body: impl Into<Bytes>) -> Content {
         Content {
             content_type: content_type.to_owned(),
+            headers: Vec::new(),
             body: body.into(),
         }
+    }
+
+    /// Adds a MIME content header written after Content-Type in the CPIM message's
+    /// content headers (RFC 3862 section 3.3), such as `Content-Disposition:
+    /// notification` for an IMDN (RFC 5438) or `Content-ID`. The name
+    /// must be a token and the value free of control characters (checked when the
+    /// message is written); Content-Type and Content-Length are the builder's own.
+    pub fn with_header(mut self, name: &str, value: &str) -> Content {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// The content headers added with [`Content::with_header`], in order.
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str()))
     }
 
     /// UTF-8 text: `text/plain;charset=UTF-8`.
@@ -169,6 +188,18 @@ impl CpimBuilder {
         check_uri("CPIM From", &self.from)?;
         check_uri("CPIM To", &self.to)?;
         check_media_type("content type", &self.content.content_type)?;
+        for (name, value) in &self.content.headers {
+            check_token("CPIM content header name", name)?;
+            check_text("CPIM content header value", value)?;
+            let own = ["Content-Type", "Content-Length"];
+            if own.iter().any(|o| o.eq_ignore_ascii_case(name)) {
+                return Err(crate::error::invalid(
+                    "CPIM content header name",
+                    name,
+                    "a header other than Content-Type and Content-Length (the builder writes those)",
+                ));
+            }
+        }
         let name_addr = |field, name: &Option<String>, uri: &str| -> Result<String, BuildError> {
             Ok(match name {
                 Some(name) => format!("{} <{uri}>", quoted_display_name(field, name)?),
@@ -210,6 +241,9 @@ impl CpimBuilder {
         }
         line("");
         line(&format!("Content-Type: {}", self.content.content_type));
+        for (name, value) in &self.content.headers {
+            line(&format!("{name}: {}", value.trim()));
+        }
         line(&format!("Content-Length: {}", self.content.body.len()));
         line("");
         out.extend_from_slice(&self.content.body);

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use super::dialog::InDialogRequest;
 use super::view::{
-    DeferredGroupSession, FileTransferInvitation, LargeMessageInvitation, PagerMessage,
-    RequestView, SessionInvitation,
+    ComposingReceived, DeferredGroupSession, FileTransferInvitation, ImdnReceived,
+    LargeMessageInvitation, PagerMessage, PlainMessage, RequestView, SessionInvitation,
 };
 use crate::sdp::Setup;
 use crate::sip::StatusCode;
@@ -36,6 +36,87 @@ pub trait PagerHandler: Send + Sync {
     /// (a MESSAGE gets no 180) and leaves the final answer to the
     /// [`PendingResponse`](crate::PendingResponse).
     fn pager_message(&self, message: &PagerMessage<'_>) -> Decision;
+}
+
+/// Receipt of IMDNs (RFC 5438) in pager mode: a MESSAGE whose CPIM content is
+/// `message/imdn+xml` with `Content-Disposition: notification` comes here, never to
+/// [`PagerHandler::pager_message`].
+///
+/// Without this handler such a MESSAGE is accepted with 200 and dropped, with a
+/// `tracing` debug event saying so ([`Handling::Dropped`](crate::dispatch::Handling::Dropped)).
+/// A notification whose XML does not read is answered 400, the reason naming the
+/// fault.
+///
+/// ```
+/// use cpm_client::{Decision, ImdnReceived, NotificationHandler};
+///
+/// struct Ticks;
+/// impl NotificationHandler for Ticks {
+///     fn notification(&self, n: &ImdnReceived<'_>) -> Decision {
+///         println!("{} is now {}", n.notified_message_id(), n.status());
+///         Decision::accept()
+///     }
+/// }
+/// let dispatcher = cpm_client::Dispatcher::builder().notifications(Ticks).build();
+/// # drop(dispatcher);
+/// ```
+pub trait NotificationHandler: Send + Sync {
+    /// An IMDN arrived: [`ImdnReceived::notified_message_id`] names the message this
+    /// client sent, [`ImdnReceived::status`] what became of it. Accepting answers
+    /// 200 OK.
+    fn notification(&self, notification: &ImdnReceived<'_>) -> Decision;
+}
+
+/// Receipt of is-composing indications (RFC 3994) in pager mode: a MESSAGE whose
+/// content (inside CPIM or bare) is `application/im-iscomposing+xml` comes here, never
+/// to [`PagerHandler::pager_message`].
+///
+/// Without this handler such a MESSAGE is accepted with 200 and dropped, with a
+/// `tracing` debug event ([`Handling::Dropped`](crate::dispatch::Handling::Dropped)).
+/// An indication whose XML does not read is answered 400.
+///
+/// ```
+/// use cpm_client::{ComposingHandler, ComposingReceived, Decision};
+///
+/// struct Typing;
+/// impl ComposingHandler for Typing {
+///     fn is_composing(&self, c: &ComposingReceived<'_>) -> Decision {
+///         println!("peer is {} (refresh {:?})", c.state(), c.indication().refresh);
+///         Decision::accept()
+///     }
+/// }
+/// let dispatcher = cpm_client::Dispatcher::builder().composing(Typing).build();
+/// # drop(dispatcher);
+/// ```
+pub trait ComposingHandler: Send + Sync {
+    /// An is-composing indication arrived. Accepting answers 200 OK.
+    fn is_composing(&self, indication: &ComposingReceived<'_>) -> Decision;
+}
+
+/// Receipt of MESSAGE requests that name no CPM service (RFC 3428 instant messages
+/// from plain SIP peers). Off by default: without this handler such a MESSAGE is
+/// route `not-cpm` and goes to the [`OtherRequestHandler`] or gets 403, as before.
+/// With it ([`DispatcherBuilder::plain_messages`](crate::DispatcherBuilder::plain_messages)),
+/// a MESSAGE outside a dialog with no CPM feature tag and no P-Preferred-Service
+/// comes here instead.
+///
+/// ```
+/// use cpm_client::{Decision, PlainMessage, PlainMessageHandler};
+///
+/// struct Sms;
+/// impl PlainMessageHandler for Sms {
+///     fn plain_message(&self, m: &PlainMessage<'_>) -> Decision {
+///         println!("plain: {}", String::from_utf8_lossy(m.content()));
+///         Decision::accept()
+///     }
+/// }
+/// let dispatcher = cpm_client::Dispatcher::builder().plain_messages(Sms).build();
+/// # drop(dispatcher);
+/// ```
+pub trait PlainMessageHandler: Send + Sync {
+    /// A MESSAGE naming no CPM service arrived. Accepting answers 200 OK (202 with
+    /// [`Accept::accepted`]).
+    fn plain_message(&self, message: &PlainMessage<'_>) -> Decision;
 }
 
 /// Receipt of Large Message Mode standalone messages (7.2.2.2).
@@ -111,6 +192,9 @@ macro_rules! shared_handlers {
 
 shared_handlers! {
     PagerHandler::pager_message(PagerMessage<'_>);
+    NotificationHandler::notification(ImdnReceived<'_>);
+    ComposingHandler::is_composing(ComposingReceived<'_>);
+    PlainMessageHandler::plain_message(PlainMessage<'_>);
     LargeMessageHandler::large_message(LargeMessageInvitation<'_>);
     SessionHandler::session_invitation(SessionInvitation<'_>);
     FileTransferHandler::file_transfer(FileTransferInvitation<'_>);

@@ -15,6 +15,8 @@
 //! | --- | --- |
 //! | does not read ([`ParseError`]), or its From or To is not an address (its URI without a scheme included) or has a `tag` without a value, a quoted one, or two ([`NameAddr::parse_in`](crate::sip::NameAddr::parse_in)) | 400 with the error as reason phrase (505, 513 where they fit), copying the Via, From, To, Call-ID and CSeq that are there as written; nothing for bytes that are not a request, for an ACK, or when there is no Via |
 //! | a procedure with no handler | INVITE 603 Decline, MESSAGE 403 Forbidden (what RCS stacks answer for a service they do not offer) |
+//! | a pager MESSAGE carrying an IMDN (RFC 5438) or an is-composing indication (RFC 3994) | to [`NotificationHandler`] / [`ComposingHandler`], never to [`PagerHandler`]; without that handler 200 and dropped ([`Handling::Dropped`]); 400 when its XML does not read |
+//! | a MESSAGE naming no CPM service (RFC 3428) | route `not-cpm` as above, unless [`DispatcherBuilder::plain_messages`] set a [`PlainMessageHandler`] |
 //! | a Request-URI whose scheme is not `sip`, `sips` or `tel` | 416 Unsupported URI Scheme (RFC 3261 8.2.2.1) |
 //! | `Require` naming any extension (the client implements none) | 420 Bad Extension with `Unsupported` |
 //! | an accepted INVITE whose offer has no MSRP stream, or no offer, or an answer that needs a listening port the client has not configured | 488 Not Acceptable Here, the reason saying which |
@@ -51,12 +53,13 @@ use bytes::Bytes;
 
 pub use dialog::{DialogId, InDialogRequest};
 pub use handler::{
-    Accept, Decision, DeferredHandler, DialogHandler, FileTransferHandler, LargeMessageHandler,
-    OtherRequestHandler, PagerHandler, Reject, SessionHandler,
+    Accept, ComposingHandler, Decision, DeferredHandler, DialogHandler, FileTransferHandler,
+    LargeMessageHandler, NotificationHandler, OtherRequestHandler, PagerHandler,
+    PlainMessageHandler, Reject, SessionHandler,
 };
 pub use view::{
-    DeferredGroupSession, FileTransferInvitation, LargeMessageInvitation, PagerMessage,
-    RequestView, SessionInvitation,
+    ComposingReceived, DeferredGroupSession, FileTransferInvitation, ImdnReceived,
+    LargeMessageInvitation, PagerMessage, PlainMessage, RequestView, SessionInvitation,
 };
 
 use crate::error::ParseError;
@@ -124,6 +127,9 @@ pub struct DispatcherBuilder {
 #[derive(Default)]
 struct Handlers {
     pager: Option<Box<dyn PagerHandler>>,
+    notification: Option<Box<dyn NotificationHandler>>,
+    composing: Option<Box<dyn ComposingHandler>>,
+    plain: Option<Box<dyn PlainMessageHandler>>,
     large_message: Option<Box<dyn LargeMessageHandler>>,
     session: Option<Box<dyn SessionHandler>>,
     file_transfer: Option<Box<dyn FileTransferHandler>>,
@@ -163,6 +169,30 @@ impl DispatcherBuilder {
     pub fn pager(mut self, handler: impl PagerHandler + 'static) -> Self {
         self.handlers.pager = Some(Box::new(handler));
         self.settings.services.insert(FeatureTag::Msg);
+        self
+    }
+
+    /// Handles IMDNs received in pager mode (RFC 5438; see [`NotificationHandler`]
+    /// for what happens without one).
+    pub fn notifications(mut self, handler: impl NotificationHandler + 'static) -> Self {
+        self.handlers.notification = Some(Box::new(handler));
+        self
+    }
+
+    /// Handles is-composing indications received in pager mode (RFC 3994; see
+    /// [`ComposingHandler`] for what happens without one).
+    pub fn composing(mut self, handler: impl ComposingHandler + 'static) -> Self {
+        self.handlers.composing = Some(Box::new(handler));
+        self
+    }
+
+    /// Accepts plain MESSAGEs: a MESSAGE outside a dialog that names no CPM service
+    /// (no CPM `+g.3gpp.icsi-ref` in Accept-Contact, no P-Preferred-Service; RFC 3428
+    /// instant messaging from a plain SIP peer) goes to `handler` as a
+    /// [`PlainMessage`]. Without this option such a MESSAGE keeps route `not-cpm`
+    /// and goes to the [`OtherRequestHandler`], or is answered 403.
+    pub fn plain_messages(mut self, handler: impl PlainMessageHandler + 'static) -> Self {
+        self.handlers.plain = Some(Box::new(handler));
         self
     }
 
@@ -290,6 +320,10 @@ pub enum Handling {
     /// A request that is never answered (an ACK in a dialog with no
     /// [`DialogHandler`]); the reason is in the `tracing` event too.
     Unanswered(&'static str),
+    /// A request accepted (200) and dropped because no handler wants its kind (an
+    /// IMDN without a [`NotificationHandler`]); the reason is in the `tracing`
+    /// event too.
+    Dropped(&'static str),
 }
 
 impl std::fmt::Display for Handling {
@@ -307,6 +341,7 @@ impl std::fmt::Display for Handling {
             Handling::Malformed(error) => write!(f, "malformed: {error}"),
             Handling::HandlerPanicked => f.write_str("handler panicked"),
             Handling::Unanswered(why) => write!(f, "unanswered: {why}"),
+            Handling::Dropped(why) => write!(f, "accepted and dropped: {why}"),
         }
     }
 }
@@ -628,10 +663,18 @@ impl Dispatcher {
             let _ = responder.offer.set(sdp.copied());
         };
         let decision = match request.route() {
-            Route::Pager => h
-                .pager
-                .as_ref()
-                .map(|h| guarded(|| h.pager_message(&PagerMessage::new(request)))),
+            Route::Pager => {
+                let message = PagerMessage::new(request);
+                if message.is_notification() {
+                    return self.notification(message, responder);
+                }
+                if message.is_composing_indication() {
+                    return self.composing(message, responder);
+                }
+                h.pager
+                    .as_ref()
+                    .map(|h| guarded(|| h.pager_message(&message)))
+            }
             Route::LargeMessage => h.large_message.as_ref().map(|h| {
                 let view = LargeMessageInvitation::new(request);
                 offer(view.sdp());
@@ -652,6 +695,10 @@ impl Dispatcher {
                 offer(view.sdp());
                 guarded(|| h.deferred_group_session(&view))
             }),
+            Route::NotCpm if h.plain.is_some() && is_plain_message(request) => h
+                .plain
+                .as_ref()
+                .map(|h| guarded(|| h.plain_message(&PlainMessage::new(request)))),
             Route::NotCpm => h
                 .other
                 .as_ref()
@@ -664,6 +711,77 @@ impl Dispatcher {
                 false,
             ),
             Some(decision) => responder.decided(decision),
+        }
+    }
+
+    /// A pager-mode IMDN: its handler, or 200 and dropped; 400 when the document
+    /// does not read.
+    fn notification(
+        &self,
+        message: PagerMessage<'_>,
+        responder: &Responder<'_>,
+    ) -> (Handling, Option<Response>, bool) {
+        let imdn = match crate::imdn::Imdn::parse(message.content()) {
+            Ok(imdn) => imdn,
+            Err(error) => {
+                tracing::debug!(%error, "an IMDN that does not read; 400");
+                let reject =
+                    Reject::new(StatusCode::BAD_REQUEST).with_reason(format!("IMDN: {error}"));
+                return (Handling::Handled, Some(responder.reject(&reject)), false);
+            }
+        };
+        match &self.handlers.notification {
+            Some(h) => {
+                let received = ImdnReceived::new(message, imdn);
+                responder.decided(guarded(|| h.notification(&received)))
+            }
+            None => {
+                tracing::debug!(
+                    message_id = %imdn.message_id,
+                    status = %imdn.status,
+                    "an IMDN with no notification handler: accepted and dropped"
+                );
+                (
+                    Handling::Dropped("an IMDN with no notification handler"),
+                    Some(responder.accept(&Accept::default())),
+                    false,
+                )
+            }
+        }
+    }
+
+    /// A pager-mode is-composing indication: its handler, or 200 and dropped; 400
+    /// when the document does not read.
+    fn composing(
+        &self,
+        message: PagerMessage<'_>,
+        responder: &Responder<'_>,
+    ) -> (Handling, Option<Response>, bool) {
+        let indication = match crate::iscomposing::IsComposing::parse(message.content()) {
+            Ok(indication) => indication,
+            Err(error) => {
+                tracing::debug!(%error, "an is-composing indication that does not read; 400");
+                let reject = Reject::new(StatusCode::BAD_REQUEST)
+                    .with_reason(format!("is-composing: {error}"));
+                return (Handling::Handled, Some(responder.reject(&reject)), false);
+            }
+        };
+        match &self.handlers.composing {
+            Some(h) => {
+                let received = ComposingReceived::new(message, indication);
+                responder.decided(guarded(|| h.is_composing(&received)))
+            }
+            None => {
+                tracing::debug!(
+                    state = %indication.state,
+                    "an is-composing indication with no composing handler: accepted and dropped"
+                );
+                (
+                    Handling::Dropped("an is-composing indication with no composing handler"),
+                    Some(responder.accept(&Accept::default())),
+                    false,
+                )
+            }
         }
     }
 
@@ -762,6 +880,14 @@ fn malformed_address(request: &RoutedRequest) -> Option<ParseError> {
             let at = request.offset_of(value).unwrap_or_default() + fault.offset();
             Some(ParseError::at(fault.kind().clone(), request.buffer(), at))
         })
+}
+
+/// A MESSAGE naming no CPM service at all: no CPM tag in Accept-Contact and no
+/// P-Preferred-Service (RFC 3428 instant messaging).
+fn is_plain_message(request: &RoutedRequest) -> bool {
+    request.method() == Method::Message
+        && request.tags().is_empty()
+        && request.header("P-Preferred-Service").is_none()
 }
 
 /// Runs a handler, turning a panic into `None`.

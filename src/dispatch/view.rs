@@ -9,10 +9,15 @@
 
 use std::fmt;
 use std::ops::Deref;
+use std::time::SystemTime;
 
-use crate::cpim::CpimMessage;
+use crate::cpim::{CpimMessage, Disposition};
+use crate::error::BuildError;
+use crate::imdn::{is_notification, Imdn, ImdnStatus};
+use crate::iscomposing::{ComposingState, IsComposing, ISCOMPOSING_CONTENT_TYPE};
 use crate::mime::{BodyError, MediaType};
 use crate::multipart::{Multipart, DEFAULT_MAX_PARTS};
+use crate::outgoing::ImdnMessage;
 use crate::routing::RoutedRequest;
 use crate::routing::{FeatureTag, Routing, TagSet};
 use crate::sdp::{FileSelector, MsrpMedia, Sdp};
@@ -270,6 +275,190 @@ impl<'a> PagerMessage<'a> {
             Some(Ok(cpim)) => cpim.content(),
             _ => self.view.body(),
         }
+    }
+}
+
+impl PagerMessage<'_> {
+    /// Whether the message carries an IMDN (RFC 5438: CPIM content
+    /// `message/imdn+xml` with `Content-Disposition: notification`). The dispatcher
+    /// hands such a message to the [`NotificationHandler`](crate::NotificationHandler),
+    /// never to the pager handler.
+    pub fn is_notification(&self) -> bool {
+        self.cpim().is_some_and(is_notification)
+    }
+
+    /// Whether the message is an is-composing indication (RFC 3994: its content,
+    /// inside CPIM or bare, is `application/im-iscomposing+xml`). The dispatcher hands
+    /// such a message to the [`ComposingHandler`](crate::ComposingHandler), never to
+    /// the pager handler.
+    pub fn is_composing_indication(&self) -> bool {
+        self.content_type()
+            .is_some_and(|t| t.is(ISCOMPOSING_CONTENT_TYPE))
+    }
+
+    /// Whether the sender asked for `disposition` (`imdn.Disposition-Notification`
+    /// in the CPIM message).
+    pub fn asks_for(&self, disposition: Disposition<'_>) -> bool {
+        self.cpim()
+            .and_then(CpimMessage::disposition_notification)
+            .is_some_and(|d| d.contains(disposition))
+    }
+
+    /// The IMDN MESSAGE that tells the sender `status` about this message, sent at
+    /// `sent_at`: to the sender (From), the original's `imdn.Message-ID` and
+    /// `DateTime` in the document, the recipient (To) as `<recipient-uri>`, and the
+    /// original's Conversation-ID. Build it with the client's configuration:
+    ///
+    /// ```
+    /// # use std::time::SystemTime;
+    /// # use cpm_client::{Decision, PagerMessage};
+    /// use cpm_client::imdn::{DeliveryStatus, ImdnStatus};
+    /// use cpm_client::cpim::Disposition;
+    ///
+    /// fn on_message(message: &PagerMessage<'_>, now: SystemTime) -> Decision {
+    ///     if message.asks_for(Disposition::PositiveDelivery) {
+    ///         if let Ok(notification) = message.notification(ImdnStatus::Delivery(DeliveryStatus::Delivered), now) {
+    ///             // notification.build(&config, &mut ids) and send it after the 200.
+    ///             # drop(notification);
+    ///         }
+    ///     }
+    ///     Decision::accept()
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::Missing`] when the body is not CPIM or has no
+    /// `imdn.Message-ID`, or the sender's address is not UTF-8.
+    pub fn notification(
+        &self,
+        status: ImdnStatus,
+        sent_at: SystemTime,
+    ) -> Result<ImdnMessage, BuildError> {
+        let cpim = self.cpim().ok_or(BuildError::Missing {
+            field: "message/cpim body",
+            why: "an IMDN answers a CPIM message (RFC 5438)",
+        })?;
+        let sender = self
+            .sender()
+            .and_then(|s| s.uri_str())
+            .ok_or(BuildError::Missing {
+                field: "From",
+                why: "an IMDN is sent to the sender of the message",
+            })?;
+        let recipient = self.recipient().and_then(|r| r.uri_str());
+        let mut message = ImdnMessage::for_message(cpim, sender, recipient, status, sent_at)?;
+        if let Some(conversation) = self.conversation_id() {
+            message = message.conversation_id(conversation);
+        }
+        Ok(message)
+    }
+}
+
+/// A received IMDN (RFC 5438), carried by a pager-mode MESSAGE: the message and the
+/// notification document read from it. It dereferences to the [`PagerMessage`] that
+/// carried it.
+#[derive(Debug)]
+pub struct ImdnReceived<'a> {
+    message: PagerMessage<'a>,
+    imdn: Imdn,
+}
+
+impl<'a> ImdnReceived<'a> {
+    pub(crate) fn new(message: PagerMessage<'a>, imdn: Imdn) -> Self {
+        ImdnReceived { message, imdn }
+    }
+
+    /// The whole notification document (recipient URIs, subject, ...).
+    pub fn imdn(&self) -> &Imdn {
+        &self.imdn
+    }
+
+    /// The `imdn.Message-ID` of the message notified about: one this client sent.
+    pub fn notified_message_id(&self) -> &str {
+        &self.imdn.message_id
+    }
+
+    /// What happened to it: which notification and its status.
+    pub fn status(&self) -> ImdnStatus {
+        self.imdn.status
+    }
+}
+
+/// A MESSAGE that names no CPM service (RFC 3428 instant messaging from a plain SIP
+/// peer: no `+g.3gpp.icsi-ref` in Accept-Contact, no P-Preferred-Service), handed to
+/// the [`PlainMessageHandler`](crate::PlainMessageHandler) when the dispatcher was
+/// given one. Its body is usually the message itself (`text/plain`); a
+/// `message/cpim` body is read as CPIM all the same. It dereferences to the same
+/// reading a [`PagerMessage`] gives (content, content type, CPIM, sender).
+#[derive(Debug)]
+pub struct PlainMessage<'a> {
+    message: PagerMessage<'a>,
+}
+
+impl<'a> PlainMessage<'a> {
+    pub(crate) fn new(request: &'a RoutedRequest) -> Self {
+        PlainMessage {
+            message: PagerMessage::new(request),
+        }
+    }
+
+    /// Whether the body is wrapped in CPIM (a plain peer usually sends the content
+    /// bare).
+    pub fn is_cpim(&self) -> bool {
+        self.message.cpim().is_some()
+    }
+}
+
+impl<'a> Deref for PlainMessage<'a> {
+    type Target = PagerMessage<'a>;
+
+    fn deref(&self) -> &PagerMessage<'a> {
+        &self.message
+    }
+}
+
+/// A received is-composing indication (RFC 3994) carried by a pager-mode MESSAGE:
+/// the message and the document read from it. It dereferences to the
+/// [`PagerMessage`] that carried it.
+#[derive(Debug)]
+pub struct ComposingReceived<'a> {
+    message: PagerMessage<'a>,
+    indication: IsComposing,
+}
+
+impl<'a> ComposingReceived<'a> {
+    pub(crate) fn new(message: PagerMessage<'a>, indication: IsComposing) -> Self {
+        ComposingReceived {
+            message,
+            indication,
+        }
+    }
+
+    /// The whole document (last active time, content type, refresh).
+    pub fn indication(&self) -> &IsComposing {
+        &self.indication
+    }
+
+    /// Whether the peer is typing (`active`) or stopped (`idle`).
+    pub fn state(&self) -> ComposingState {
+        self.indication.state
+    }
+}
+
+impl<'a> Deref for ComposingReceived<'a> {
+    type Target = PagerMessage<'a>;
+
+    fn deref(&self) -> &PagerMessage<'a> {
+        &self.message
+    }
+}
+
+impl<'a> Deref for ImdnReceived<'a> {
+    type Target = PagerMessage<'a>;
+
+    fn deref(&self) -> &PagerMessage<'a> {
+        &self.message
     }
 }
 

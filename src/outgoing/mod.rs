@@ -6,6 +6,8 @@
 //! | registration, refresh, de-registration (one REGISTER) | 7.1 | [`Registration`] | `not-cpm` (REGISTER) |
 //! | the registration procedure: digest challenges, 423, expiry, refresh, Service-Route | 7.1, RFC 3261 10, 22; RFC 3608 | [`Registrant`] (a sans-IO state machine) | `not-cpm` (REGISTER) |
 //! | pager-mode message | 7.2.1.1 | [`Pager`] | `pager` |
+//! | pager-mode IMDN (RFC 5438) | 7.2.1.1 | [`ImdnMessage`] | `pager` (a notification) |
+//! | capability query (OPTIONS; the answer read by [`PeerCapabilities`]) | RFC 3261 11 | [`CapabilityQuery`] | answered by the dispatcher |
 //! | large-message mode | 7.2.1.2 | [`LargeMessage`] (INVITE + MSRP chunks) | `large-message` |
 //! | 1-1 session, group session, rejoin | 7.3.1 | [`Session`] | `session` |
 //! | file transfer | 7.4.1 | [`FileTransfer`] | `file-transfer` |
@@ -71,21 +73,25 @@ use crate::sip::write::{
     quoted_display_name,
 };
 
+mod capabilities;
 mod config;
 mod dialog;
 mod file_transfer;
 mod large_message;
 mod local_msrp;
+mod notification;
 mod pager;
 mod register;
 mod registrant;
 mod session;
 
+pub use capabilities::{CapabilityQuery, PeerCapabilities};
 pub use config::{ClientConfig, ContactAddress, MsrpEndpoint, Transport, DEFAULT_PAGER_LIMIT};
 pub use dialog::{Dialog, DialogError, DialogRole};
 pub use file_transfer::{FileDisposition, FileTransfer};
 pub use large_message::{LargeMessage, LargeMessageRequests};
-pub use pager::{Pager, Standalone};
+pub use notification::ImdnMessage;
+pub use pager::{accepts_cpim, Pager, Standalone};
 pub use register::Registration;
 pub use registrant::{
     Credentials, DigestCredentials, Registrant, RegistrantError, RegistrationEvent,

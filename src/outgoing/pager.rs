@@ -10,7 +10,9 @@ use super::{
 };
 use super::{Content, DispositionNotification};
 use crate::cpim::CpimBuilder;
+use crate::mime::{check_media_type, MediaType};
 use crate::routing::FeatureTag;
+use crate::sip::{split_list, IncomingResponse};
 
 /// A standalone message as built: a pager-mode MESSAGE, or the large-message INVITE
 /// and MSRP message when the pager builder was allowed to switch.
@@ -93,6 +95,7 @@ pub struct Pager {
     pub(crate) disposition: Option<DispositionNotification<'static>>,
     pub(crate) imdn: bool,
     switch: bool,
+    plain: bool,
 }
 
 impl Pager {
@@ -110,6 +113,7 @@ impl Pager {
             disposition: None,
             imdn: true,
             switch: false,
+            plain: false,
         }
     }
 
@@ -124,6 +128,30 @@ impl Pager {
         self
     }
 
+    /// Sends the content bare, without CPIM, for a plain SIP peer (RFC 3428): the
+    /// MESSAGE body is the content itself, with its own Content-Type; the CPM headers
+    /// stay (a plain peer ignores them). Without CPIM there is no `imdn.Message-ID`,
+    /// so no IMDN can be asked for or received, and CPIM content headers
+    /// ([`Content::with_header`]) are not sent. The application chooses this, for
+    /// example after a 415 whose Accept lacks `message/cpim` ([`accepts_cpim`]). A
+    /// large-message switch, if allowed, still wraps the content in CPIM.
+    ///
+    /// ```
+    /// # use std::time::SystemTime;
+    /// # use cpm_client::outgoing::*;
+    /// # let config = ClientConfig::new("sip:a@example.net", ContactAddress::new("192.0.2.10", 5060, Transport::Tcp)?)?;
+    /// let bare = Pager::new("sip:b@example.net", Content::text("Hi"), SystemTime::UNIX_EPOCH)
+    ///     .without_cpim()
+    ///     .build(&config, &mut SequentialIds::new(1))?;
+    /// let text = String::from_utf8_lossy(bare.request().as_bytes()).into_owned();
+    /// assert!(text.ends_with("Content-Type: text/plain;charset=UTF-8\r\nContent-Length: 2\r\n\r\nHi"));
+    /// # Ok::<(), cpm_client::BuildError>(())
+    /// ```
+    pub fn without_cpim(mut self) -> Pager {
+        self.plain = true;
+        self
+    }
+
     /// Builds the MESSAGE (or, if allowed and needed, the large-message requests).
     ///
     /// # Errors
@@ -135,7 +163,12 @@ impl Pager {
         config: &ClientConfig,
         ids: &mut dyn IdGenerator,
     ) -> Result<Standalone, BuildError> {
-        let (cpim, _) = self.cpim(config).write(ids)?;
+        let (cpim, content_type) = if self.plain {
+            check_media_type("content type", self.content.content_type())?;
+            (self.content.body().to_vec(), self.content.content_type())
+        } else {
+            (self.cpim(config).write(ids)?.0, "message/cpim")
+        };
         if cpim.len() > config.pager_limit() {
             if self.switch {
                 let large = LargeMessage::from_pager(self);
@@ -166,7 +199,7 @@ impl Pager {
                 service: Some(FeatureTag::Msg),
                 cpm: Some((&conversation, &contribution)),
                 extra,
-                body: Some(("message/cpim", &cpim)),
+                body: Some((content_type, &cpim)),
             },
         )
         .map(Standalone::Pager)
@@ -212,4 +245,41 @@ pub(crate) fn cpim_of(
         cpim = cpim.without_imdn();
     }
     cpim
+}
+
+/// Whether a peer's response says it takes `message/cpim`, read from its Accept
+/// header (RFC 3261 section 21.4.18 makes a 415 carry one): `Some(true)` when a listed
+/// type is `message/cpim`, `message/*` or `*/*`, `Some(false)` when none is (then
+/// send with [`Pager::without_cpim`]), `None` when the response has no Accept.
+///
+/// ```
+/// use cpm_client::{outgoing::accepts_cpim, IncomingResponse};
+///
+/// let answer = |accept: &str| IncomingResponse::parse(bytes::Bytes::from(format!(
+///     "SIP/2.0 415 Unsupported Media Type\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\n\
+///      From: <sip:a@x.net>;tag=1\r\nTo: <sip:b@x.net>;tag=2\r\nCall-ID: c\r\nCSeq: 1 MESSAGE\r\n{accept}\
+///      Content-Length: 0\r\n\r\n"))).unwrap();
+/// assert_eq!(accepts_cpim(&answer("Accept: text/plain, text/html\r\n")), Some(false));
+/// assert_eq!(accepts_cpim(&answer("Accept: text/plain;q=1, Message/CPIM\r\n")), Some(true));
+/// assert_eq!(accepts_cpim(&answer("")), None);
+/// ```
+pub fn accepts_cpim(response: &IncomingResponse) -> Option<bool> {
+    let mut found = false;
+    for header in response.headers().filter(|h| h.is("Accept")) {
+        found = true;
+        for value in split_list(header.value()) {
+            let Ok(media) = MediaType::parse(value) else {
+                continue;
+            };
+            let (t, sub) = (media.type_(), media.subtype());
+            let any = t == "*" && sub == "*";
+            let message = t.eq_ignore_ascii_case("message")
+                && (sub == "*" || sub.eq_ignore_ascii_case("cpim"));
+            if any || message {
+                return Some(true);
+            }
+        }
+    }
+    // An empty Accept says the peer takes no body at all.
+    found.then_some(false)
 }
