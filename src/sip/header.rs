@@ -207,7 +207,7 @@ impl KnownHeader {
     /// `name` is a token (the line reader checked it), so setting bit 0x20 of each of
     /// its bytes lowers exactly its letters, and no other token byte becomes a letter:
     /// comparing the result with the lower-case name compares without regard to case.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn core(name: &[u8]) -> Option<KnownHeader> {
         /// The name's bytes from `at`, eight of them, each with bit 0x20 set.
         #[inline]

@@ -30,6 +30,11 @@ pub(crate) trait Visit<'a> {
     /// Called for every header line, in order, after the walk's own checks of it.
     fn header(&mut self, method: Method<'a>, header: &RawHeader<'a>) -> Result<(), ValueError>;
 
+    /// Whether the visitor reads only the headers of [`KnownHeader::core`]: then the
+    /// walk does not call [`Visit::header`] for the other lines of the usual shape
+    /// (it still checks every line), and does not trim their values.
+    const CORE_ONLY: bool = false;
+
     /// Called once when the whole request has passed the walk, with its method and
     /// body, so that a visitor can conclude without reading the request again.
     fn end(&mut self, _method: Method<'a>, _body: &'a [u8]) {}
@@ -40,6 +45,8 @@ impl<'a> Visit<'a> for () {
     fn header(&mut self, _: Method<'a>, _: &RawHeader<'a>) -> Result<(), ValueError> {
         Ok(())
     }
+
+    const CORE_ONLY: bool = true;
 }
 
 /// A request that passed the walk.
@@ -155,12 +162,31 @@ fn header_lines<'a, V: Visit<'a>>(
                 pos,
             ));
         }
-        let (header, next) = match plain_header_line(input, pos, limits.max_header_size) {
-            Some(line) => line,
+        let (header, next) = match plain_line(input, pos, limits.max_header_size) {
+            Some((colon, cr)) => {
+                let core = KnownHeader::core(&input[pos..colon]);
+                // A line neither the walk nor the visitor reads is done with: its
+                // bytes were looked at once, for the line end.
+                if V::CORE_ONLY && core.is_none() {
+                    pos = cr + 2;
+                    continue;
+                }
+                (plain_header(input, pos, colon, cr, core), cr + 2)
+            }
             None => header_line(input, pos, limits.max_header_size)?,
         };
         // Most lines are none of the required headers: no call for them.
-        if header.core.is_some() {
+        if matches!(
+            header.core,
+            Some(
+                KnownHeader::Via
+                    | KnownHeader::From
+                    | KnownHeader::To
+                    | KnownHeader::CallId
+                    | KnownHeader::CSeq
+                    | KnownHeader::ContentLength
+            )
+        ) {
             required.check(method, &header, limits, input)?;
         }
         visit
@@ -449,7 +475,20 @@ fn has_scheme(uri: &[u8]) -> bool {
 /// other valid forms and names the fault of an invalid line, so the result is the
 /// same either way.
 #[inline(always)]
+#[cfg(test)]
 fn plain_header_line(input: &[u8], start: usize, max: usize) -> Option<(RawHeader<'_>, usize)> {
+    let (colon, cr) = plain_line(input, start, max)?;
+    let name = &input[start..colon];
+    Some((
+        plain_header(input, start, colon, cr, KnownHeader::core(name)),
+        cr + 2,
+    ))
+}
+
+/// The colon and the CR of the line [`plain_header_line`] reads, before anything is
+/// made of its value.
+#[inline(always)]
+fn plain_line(input: &[u8], start: usize, max: usize) -> Option<(usize, usize)> {
     let line = input.get(start..)?;
     let name_len = grammar::short_token_len(line);
     if name_len == 0 || line.get(name_len) != Some(&b':') {
@@ -457,23 +496,33 @@ fn plain_header_line(input: &[u8], start: usize, max: usize) -> Option<(RawHeade
     }
     let colon = start + name_len;
     let cr = find_line_end(input, colon + 1)?;
-    let next = cr + 2;
     if input[cr] != b'\r'
         || cr - start > max
-        || !matches!(input.get(cr + 1..next + 1), Some([b'\n', b]) if !matches!(b, b' ' | b'\t'))
+        || !matches!(input.get(cr + 1..cr + 3), Some([b'\n', b]) if !matches!(b, b' ' | b'\t'))
     {
         return None;
     }
-    let name = &input[start..colon];
+    Some((colon, cr))
+}
+
+/// The header of a line [`plain_line`] read: the value between the colon and the CR,
+/// white space trimmed.
+#[inline(always)]
+fn plain_header(
+    input: &[u8],
+    start: usize,
+    colon: usize,
+    cr: usize,
+    core: Option<KnownHeader>,
+) -> RawHeader<'_> {
     let value = grammar::lws(&input[colon + 1..cr]);
-    let header = RawHeader {
+    RawHeader {
         start,
-        name,
-        core: KnownHeader::core(name),
+        name: &input[start..colon],
+        core,
         value_start: cr - value.len(),
         value: grammar::trim_end_lws(value),
-    };
-    Some((header, next))
+    }
 }
 
 /// Reads the header line starting at `start` (folds included): its name, its value,
@@ -562,13 +611,13 @@ const fn splat(b: u8) -> u64 {
 /// to the header): such a byte is stepped over and the search goes on after it.
 /// This is the one look at the bytes of a value routing does not read, and it costs
 /// about one instruction per byte, against a library call per line.
-#[inline]
+#[inline(always)]
 fn find_line_end(input: &[u8], at: usize) -> Option<usize> {
     const BELOW: u64 = splat(0x0E);
     const HIGH: u64 = splat(0x80);
     /// Bytes searched word by word before the search hands over to `memchr2`, whose
     /// wide steps win on a long line once its fixed cost is paid.
-    const SHORT: usize = 64;
+    const SHORT: usize = 128;
     let rest = input.get(at..)?;
     let mut base = 0;
     let mut chunks = rest.chunks_exact(16);
