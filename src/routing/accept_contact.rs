@@ -133,19 +133,30 @@ fn add_icsi_values(value: Option<ParamValue<'_>>, tags: &mut TagSet) {
         Some(ParamValue::Quoted(list) | ParamValue::Bare(list)) => list,
         None => return,
     };
+    // One tag-value, the usual case: no splitting.
+    if memchr::memchr(b',', list).is_none() {
+        add_icsi_value(list, tags);
+        return;
+    }
     for tag_value in list.split(|&b| b == b',') {
-        let tag_value = grammar::trim_lws(tag_value);
-        if tag_value.first() == Some(&b'!') {
-            continue;
-        }
-        // RFC 3840 string-values are written `<...>`; take the URN inside.
-        let urn = tag_value
-            .strip_prefix(b"<")
-            .and_then(|v| v.strip_suffix(b">"))
-            .unwrap_or(tag_value);
-        if let Some(tag) = FeatureTag::match_value(urn) {
-            tags.insert(tag);
-        }
+        add_icsi_value(tag_value, tags);
+    }
+}
+
+/// Adds the service named by one tag-value of a `+g.3gpp.icsi-ref` value.
+#[inline]
+fn add_icsi_value(tag_value: &[u8], tags: &mut TagSet) {
+    let tag_value = grammar::trim_lws(tag_value);
+    if tag_value.first() == Some(&b'!') {
+        return;
+    }
+    // RFC 3840 string-values are written `<...>`; take the URN inside.
+    let urn = tag_value
+        .strip_prefix(b"<")
+        .and_then(|v| v.strip_suffix(b">"))
+        .unwrap_or(tag_value);
+    if let Some(tag) = FeatureTag::match_value(urn) {
+        tags.insert(tag);
     }
 }
 

@@ -162,16 +162,34 @@ fn header_lines<'a, V: Visit<'a>>(
                 pos,
             ));
         }
-        let (header, next) = match plain_line(input, pos, limits.max_header_size) {
-            Some((colon, cr)) => {
-                let core = KnownHeader::core(&input[pos..colon]);
+        let plain = plain_name(input, pos).and_then(|colon| {
+            let core = KnownHeader::core(&input[pos..colon]);
+            if core == Some(KnownHeader::Via) {
+                if let Some(cr) = plain_via_line(input, pos, colon, limits) {
+                    required.via = true;
+                    return Some((colon, cr, core, true));
+                }
+            }
+            let cr = plain_line_end(input, pos, colon, limits.max_header_size)?;
+            Some((colon, cr, core, false))
+        });
+        let (header, next) = match plain {
+            Some((colon, cr, core, checked)) => {
                 // A line neither the walk nor the visitor reads is done with: its
                 // bytes were looked at once, for the line end.
                 if V::CORE_ONLY && core.is_none() {
                     pos = cr + 2;
                     continue;
                 }
-                (plain_header(input, pos, colon, cr, core), cr + 2)
+                let header = plain_header(input, pos, colon, cr, core);
+                if checked {
+                    visit
+                        .header(visited_as, &header)
+                        .map_err(|e| fail(e.kind, header.value_start + e.at))?;
+                    pos = cr + 2;
+                    continue;
+                }
+                (header, cr + 2)
             }
             None => header_line(input, pos, limits.max_header_size)?,
         };
@@ -487,14 +505,27 @@ fn plain_header_line(input: &[u8], start: usize, max: usize) -> Option<(RawHeade
 
 /// The colon and the CR of the line [`plain_header_line`] reads, before anything is
 /// made of its value.
-#[inline(always)]
+#[cfg(test)]
 fn plain_line(input: &[u8], start: usize, max: usize) -> Option<(usize, usize)> {
+    let colon = plain_name(input, start)?;
+    Some((colon, plain_line_end(input, start, colon, max)?))
+}
+
+/// The colon right after the token name of the line at `start`, if there is one.
+#[inline(always)]
+fn plain_name(input: &[u8], start: usize) -> Option<usize> {
     let line = input.get(start..)?;
     let name_len = grammar::short_token_len(line);
     if name_len == 0 || line.get(name_len) != Some(&b':') {
         return None;
     }
-    let colon = start + name_len;
+    Some(start + name_len)
+}
+
+/// The CR of the line at `start` whose name ends at `colon`, when the line has the
+/// usual shape (one physical line ending in CRLF, at most `max` bytes).
+#[inline(always)]
+fn plain_line_end(input: &[u8], start: usize, colon: usize, max: usize) -> Option<usize> {
     let cr = find_line_end(input, colon + 1)?;
     if input[cr] != b'\r'
         || cr - start > max
@@ -502,7 +533,7 @@ fn plain_line(input: &[u8], start: usize, max: usize) -> Option<(usize, usize)> 
     {
         return None;
     }
-    Some((colon, cr))
+    Some(cr)
 }
 
 /// The header of a line [`plain_line`] read: the value between the colon and the CR,
@@ -759,54 +790,80 @@ fn via(value: &[u8], limits: &Limits) -> Result<(), ValueError> {
 /// the caller then runs [`via`], which accepts the other valid forms (folds, spaces,
 /// IPv6, several values) and names the fault of an invalid one.
 fn plain_via(value: &[u8], max_params: usize) -> bool {
+    plain_via_len(value, max_params) == Some(value.len())
+}
+
+/// How many bytes of `value` the shape of [`plain_via`] covers from its start, or
+/// `None` when it does not start with that shape. None of those bytes is white space,
+/// CR or LF, so the walk can read a Via line with it before looking for the line end.
+#[inline]
+fn plain_via_len(value: &[u8], max_params: usize) -> Option<usize> {
     // `SIP/2.0/` in one comparison: bit 0x20 set on the three letters only.
-    let Some((version, rest)) = value.split_first_chunk::<8>() else {
-        return false;
-    };
+    let (version, rest) = value.split_first_chunk::<8>()?;
     const LETTERS: u64 = u64::from_le_bytes([0x20, 0x20, 0x20, 0, 0, 0, 0, 0]);
     if u64::from_le_bytes(*version) | LETTERS != u64::from_le_bytes(*b"sip/2.0/") {
-        return false;
+        return None;
     }
     let transport = grammar::short_token_len(rest);
     if transport == 0 || rest.get(transport) != Some(&b' ') {
-        return false;
+        return None;
     }
     let rest = &rest[transport + 1..];
     let host = grammar::short_host_len(rest);
     if host == 0 {
-        return false;
+        return None;
     }
     let mut rest = &rest[host..];
     if let Some((b':', port)) = rest.split_first() {
         let digits = port.iter().take_while(|b| b.is_ascii_digit()).count();
         if digits == 0 {
-            return false;
+            return None;
         }
         rest = &port[digits..];
     }
-    plain_params(rest, max_params)
+    let rest = plain_params(rest, max_params)?;
+    Some(value.len() - rest.len())
 }
 
-/// Whether `rest` is `*(";" token ["=" bare-value])` to its end, with at most
-/// `max_params` parameters: the parameters of [`plain_via`].
-fn plain_params(mut rest: &[u8], max_params: usize) -> bool {
+/// Reads `*(";" token ["=" bare-value])` from the start of `rest`, with at most
+/// `max_params` parameters (the parameters of [`plain_via`]), and returns what follows
+/// them; `None` when a parameter is empty or a parameter too many.
+#[inline]
+fn plain_params(mut rest: &[u8], max_params: usize) -> Option<&[u8]> {
     let mut count = 0;
     while let Some((b';', after)) = rest.split_first() {
         count += 1;
         let name = grammar::short_token_len(after);
         if count > max_params || name == 0 {
-            return false;
+            return None;
         }
         rest = &after[name..];
         if let Some((b'=', after)) = rest.split_first() {
             let value = grammar::short_bare_len(after);
             if value == 0 {
-                return false;
+                return None;
             }
             rest = &after[value..];
         }
     }
-    rest.is_empty()
+    Some(rest)
+}
+
+/// Reads a whole Via line of the usual shape in one pass, whose name (from `start`)
+/// ends at `colon`: SP or HTAB, a value [`plain_via`] accepts, CRLF, no fold, at most
+/// `max` bytes. Returns the offset of the CR: the value was checked as it was read,
+/// and no search for the line end is needed. `None` for any other line, which the
+/// walk then reads as usual (to the same result or the same fault).
+#[inline]
+fn plain_via_line(input: &[u8], start: usize, colon: usize, limits: &Limits) -> Option<usize> {
+    let mut at = colon + 1;
+    while matches!(input.get(at), Some(b' ' | b'\t')) {
+        at += 1;
+    }
+    let cr = at + plain_via_len(input.get(at..)?, limits.max_params)?;
+    let plain_end =
+        matches!(input.get(cr..cr + 3), Some([b'\r', b'\n', b]) if !matches!(b, b' ' | b'\t'));
+    (plain_end && cr - start <= limits.max_header_size).then_some(cr)
 }
 
 /// `host [COLON port]`, host a name, an IPv4 address or a bracketed IPv6 reference.
@@ -1097,6 +1154,30 @@ mod tests {
         }
         assert!(plain_header_line(b"Subject: x\r\nX", 0, 1000).is_some());
         assert!(plain_header_line(b"Subject: a\r\n b\r\nX", 0, 1000).is_none());
+    }
+
+    #[test]
+    fn a_via_line_read_in_one_pass_ends_where_the_line_ends() {
+        let limits = Limits::DEFAULT;
+        let line = |text: &[u8]| plain_via_line(text, 0, 3, &limits);
+        let text = b"Via: SIP/2.0/TCP h:5060;branch=z9hG4bK1;rport\r\nX";
+        assert_eq!(line(text), memchr2(b'\r', b'\n', text));
+        assert_eq!(line(b"Via:\tSIP/2.0/UDP 192.0.2.1\r\nX"), Some(26));
+        for other in [
+            &b"Via: SIP/2.0/UDP h \r\nX"[..],
+            b"Via: SIP/2.0/UDP h\r\n ;branch=x\r\nX",
+            b"Via: SIP/2.0/UDP h\nX",
+            b"Via: SIP/2.0/UDP h, SIP/2.0/UDP g\r\nX",
+            b"Via: SIP/2.0/UDP h;;\r\nX",
+            b"Via: SIP/2.0/UDP h\r\n",
+        ] {
+            assert_eq!(line(other), None, "{other:?}");
+        }
+        let tight = Limits {
+            max_header_size: 10,
+            ..Limits::DEFAULT
+        };
+        assert_eq!(plain_via_line(text, 0, 3, &tight), None);
     }
 
     #[test]
