@@ -33,6 +33,8 @@ pub struct ParseError {
 impl ParseError {
     /// An error of `kind` found at byte `offset` of `input`; the line number is counted
     /// from the input (this runs only when a request is refused).
+    #[cold]
+    #[inline(never)]
     pub(crate) fn at(kind: ParseErrorKind, input: &[u8], offset: usize) -> Self {
         let offset = offset.min(input.len());
         let line = memchr::memchr_iter(b'\n', &input[..offset]).count() + 1;

@@ -63,6 +63,42 @@ impl<'l> TagReader<'l> {
 
     /// Reads one header value.
     pub(crate) fn read(&mut self, value: &[u8]) -> Result<(), ValueError> {
+        if self.read_plain(value) {
+            return Ok(());
+        }
+        self.read_list(value)
+    }
+
+    /// Reads the value nearly every CPM request carries, `*;+g.3gpp.icsi-ref="..."`
+    /// (one value, one parameter, its name in any case, no escape in the quoted string),
+    /// in one pass; `false` for any other value, which [`TagReader::read_list`] then
+    /// reads with the whole grammar (and names the fault of an invalid one). A value
+    /// taken here is read by the list grammar to the same tags and count.
+    #[inline]
+    fn read_plain(&mut self, value: &[u8]) -> bool {
+        const HEAD: &[u8] = b"*;+g.3gpp.icsi-ref=\"";
+        if self.values >= self.limits.max_accept_contact_values || self.limits.max_params == 0 {
+            return false;
+        }
+        let Some(quoted) = value
+            .get(..HEAD.len())
+            .filter(|head| head.eq_ignore_ascii_case(HEAD))
+            .map(|_| &value[HEAD.len()..])
+        else {
+            return false;
+        };
+        match quoted.split_last() {
+            Some((b'"', inner)) if memchr::memchr2(b'"', b'\\', inner).is_none() => {
+                self.values += 1;
+                add_icsi_values(Some(ParamValue::Quoted(inner)), &mut self.tags);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Reads one header value with the whole Accept-Contact grammar.
+    fn read_list(&mut self, value: &[u8]) -> Result<(), ValueError> {
         let max_values = self.limits.max_accept_contact_values;
         let (tags, values) = (&mut self.tags, &mut self.values);
         grammar::address_list(
@@ -97,19 +133,30 @@ fn add_icsi_values(value: Option<ParamValue<'_>>, tags: &mut TagSet) {
         Some(ParamValue::Quoted(list) | ParamValue::Bare(list)) => list,
         None => return,
     };
+    // One tag-value, the usual case: no splitting.
+    if memchr::memchr(b',', list).is_none() {
+        add_icsi_value(list, tags);
+        return;
+    }
     for tag_value in list.split(|&b| b == b',') {
-        let tag_value = grammar::trim_lws(tag_value);
-        if tag_value.first() == Some(&b'!') {
-            continue;
-        }
-        // RFC 3840 string-values are written `<...>`; take the URN inside.
-        let urn = tag_value
-            .strip_prefix(b"<")
-            .and_then(|v| v.strip_suffix(b">"))
-            .unwrap_or(tag_value);
-        if let Some(tag) = FeatureTag::match_value(urn) {
-            tags.insert(tag);
-        }
+        add_icsi_value(tag_value, tags);
+    }
+}
+
+/// Adds the service named by one tag-value of a `+g.3gpp.icsi-ref` value.
+#[inline]
+fn add_icsi_value(tag_value: &[u8], tags: &mut TagSet) {
+    let tag_value = grammar::trim_lws(tag_value);
+    if tag_value.first() == Some(&b'!') {
+        return;
+    }
+    // RFC 3840 string-values are written `<...>`; take the URN inside.
+    let urn = tag_value
+        .strip_prefix(b"<")
+        .and_then(|v| v.strip_suffix(b">"))
+        .unwrap_or(tag_value);
+    if let Some(tag) = FeatureTag::match_value(urn) {
+        tags.insert(tag);
     }
 }
 
@@ -201,6 +248,40 @@ mod tests {
         assert!(bad("sip:a@b;x"));
         assert!(bad("<sip:a@b"));
         assert!(bad("*;a="));
+    }
+
+    #[test]
+    fn the_one_pass_reader_agrees_with_the_list_grammar() {
+        for value in [
+            format!("*;+g.3gpp.icsi-ref=\"{MSG}\""),
+            format!("*;+G.3GPP.ICSI-REF=\"{SESSION}\""),
+            format!("*;+g.3gpp.icsi-ref=\"{MSG},{SESSION}\""),
+            format!("*;+g.3gpp.icsi-ref=\"!{MSG}\""),
+            format!("*;+g.3gpp.icsi-ref=\"{MSG}\";explicit"),
+            format!("*;+g.3gpp.icsi-ref=\"{MSG}\\\""),
+            format!("*;+g.3gpp.icsi-ref=\"{MSG}\"\""),
+            "*;+g.3gpp.icsi-ref=\"\"".to_string(),
+        ] {
+            let limits = Limits::DEFAULT;
+            let mut plain = TagReader::new(&limits);
+            let mut list = TagReader::new(&limits);
+            let taken = plain.read_plain(value.as_bytes());
+            let full = list.read_list(value.as_bytes());
+            if taken {
+                assert!(full.is_ok(), "{value}");
+                assert_eq!(
+                    (plain.tags, plain.values),
+                    (list.tags, list.values),
+                    "{value}"
+                );
+            }
+        }
+        let limits = Limits {
+            max_params: 0,
+            ..Limits::DEFAULT
+        };
+        let mut reader = TagReader::new(&limits);
+        assert!(!reader.read_plain(format!("*;+g.3gpp.icsi-ref=\"{MSG}\"").as_bytes()));
     }
 
     #[test]

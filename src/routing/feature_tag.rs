@@ -118,7 +118,9 @@ impl FeatureTag {
         for prefix in [ENCODED_PREFIX, PREFIX] {
             if let Some(head) = value.get(..prefix.len()) {
                 let service = &value[prefix.len()..];
-                if head.eq_ignore_ascii_case(prefix)
+                // Networks write the prefix in lower case: one plain comparison
+                // before the comparison that ignores case.
+                if (head == prefix || head.eq_ignore_ascii_case(prefix))
                     && !service.contains(&b'%')
                     && !service.contains(&b'\\')
                 {

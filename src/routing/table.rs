@@ -197,6 +197,9 @@ impl<'a> Visit<'a> for FeatureReader<'_> {
     fn end(&mut self, method: Method<'a>, body: &'a [u8]) {
         self.decided = Some(self.routing(method, body));
     }
+
+    /// Routing reads Accept-Contact and Contact only, both core headers.
+    const CORE_ONLY: bool = true;
 }
 
 /// The decision table; the row numbers are those of `docs/decisions.md`.

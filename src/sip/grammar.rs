@@ -86,16 +86,57 @@ fn run_of(class: u8, bytes: &[u8]) -> usize {
     n
 }
 
+/// How many bytes of `class` `bytes` starts with, for the short runs of a header line
+/// (a name, a transport, a parameter): one table lookup per byte and one bounds check
+/// per four bytes, with no work spent on a chunk the run ends inside.
+#[inline(always)]
+fn short_run(class: u8, bytes: &[u8]) -> usize {
+    let is = |b: u8| CLASS[usize::from(b)] & class != 0;
+    let mut n = 0;
+    while let Some(&[a, b, c, d]) = bytes.get(n..n + 4) {
+        if !is(a) {
+            return n;
+        }
+        if !is(b) {
+            return n + 1;
+        }
+        if !is(c) {
+            return n + 2;
+        }
+        if !is(d) {
+            return n + 3;
+        }
+        n += 4;
+    }
+    while n < bytes.len() && is(bytes[n]) {
+        n += 1;
+    }
+    n
+}
+
+/// [`token_len`] for a run that is usually short (a header name, a parameter name).
+#[inline(always)]
+pub(crate) fn short_token_len(bytes: &[u8]) -> usize {
+    short_run(TOKEN, bytes)
+}
+
+/// How many host bytes (name or IPv4 address) `bytes` starts with, for a run that is
+/// usually short.
+#[inline(always)]
+pub(crate) fn short_host_len(bytes: &[u8]) -> usize {
+    short_run(HOST, bytes)
+}
+
+/// [`bare_len`] for a run that is usually short.
+#[inline(always)]
+pub(crate) fn short_bare_len(bytes: &[u8]) -> usize {
+    short_run(BARE, bytes)
+}
+
 /// How many token bytes `bytes` starts with.
 #[inline]
 pub(crate) fn token_len(bytes: &[u8]) -> usize {
     run_of(TOKEN, bytes)
-}
-
-/// How many host bytes (name or IPv4 address) `bytes` starts with.
-#[inline]
-pub(crate) fn host_len(bytes: &[u8]) -> usize {
-    run_of(HOST, bytes)
 }
 
 /// How many bytes of a bare parameter value `bytes` starts with (see [`bare_value`]).

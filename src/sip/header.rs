@@ -200,32 +200,79 @@ impl KnownHeader {
         )
     }
 
-    /// The headers the line reader itself checks or routing reads, told apart with a
-    /// few byte comparisons (the hot path does not search the whole table).
-    #[inline]
+    /// The headers the line reader itself checks or routing reads, told apart by the
+    /// name's length and first byte before one comparison of at most two `u64` words
+    /// (the hot path does not search the whole table).
+    ///
+    /// `name` is a token (the line reader checked it), so setting bit 0x20 of each of
+    /// its bytes lowers exactly its letters, and no other token byte becomes a letter:
+    /// comparing the result with the lower-case name compares without regard to case.
+    #[inline(always)]
     pub(crate) fn core(name: &[u8]) -> Option<KnownHeader> {
-        let is = |full: &str| full.as_bytes().eq_ignore_ascii_case(name);
-        match name.len() {
-            1 => match name[0] | 0x20 {
-                b'v' => Some(KnownHeader::Via),
-                b'f' => Some(KnownHeader::From),
-                b't' => Some(KnownHeader::To),
-                b'i' => Some(KnownHeader::CallId),
-                b'l' => Some(KnownHeader::ContentLength),
-                b'a' => Some(KnownHeader::AcceptContact),
-                b'm' => Some(KnownHeader::Contact),
-                _ => None,
-            },
-            2 if is("To") => Some(KnownHeader::To),
-            3 if is("Via") => Some(KnownHeader::Via),
-            4 if is("From") => Some(KnownHeader::From),
-            4 if is("CSeq") => Some(KnownHeader::CSeq),
-            7 if is("Call-ID") => Some(KnownHeader::CallId),
-            7 if is("Contact") => Some(KnownHeader::Contact),
-            14 if is("Content-Length") => Some(KnownHeader::ContentLength),
-            14 if is("Accept-Contact") => Some(KnownHeader::AcceptContact),
-            _ => None,
+        /// The name's bytes from `at`, eight of them, each with bit 0x20 set.
+        #[inline]
+        fn word(name: &[u8], at: usize) -> u64 {
+            let mut bytes = [0u8; 8];
+            if let Some(part) = name.get(at..at + 8) {
+                bytes.copy_from_slice(part);
+            }
+            u64::from_le_bytes(bytes) | u64::from_le_bytes([0x20; 8])
         }
+        /// The first bytes of `name` (at most 4) as a little-endian `u32`, lowered.
+        #[inline]
+        fn short(name: &[u8]) -> u32 {
+            let mut bytes = [0u8; 4];
+            for (to, from) in bytes.iter_mut().zip(name) {
+                *to = from | 0x20;
+            }
+            u32::from_le_bytes(bytes)
+        }
+        /// Two overlapping words cover the names of 8 to 16 bytes.
+        #[inline]
+        fn long(name: &[u8], full: &[u8; 16]) -> bool {
+            let len = name.len();
+            let (mut head, mut tail) = ([0u8; 8], [0u8; 8]);
+            head.copy_from_slice(&full[..8]);
+            tail.copy_from_slice(&full[len - 8..len]);
+            word(name, 0) == u64::from_le_bytes(head)
+                && word(name, len - 8) == u64::from_le_bytes(tail)
+        }
+        let first = name.first()? | 0x20;
+        let header = match (name.len(), first) {
+            (1, b'v') => KnownHeader::Via,
+            (1, b'f') => KnownHeader::From,
+            (1, b't') => KnownHeader::To,
+            (1, b'i') => KnownHeader::CallId,
+            (1, b'l') => KnownHeader::ContentLength,
+            (1, b'a') => KnownHeader::AcceptContact,
+            (1, b'm') => KnownHeader::Contact,
+            (2, b't') if short(name) == u32::from_le_bytes(*b"to\0\0") => KnownHeader::To,
+            (3, b'v') if short(name) == u32::from_le_bytes(*b"via\0") => KnownHeader::Via,
+            (4, b'f') if short(name) == u32::from_le_bytes(*b"from") => KnownHeader::From,
+            (4, b'c') if short(name) == u32::from_le_bytes(*b"cseq") => KnownHeader::CSeq,
+            (7, b'c') => {
+                // Two overlapping halves: bytes 0..4 and 3..7.
+                match (short(name), short(name.get(3..)?)) {
+                    (c, t)
+                        if c == u32::from_le_bytes(*b"call")
+                            && t == u32::from_le_bytes(*b"l-id") =>
+                    {
+                        KnownHeader::CallId
+                    }
+                    (c, t)
+                        if c == u32::from_le_bytes(*b"cont")
+                            && t == u32::from_le_bytes(*b"tact") =>
+                    {
+                        KnownHeader::Contact
+                    }
+                    _ => return None,
+                }
+            }
+            (14, b'c') if long(name, b"content-length\0\0") => KnownHeader::ContentLength,
+            (14, b'a') if long(name, b"accept-contact\0\0") => KnownHeader::AcceptContact,
+            _ => return None,
+        };
+        Some(header)
     }
 }
 

@@ -30,6 +30,11 @@ pub(crate) trait Visit<'a> {
     /// Called for every header line, in order, after the walk's own checks of it.
     fn header(&mut self, method: Method<'a>, header: &RawHeader<'a>) -> Result<(), ValueError>;
 
+    /// Whether the visitor reads only the headers of [`KnownHeader::core`]: then the
+    /// walk does not call [`Visit::header`] for the other lines of the usual shape
+    /// (it still checks every line), and does not trim their values.
+    const CORE_ONLY: bool = false;
+
     /// Called once when the whole request has passed the walk, with its method and
     /// body, so that a visitor can conclude without reading the request again.
     fn end(&mut self, _method: Method<'a>, _body: &'a [u8]) {}
@@ -40,6 +45,8 @@ impl<'a> Visit<'a> for () {
     fn header(&mut self, _: Method<'a>, _: &RawHeader<'a>) -> Result<(), ValueError> {
         Ok(())
     }
+
+    const CORE_ONLY: bool = true;
 }
 
 /// A request that passed the walk.
@@ -155,9 +162,49 @@ fn header_lines<'a, V: Visit<'a>>(
                 pos,
             ));
         }
-        let (header, next) = header_line(input, pos, limits.max_header_size)?;
+        let plain = plain_name(input, pos).and_then(|colon| {
+            let core = KnownHeader::core(&input[pos..colon]);
+            if core == Some(KnownHeader::Via) {
+                if let Some(cr) = plain_via_line(input, pos, colon, limits) {
+                    required.via = true;
+                    return Some((colon, cr, core, true));
+                }
+            }
+            let cr = plain_line_end(input, pos, colon, limits.max_header_size)?;
+            Some((colon, cr, core, false))
+        });
+        let (header, next) = match plain {
+            Some((colon, cr, core, checked)) => {
+                // A line neither the walk nor the visitor reads is done with: its
+                // bytes were looked at once, for the line end.
+                if V::CORE_ONLY && core.is_none() {
+                    pos = cr + 2;
+                    continue;
+                }
+                let header = plain_header(input, pos, colon, cr, core);
+                if checked {
+                    visit
+                        .header(visited_as, &header)
+                        .map_err(|e| fail(e.kind, header.value_start + e.at))?;
+                    pos = cr + 2;
+                    continue;
+                }
+                (header, cr + 2)
+            }
+            None => header_line(input, pos, limits.max_header_size)?,
+        };
         // Most lines are none of the required headers: no call for them.
-        if header.core.is_some() {
+        if matches!(
+            header.core,
+            Some(
+                KnownHeader::Via
+                    | KnownHeader::From
+                    | KnownHeader::To
+                    | KnownHeader::CallId
+                    | KnownHeader::CSeq
+                    | KnownHeader::ContentLength
+            )
+        ) {
             required.check(method, &header, limits, input)?;
         }
         visit
@@ -427,6 +474,76 @@ pub(crate) fn is_status_line(line: &[u8]) -> bool {
     line.len() >= 4 && line[..4].eq_ignore_ascii_case(b"SIP/")
 }
 
+/// Reads the header line starting at `start` when it has the shape nearly every line
+/// has: a token name right before the colon, one physical line ending in CRLF, within
+/// `max` bytes. Anything else (white space before the colon, a fold, a fault) is
+/// `None`, and [`header_line`] reads the line again from its start: it accepts the
+/// other valid forms and names the fault of an invalid line, so the result is the
+/// same either way.
+#[inline(always)]
+#[cfg(test)]
+fn plain_header_line(input: &[u8], start: usize, max: usize) -> Option<(RawHeader<'_>, usize)> {
+    let (colon, cr) = plain_line(input, start, max)?;
+    let name = &input[start..colon];
+    Some((
+        plain_header(input, start, colon, cr, KnownHeader::core(name)),
+        cr + 2,
+    ))
+}
+
+/// The colon and the CR of the line [`plain_header_line`] reads, before anything is
+/// made of its value.
+#[cfg(test)]
+fn plain_line(input: &[u8], start: usize, max: usize) -> Option<(usize, usize)> {
+    let colon = plain_name(input, start)?;
+    Some((colon, plain_line_end(input, start, colon, max)?))
+}
+
+/// The colon right after the token name of the line at `start`, if there is one.
+#[inline(always)]
+fn plain_name(input: &[u8], start: usize) -> Option<usize> {
+    let line = input.get(start..)?;
+    let name_len = grammar::short_token_len(line);
+    if name_len == 0 || line.get(name_len) != Some(&b':') {
+        return None;
+    }
+    Some(start + name_len)
+}
+
+/// The CR of the line at `start` whose name ends at `colon`, when the line has the
+/// usual shape (one physical line ending in CRLF, at most `max` bytes).
+#[inline(always)]
+fn plain_line_end(input: &[u8], start: usize, colon: usize, max: usize) -> Option<usize> {
+    let cr = find_line_end(input, colon + 1)?;
+    if input[cr] != b'\r'
+        || cr - start > max
+        || !matches!(input.get(cr + 1..cr + 3), Some([b'\n', b]) if !matches!(b, b' ' | b'\t'))
+    {
+        return None;
+    }
+    Some(cr)
+}
+
+/// The header of a line [`plain_line`] read: the value between the colon and the CR,
+/// white space trimmed.
+#[inline(always)]
+fn plain_header(
+    input: &[u8],
+    start: usize,
+    colon: usize,
+    cr: usize,
+    core: Option<KnownHeader>,
+) -> RawHeader<'_> {
+    let value = grammar::lws(&input[colon + 1..cr]);
+    RawHeader {
+        start,
+        name: &input[start..colon],
+        core,
+        value_start: cr - value.len(),
+        value: grammar::trim_end_lws(value),
+    }
+}
+
 /// Reads the header line starting at `start` (folds included): its name, its value,
 /// and the offset of the next line.
 ///
@@ -434,13 +551,18 @@ pub(crate) fn is_status_line(line: &[u8]) -> bool {
 /// after the colon, so that the bytes of the name are looked at once. A name that is
 /// not followed by a colon is a fault, reported as [`split_header`] reports it, after
 /// the faults of the line itself (as when the line end was found first).
-#[inline]
+#[cold]
+#[inline(never)]
 fn header_line(
     input: &[u8],
     start: usize,
     max: usize,
 ) -> Result<(RawHeader<'_>, usize), ParseError> {
-    let name_len = grammar::token_len(&input[start..]);
+    // Names are short: one table lookup per byte beats the eight-byte runs here.
+    let name_len = input[start..]
+        .iter()
+        .position(|&b| !grammar::is_token_char(b))
+        .unwrap_or(input.len() - start);
     let mut colon = start + name_len;
     // Token bytes and SP/HTAB are never CR or LF: the line end lies past the colon.
     while matches!(input.get(colon), Some(b' ' | b'\t')) {
@@ -477,10 +599,9 @@ fn header_end(
     let fail = |kind, at| ParseError::at(kind, input, at);
     let mut at = from;
     loop {
-        let Some(n) = memchr2(b'\r', b'\n', &input[at..]) else {
+        let Some(cr) = find_line_end(input, at) else {
             return Err(fail(ParseErrorKind::UnterminatedHead, input.len()));
         };
-        let cr = at + n;
         if input[cr] != b'\r' || input.get(cr + 1) != Some(&b'\n') {
             return Err(fail(ParseErrorKind::BareLineEnd, cr));
         }
@@ -493,6 +614,62 @@ fn header_end(
             _ => return Ok((cr, next)),
         }
     }
+}
+
+/// Eight copies of one byte, to compare all the bytes of a `u64` word at once.
+const fn splat(b: u8) -> u64 {
+    u64::from_le_bytes([b; 8])
+}
+
+/// The offset of the first CR or LF of `input` at or after `at`.
+///
+/// A line is searched eight bytes per step in a `u64` word (SWAR): one subtraction
+/// flags every byte below 0x0E, and the lowest flag is exact (a borrow only starts at
+/// a flagged byte). CR (0x0D) and LF (0x0A) are below 0x0E; so are HTAB, NUL and a few
+/// other control bytes, allowed in a value (RFC 3261 section 25.1 leaves their meaning
+/// to the header): such a byte is stepped over and the search goes on after it.
+/// This is the one look at the bytes of a value routing does not read, and it costs
+/// about one instruction per byte, against a library call per line.
+#[inline(always)]
+fn find_line_end(input: &[u8], at: usize) -> Option<usize> {
+    const BELOW: u64 = splat(0x0E);
+    const HIGH: u64 = splat(0x80);
+    /// Bytes searched word by word before the search hands over to `memchr2`, whose
+    /// wide steps win on a long line once its fixed cost is paid.
+    const SHORT: usize = 128;
+    let rest = input.get(at..)?;
+    let mut base = 0;
+    let mut chunks = rest.chunks_exact(16);
+    for chunk in chunks.by_ref() {
+        let (a, b) = chunk.split_at(8);
+        let (mut wa, mut wb) = ([0u8; 8], [0u8; 8]);
+        wa.copy_from_slice(a);
+        wb.copy_from_slice(b);
+        let (wa, wb) = (u64::from_le_bytes(wa), u64::from_le_bytes(wb));
+        let fa = wa.wrapping_sub(BELOW) & !wa;
+        let fb = wb.wrapping_sub(BELOW) & !wb;
+        if (fa | fb) & HIGH != 0 {
+            let n = if fa & HIGH != 0 {
+                (fa & HIGH).trailing_zeros() / 8
+            } else {
+                8 + (fb & HIGH).trailing_zeros() / 8
+            } as usize;
+            return match chunk.get(n) {
+                Some(b'\r' | b'\n') => Some(at + base + n),
+                // HTAB, NUL or another control byte: go on after it.
+                _ => find_line_end(input, at + base + n + 1),
+            };
+        }
+        base += 16;
+        if base >= SHORT {
+            return memchr2(b'\r', b'\n', &rest[base..]).map(|n| at + base + n);
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .map(|n| at + base + n)
 }
 
 /// Splits `input[start..end]` into name and value.
@@ -605,61 +782,88 @@ fn via(value: &[u8], limits: &Limits) -> Result<(), ValueError> {
 /// the caller then runs [`via`], which accepts the other valid forms (folds, spaces,
 /// IPv6, several values) and names the fault of an invalid one.
 fn plain_via(value: &[u8], max_params: usize) -> bool {
-    let Some(rest) = value
-        .get(..8)
-        .filter(|version| version.eq_ignore_ascii_case(b"SIP/2.0/"))
-        .map(|_| &value[8..])
-    else {
-        return false;
-    };
-    let transport = grammar::token_len(rest);
+    plain_via_len(value, max_params) == Some(value.len())
+}
+
+/// How many bytes of `value` the shape of [`plain_via`] covers from its start, or
+/// `None` when it does not start with that shape. None of those bytes is white space,
+/// CR or LF, so the walk can read a Via line with it before looking for the line end.
+#[inline]
+fn plain_via_len(value: &[u8], max_params: usize) -> Option<usize> {
+    // `SIP/2.0/` in one comparison: bit 0x20 set on the three letters only.
+    let (version, rest) = value.split_first_chunk::<8>()?;
+    const LETTERS: u64 = u64::from_le_bytes([0x20, 0x20, 0x20, 0, 0, 0, 0, 0]);
+    if u64::from_le_bytes(*version) | LETTERS != u64::from_le_bytes(*b"sip/2.0/") {
+        return None;
+    }
+    let transport = grammar::short_token_len(rest);
     if transport == 0 || rest.get(transport) != Some(&b' ') {
-        return false;
+        return None;
     }
     let rest = &rest[transport + 1..];
-    let host = grammar::host_len(rest);
+    let host = grammar::short_host_len(rest);
     if host == 0 {
-        return false;
+        return None;
     }
     let mut rest = &rest[host..];
     if let Some((b':', port)) = rest.split_first() {
         let digits = port.iter().take_while(|b| b.is_ascii_digit()).count();
         if digits == 0 {
-            return false;
+            return None;
         }
         rest = &port[digits..];
     }
-    plain_params(rest, max_params)
+    let rest = plain_params(rest, max_params)?;
+    Some(value.len() - rest.len())
 }
 
-/// Whether `rest` is `*(";" token ["=" bare-value])` to its end, with at most
+/// Reads `*(";" token ["=" bare-value])` from the start of `rest`, with at most
 /// `max_params` parameters, the ones Via names written as its grammar says
-/// ([`grammar::VIA_PARAMS`]): the parameters of [`plain_via`].
-fn plain_params(mut rest: &[u8], max_params: usize) -> bool {
+/// ([`grammar::VIA_PARAMS`]): the parameters of [`plain_via`]. Returns what follows
+/// them; `None` when a parameter is empty, one too many, or not as Via names it.
+#[inline]
+fn plain_params(mut rest: &[u8], max_params: usize) -> Option<&[u8]> {
     let mut count = 0;
     let mut seen = 0;
     while let Some((b';', after)) = rest.split_first() {
         count += 1;
-        let name_len = grammar::token_len(after);
+        let name_len = grammar::short_token_len(after);
         if count > max_params || name_len == 0 {
-            return false;
+            return None;
         }
         let name = &after[..name_len];
         rest = &after[name_len..];
         let mut value = None;
         if let Some((b'=', after)) = rest.split_first() {
-            let value_len = grammar::bare_len(after);
+            let value_len = grammar::short_bare_len(after);
             if value_len == 0 {
-                return false;
+                return None;
             }
             value = Some(grammar::ParamValue::Bare(&after[..value_len]));
             rest = &after[value_len..];
         }
         if grammar::check_named(grammar::VIA_PARAMS, &mut seen, name, value).is_err() {
-            return false;
+            return None;
         }
     }
-    rest.is_empty()
+    Some(rest)
+}
+
+/// Reads a whole Via line of the usual shape in one pass, whose name (from `start`)
+/// ends at `colon`: SP or HTAB, a value [`plain_via`] accepts, CRLF, no fold, at most
+/// `max` bytes. Returns the offset of the CR: the value was checked as it was read,
+/// and no search for the line end is needed. `None` for any other line, which the
+/// walk then reads as usual (to the same result or the same fault).
+#[inline]
+fn plain_via_line(input: &[u8], start: usize, colon: usize, limits: &Limits) -> Option<usize> {
+    let mut at = colon + 1;
+    while matches!(input.get(at), Some(b' ' | b'\t')) {
+        at += 1;
+    }
+    let cr = at + plain_via_len(input.get(at..)?, limits.max_params)?;
+    let plain_end =
+        matches!(input.get(cr..cr + 3), Some([b'\r', b'\n', b]) if !matches!(b, b' ' | b'\t'));
+    (plain_end && cr - start <= limits.max_header_size).then_some(cr)
 }
 
 /// `host [COLON port]`, host a name, an IPv4 address or a bracketed IPv6 reference.
@@ -894,6 +1098,86 @@ mod tests {
             kind("OPTIONS sip:b@example.com SIP/2.0\n\n"),
             ParseErrorKind::BareLineEnd
         );
+    }
+
+    #[test]
+    fn the_word_search_finds_the_first_line_end_as_memchr2_does() {
+        let mut text = Vec::new();
+        for len in 0..200 {
+            for filler in [b'x', b'\t', 0, 0x0b, 0x0e, 0x8d, 0xff] {
+                for end in [&b"\r\n"[..], b"\n", b"\r", b""] {
+                    text.clear();
+                    text.extend(std::iter::repeat(filler).take(len));
+                    text.extend_from_slice(end);
+                    text.extend_from_slice(b"tail\r\n");
+                    for from in [0, len / 2, len] {
+                        let expected = memchr2(b'\r', b'\n', &text[from..]).map(|n| from + n);
+                        assert_eq!(find_line_end(&text, from), expected, "{len} {filler}");
+                    }
+                }
+            }
+        }
+        assert_eq!(find_line_end(b"ab", 5), None);
+    }
+
+    #[test]
+    fn the_plain_line_reader_agrees_with_the_full_one() {
+        let lines: &[&[u8]] = &[
+            b"Via: SIP/2.0/UDP h\r\nX",
+            b"Subject:x\r\nX",
+            b"Subject:   \t x  \t\r\nX",
+            b"Subject:\r\nX",
+            b"Subject : x\r\nX",
+            b"Subject: a\r\n b\r\nX",
+            b"Subject: a\tb\0c\r\nX",
+            b"Accept-Contact: *\r\nX",
+            b"Call-ID: c\r\n",
+            b"Bad Name: x\r\nX",
+            b"No colon\r\nX",
+            b"X: a\nY: b\r\nX",
+            b"X: a\rb\r\nX",
+            b"X-Very-Long-Header-Name-Here: 0123456789012345678901234567890123456789\r\nX",
+        ];
+        for &line in lines {
+            for max in [4, 1000] {
+                let full = header_line(line, 0, max)
+                    .map(|(h, next)| (h.name, h.core, h.value_start, h.value, next));
+                if let Some((h, next)) = plain_header_line(line, 0, max) {
+                    let plain = (h.name, h.core, h.value_start, h.value, next);
+                    assert_eq!(
+                        Ok(plain),
+                        full.clone().map_err(|e| e.kind().clone()),
+                        "{line:?}"
+                    );
+                }
+            }
+        }
+        assert!(plain_header_line(b"Subject: x\r\nX", 0, 1000).is_some());
+        assert!(plain_header_line(b"Subject: a\r\n b\r\nX", 0, 1000).is_none());
+    }
+
+    #[test]
+    fn a_via_line_read_in_one_pass_ends_where_the_line_ends() {
+        let limits = Limits::DEFAULT;
+        let line = |text: &[u8]| plain_via_line(text, 0, 3, &limits);
+        let text = b"Via: SIP/2.0/TCP h:5060;branch=z9hG4bK1;rport\r\nX";
+        assert_eq!(line(text), memchr2(b'\r', b'\n', text));
+        assert_eq!(line(b"Via:\tSIP/2.0/UDP 192.0.2.1\r\nX"), Some(26));
+        for other in [
+            &b"Via: SIP/2.0/UDP h \r\nX"[..],
+            b"Via: SIP/2.0/UDP h\r\n ;branch=x\r\nX",
+            b"Via: SIP/2.0/UDP h\nX",
+            b"Via: SIP/2.0/UDP h, SIP/2.0/UDP g\r\nX",
+            b"Via: SIP/2.0/UDP h;;\r\nX",
+            b"Via: SIP/2.0/UDP h\r\n",
+        ] {
+            assert_eq!(line(other), None, "{other:?}");
+        }
+        let tight = Limits {
+            max_header_size: 10,
+            ..Limits::DEFAULT
+        };
+        assert_eq!(plain_via_line(text, 0, 3, &tight), None);
     }
 
     #[test]

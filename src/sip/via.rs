@@ -46,7 +46,7 @@ impl<'a> ViaValue<'a> {
         let host_len = if host_at.first() == Some(&b'[') {
             memchr::memchr(b']', host_at)? + 1
         } else {
-            grammar::host_len(host_at)
+            grammar::short_host_len(host_at)
         };
         if host_len == 0 {
             return None;
