@@ -41,7 +41,7 @@ mod dialog;
 mod handler;
 mod view;
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 use std::hash::{BuildHasher, Hash};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -62,7 +62,7 @@ use crate::error::{ParseError, ParseErrorKind};
 use crate::outgoing::ClientConfig;
 use crate::routing::{FeatureTag, Route, RoutedRequest, TagSet};
 use crate::sdp::answer::{answer_setup, refused_streams, Offered, SdpAnswer};
-use crate::sdp::{Direction, Sdp, Setup};
+use crate::sdp::{Direction, NegotiatedMsrp, Sdp, Setup};
 use crate::sip::{
     Echo, KnownHeader, Limits, Method, NameAddr, Response, ResponseWriter, Salvaged, Source,
     StatusCode,
@@ -319,6 +319,7 @@ pub struct Outcome {
     response: Option<Response>,
     pending: Option<PendingResponse>,
     request: Option<RoutedRequest>,
+    msrp: Option<NegotiatedMsrp>,
 }
 
 impl Outcome {
@@ -352,6 +353,14 @@ impl Outcome {
     /// The request, when it read.
     pub fn request(&self) -> Option<&RoutedRequest> {
         self.request.as_ref()
+    }
+
+    /// The MSRP session the response's SDP answer set up, when the dispatcher wrote
+    /// one (an INVITE accepted with the default answer): this end's path and role, the
+    /// peer's path from the offer, types and sizes, ready for
+    /// [`MsrpSessionConfig::from_negotiated`](crate::msrp::MsrpSessionConfig::from_negotiated).
+    pub fn msrp(&self) -> Option<&NegotiatedMsrp> {
+        self.msrp.as_ref()
     }
 }
 
@@ -411,6 +420,20 @@ impl PendingResponse {
             "answered later"
         );
         response
+    }
+
+    /// Accepts as `accept` says, and gives the MSRP session the SDP answer set up
+    /// (`None` when the response carries no answer of the dispatcher's: a MESSAGE,
+    /// a refusal with 488, the handler's own body), as [`Outcome::msrp`] does.
+    pub fn accept_with_msrp(self, accept: Accept) -> (Response, Option<NegotiatedMsrp>) {
+        let responder = Responder::new(&self.settings, &self.request, self.route);
+        let response = responder.accept(&accept);
+        tracing::debug!(
+            route = self.route.as_str(),
+            status = response.status().code(),
+            "answered later"
+        );
+        (response, responder.negotiated.take())
     }
 
     /// Refuses with `status` (a status below 300 is answered 500).
@@ -500,6 +523,7 @@ impl Dispatcher {
                     response: Some(response),
                     pending: None,
                     request: Some(request),
+                    msrp: None,
                 };
             }
         }
@@ -520,6 +544,7 @@ impl Dispatcher {
                 response: Some(response),
                 pending: None,
                 request: Some(request),
+                msrp: None,
             };
         }
         if served {
@@ -530,6 +555,7 @@ impl Dispatcher {
                     response: Some(response),
                     pending: None,
                     request: Some(request),
+                    msrp: None,
                 };
             }
         }
@@ -570,12 +596,14 @@ impl Dispatcher {
             route,
             settings: Arc::clone(&self.settings),
         });
+        let msrp = responder.negotiated.take();
         Outcome {
             route: Some(route),
             handling,
             response,
             pending,
             request: Some(request),
+            msrp,
         }
     }
 
@@ -698,6 +726,7 @@ impl Dispatcher {
             response,
             pending: None,
             request: None,
+            msrp: None,
         }
     }
 }
@@ -765,6 +794,8 @@ struct Responder<'a> {
     seed: u64,
     /// The request's SDP offer, once read (by the handler's view, or here).
     offer: OnceCell<Option<Sdp<'a>>>,
+    /// The MSRP session of the SDP answer written, if any.
+    negotiated: Cell<Option<NegotiatedMsrp>>,
 }
 
 impl<'a> Responder<'a> {
@@ -784,6 +815,7 @@ impl<'a> Responder<'a> {
             to_tag: to_tag(settings, seed),
             seed,
             offer: OnceCell::new(),
+            negotiated: Cell::new(None),
         }
     }
 
@@ -993,9 +1025,17 @@ impl<'a> Responder<'a> {
             let refusal = Reject::new(StatusCode::NOT_ACCEPTABLE_HERE).with_reason(why);
             return self.reject(&refusal);
         }
+        self.negotiated.set(self.negotiated(&sdp));
         let mut w = self.start(status, status.canonical_reason());
         w.server(&self.settings.server);
         w.finish(Some(("application/sdp", &sdp)))
+    }
+
+    /// The MSRP session of the SDP answer `sdp` to the request's offer.
+    fn negotiated(&self, sdp: &[u8]) -> Option<NegotiatedMsrp> {
+        let answer = Sdp::parse(sdp).ok()?;
+        let offer = self.offer.get()?.as_ref()?;
+        NegotiatedMsrp::from_media(&answer.msrp()?, &offer.msrp()?, false)
     }
 
     /// Writes the SDP answer to the request's MSRP offer (RFC 3264, RFC 4975, RFC 4145,
