@@ -24,8 +24,8 @@ use crate::sdp::{FileSelector, NegotiatedMsrp, Setup};
 /// 30 seconds).
 pub const TRANSACTION_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// How many refused Message-IDs a session remembers, to answer their later chunks the
-/// same way without an event each.
+/// How many refused, and how many whole, Message-IDs a session remembers, to answer
+/// their later chunks (repeats, retransmissions) the same way without an event each.
 const REFUSED_MEMORY: usize = 32;
 
 /// Where the chunks of an incoming message go.
@@ -491,6 +491,7 @@ pub struct MsrpSession {
     events: VecDeque<MsrpEvent>,
     incoming: HashMap<Arc<str>, Incoming>,
     refused: VecDeque<(Arc<str>, u16)>,
+    completed: VecDeque<Arc<str>>,
     outgoing: VecDeque<Outgoing>,
     reports: Vec<(Arc<str>, u64, Option<Instant>)>,
     transactions: HashMap<String, Transaction>,
@@ -536,6 +537,7 @@ impl MsrpSession {
             events: VecDeque::with_capacity(64),
             incoming: HashMap::new(),
             refused: VecDeque::with_capacity(REFUSED_MEMORY),
+            completed: VecDeque::with_capacity(REFUSED_MEMORY),
             outgoing: VecDeque::new(),
             reports: Vec::new(),
             transactions: HashMap::new(),
@@ -793,6 +795,11 @@ impl MsrpSession {
             self.respond(request, code);
             return;
         }
+        if !self.incoming.contains_key(mid) && self.completed.iter().any(|id| &**id == mid) {
+            // A late repeat of a chunk of a message already whole.
+            self.respond(request, 200);
+            return;
+        }
         let body = request.body_bytes();
         if body.is_none() && !self.incoming.contains_key(mid) {
             // An empty SEND: the active end's first one, or an empty message.
@@ -982,6 +989,7 @@ impl MsrpSession {
             }
         };
         let size = request.body().map_or(0, |b| b.len() as u64);
+        self.remember_completed(&id);
         self.events
             .push_back(MsrpEvent::MessageReceived(ReceivedMessage {
                 message_id: Arc::clone(&id),
@@ -997,6 +1005,7 @@ impl MsrpSession {
 
     /// A message whose bytes are all in.
     fn finish(&mut self, message: Incoming) {
+        self.remember_completed(&message.id);
         let total = message.total.unwrap_or(0);
         let expected = self.config.expected_file;
         let (body, file_check) = match message.sink {
@@ -1389,6 +1398,13 @@ impl MsrpSession {
         let id: Arc<str> = Arc::from(mid);
         self.refuse(&id, code);
         self.respond(request, code);
+    }
+
+    fn remember_completed(&mut self, id: &Arc<str>) {
+        if self.completed.len() == REFUSED_MEMORY {
+            self.completed.pop_front();
+        }
+        self.completed.push_back(Arc::clone(id));
     }
 
     /// Remembers a refused message and tells the application.
