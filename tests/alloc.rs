@@ -184,7 +184,7 @@ fn receiving_a_chunk_allocates_nothing_beyond_the_reassembly_buffer() {
             .unwrap();
         let mut bob = MsrpSession::new(MsrpSessionConfig::new(BOB, ALICE, Setup::Passive));
         let now = std::time::Instant::now();
-        let mut receive = |bob: &mut MsrpSession, chunk: &[u8]| {
+        let receive = |bob: &mut MsrpSession, chunk: &[u8]| {
             bob.handle_bytes(now, chunk);
             let mut out = 0;
             while let Some(bytes) = bob.poll_transmit(now) {

@@ -49,7 +49,7 @@ pub use frame::{
 };
 pub use session::{
     ExpectedFile, FileCheck, MsrpEvent, MsrpSession, MsrpSessionConfig, MsrpSessionError,
-    ReceiveMode, ReceivePolicy, ReceivedMessage,
+    ReceiveMode, ReceivePolicy, ReceivedMessage, TRANSACTION_TIMEOUT,
 };
 pub use stream::{MsrpLimits, MsrpStreamError, MsrpStreamErrorKind, MsrpStreamReader};
 pub use uri::{MsrpUri, MsrpUriError, MSRP_DEFAULT_PORT};
