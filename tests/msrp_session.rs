@@ -868,3 +868,58 @@ fn the_dispatcher_hands_out_the_session_it_answered_with() {
     let session = MsrpSession::new(config);
     assert!(!session.is_established());
 }
+
+#[test]
+fn a_pending_answer_hands_out_its_session_too() {
+    use cpm_client::{Accept, Decision, Dispatcher, SessionHandler, SessionInvitation};
+    struct Later;
+    impl SessionHandler for Later {
+        fn session_invitation(&self, _: &SessionInvitation<'_>) -> Decision {
+            Decision::later()
+        }
+    }
+    let sdp = "v=0\r\no=- 1 1 IN IP4 192.0.2.7\r\ns=-\r\nc=IN IP4 192.0.2.7\r\nt=0 0\r\n\
+        m=message 7777 TCP/MSRP *\r\na=accept-types:message/cpim\r\n\
+        a=path:msrp://192.0.2.7:7777/abcd1234;tcp\r\na=max-size:1000\r\n";
+    let invite = format!(
+        "INVITE sip:bob@example.net SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.7;branch=z9hG4bK-s1\r\n\
+         From: <sip:alice@example.net>;tag=a1\r\nTo: <sip:bob@example.net>\r\nCall-ID: s-1\r\n\
+         CSeq: 1 INVITE\r\nContact: <sip:alice@192.0.2.7>\r\n\
+         Accept-Contact: *;+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session\"\r\n\
+         Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        sdp.len()
+    );
+    let dispatcher = Dispatcher::builder().session(Later).build();
+    let mut outcome = dispatcher.dispatch(Bytes::from(invite));
+    assert!(outcome.msrp().is_none(), "180 only so far");
+    let pending = outcome.take_pending().unwrap();
+    let (response, msrp) = pending.accept_with_msrp(Accept::default().with_max_size(5000));
+    assert_eq!(response.status().code(), 200);
+    let msrp = msrp.unwrap();
+    assert_eq!(
+        msrp.setup,
+        Setup::Passive,
+        "an offer without a=setup is active"
+    );
+    assert_eq!(msrp.remote_path, "msrp://192.0.2.7:7777/abcd1234;tcp");
+    assert_eq!(
+        (msrp.max_size, msrp.remote_max_size),
+        (Some(5000), Some(1000))
+    );
+    let config = MsrpSessionConfig::from_negotiated(&msrp);
+    assert_eq!(config.peer_max_size, Some(1000));
+    assert_eq!(config.accept_types, vec!["message/cpim".to_owned()]);
+}
+
+#[test]
+fn a_broken_stream_is_reported_once() {
+    let (_, mut bob) = pair(|_| {});
+    let now = Instant::now();
+    bob.handle_bytes(now, b"GET / HTTP/1.1\r\n\r\n");
+    bob.handle_bytes(now, b"more");
+    let failed = events(&mut bob)
+        .into_iter()
+        .filter(|e| matches!(e, MsrpEvent::StreamFailed { .. }))
+        .count();
+    assert_eq!(failed, 1);
+}

@@ -246,7 +246,7 @@ pub enum MsrpEvent {
         error: MsrpError,
     },
     /// The byte stream broke (RFC 4975 framing, or a head over the limit): close the
-    /// connection.
+    /// connection. Given once; later bytes are dropped.
     StreamFailed {
         /// What was wrong.
         error: MsrpStreamError,
@@ -498,6 +498,8 @@ pub struct MsrpSession {
     /// The active end's first SEND: still to send.
     bootstrap_due: bool,
     established: bool,
+    /// Whether [`MsrpEvent::StreamFailed`] was given (once).
+    stream_failed: bool,
 }
 
 impl std::fmt::Debug for MsrpSession {
@@ -542,6 +544,7 @@ impl MsrpSession {
             reports: Vec::new(),
             transactions: HashMap::new(),
             established: false,
+            stream_failed: false,
         }
     }
 
@@ -677,8 +680,11 @@ impl MsrpSession {
                 Ok(Some(frame)) => self.handle(now, frame, true),
                 Ok(None) => return,
                 Err(error) if error.is_fatal() => {
-                    tracing::warn!(%error, "MSRP stream broken");
-                    self.events.push_back(MsrpEvent::StreamFailed { error });
+                    if !self.stream_failed {
+                        self.stream_failed = true;
+                        tracing::warn!(%error, "MSRP stream broken");
+                        self.events.push_back(MsrpEvent::StreamFailed { error });
+                    }
                     return;
                 }
                 Err(error) => {
