@@ -375,7 +375,10 @@ impl MsrpStreamReader {
             .min(limit.saturating_add(needle.len() + 3));
         let from = self.searched.min(window);
         let blank = memmem::find(&self.buffer[from..window], b"\r\n\r\n").map(|at| from + at);
-        let end = find_end_line(&self.buffer[..window], from, needle);
+        // The end-line of a message without body comes before the blank line, or
+        // right after its first CRLF: the body past it is not searched here.
+        let end_window = blank.map_or(window, |b| (b + 2 + needle.len() + 3).min(window));
+        let end = find_end_line(&self.buffer[..end_window], from, needle);
         let head_over = |len: usize| len > limit;
         match (blank, end) {
             // No body: headers, then the end-line (or a blank line right before it).
