@@ -71,7 +71,12 @@
 //! - [`multipart`]: `multipart/mixed` ([`multipart::Multipart`],
 //!   [`multipart::MultipartBuilder`]); [`mime`]: Content-Type values and the body
 //!   errors.
-//! - [`msrp`]: MSRP SEND chunks ([`msrp::MsrpMessage`]).
+//! - [`msrp`]: MSRP (RFC 4975) both ways: requests and responses read
+//!   ([`msrp::MsrpFrame`]) and written ([`msrp::MsrpRequestWriter`],
+//!   [`msrp::MsrpResponseWriter`], [`msrp::MsrpMessage`] for SEND chunks), URIs
+//!   ([`msrp::MsrpUri`]), the [`MsrpStreamReader`](msrp::MsrpStreamReader) for a
+//!   connection's bytes, and the sans-IO [`MsrpSession`](msrp::MsrpSession), set up from
+//!   the [`NegotiatedMsrp`](sdp::NegotiatedMsrp) of an SDP offer/answer.
 //! - [`imdn`]: IMDN notifications, `message/imdn+xml` (RFC 5438: [`imdn::Imdn`],
 //!   [`imdn::ImdnStatus`]); [`iscomposing`]: is-composing indications (RFC 3994,
 //!   [`iscomposing::IsComposing`]).

@@ -166,3 +166,52 @@ fn the_stream_reader_hands_out_messages_without_allocating() {
     });
     assert_eq!(count, 0, "a second round reuses the buffer");
 }
+
+#[test]
+fn receiving_a_chunk_allocates_nothing_beyond_the_reassembly_buffer() {
+    use cpm_client::ids::SequentialIds;
+    use cpm_client::msrp::{MsrpEvent, MsrpMessage, MsrpSession, MsrpSessionConfig};
+    use cpm_client::sdp::Setup;
+
+    const ALICE: &str = "msrp://192.0.2.10:2855/a1b2c3d4e5;tcp";
+    const BOB: &str = "msrp://192.0.2.20:2856/z9y8x7w6v5;tcp";
+    let content: Vec<u8> = (0..2_000_000u32).map(|i| (i % 251) as u8).collect();
+    for chunk_size in [2 * 1024, 64 * 1024] {
+        // The chunks, written outside the count.
+        let chunks = MsrpMessage::new(ALICE, "application/octet-stream", content.clone())
+            .chunk_size(chunk_size)
+            .chunks(BOB, &mut SequentialIds::new(1))
+            .unwrap();
+        let mut bob = MsrpSession::new(MsrpSessionConfig::new(BOB, ALICE, Setup::Passive));
+        let now = std::time::Instant::now();
+        let receive = |bob: &mut MsrpSession, chunk: &[u8]| {
+            bob.handle_bytes(now, chunk);
+            let mut out = 0;
+            while let Some(bytes) = bob.poll_transmit(now) {
+                out += bytes.len();
+            }
+            let mut events = 0;
+            while let Some(event) = bob.poll_event() {
+                assert!(!matches!(event, MsrpEvent::MessageRefused { .. }));
+                events += 1;
+            }
+            (out, events)
+        };
+        // The first chunk sets the message up (its reassembly buffer, the state under
+        // way); the second lets the reader's and the writer's buffers settle.
+        let (first, _) = allocations(|| receive(&mut bob, &chunks[0]));
+        assert!(first > 0);
+        let _ = receive(&mut bob, &chunks[1]);
+        let last = chunks.len() - 1;
+        for (i, chunk) in chunks.iter().enumerate().take(last).skip(2) {
+            let (count, (out, events)) = allocations(|| receive(&mut bob, chunk));
+            assert!(out > 0 && events == 1, "a 200 and a progress event");
+            assert_eq!(
+                count, 0,
+                "chunk {i} of {chunk_size} bytes allocated {count} times"
+            );
+        }
+        let (_, (_, events)) = allocations(|| receive(&mut bob, &chunks[last]));
+        assert_eq!(events, 1, "the whole message");
+    }
+}

@@ -43,7 +43,7 @@ mod dialog;
 mod handler;
 mod view;
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 use std::hash::{BuildHasher, Hash};
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -66,7 +66,7 @@ use crate::error::ParseError;
 use crate::outgoing::ClientConfig;
 use crate::routing::{FeatureTag, Route, RoutedRequest, TagSet};
 use crate::sdp::answer::{answer_setup, refused_streams, Offered, SdpAnswer};
-use crate::sdp::{Direction, Sdp, Setup};
+use crate::sdp::{Direction, NegotiatedMsrp, Sdp, Setup};
 use crate::sip::{
     Echo, KnownHeader, Limits, Method, NameAddr, Response, ResponseWriter, Salvaged, Source,
     StatusCode,
@@ -355,6 +355,7 @@ pub struct Outcome {
     response: Option<Response>,
     pending: Option<PendingResponse>,
     request: Option<RoutedRequest>,
+    msrp: Option<NegotiatedMsrp>,
 }
 
 impl Outcome {
@@ -388,6 +389,14 @@ impl Outcome {
     /// The request, when it read.
     pub fn request(&self) -> Option<&RoutedRequest> {
         self.request.as_ref()
+    }
+
+    /// The MSRP session the response's SDP answer set up, when the dispatcher wrote
+    /// one (an INVITE accepted with the default answer): this end's path and role, the
+    /// peer's path from the offer, types and sizes, ready for
+    /// [`MsrpSessionConfig::from_negotiated`](crate::msrp::MsrpSessionConfig::from_negotiated).
+    pub fn msrp(&self) -> Option<&NegotiatedMsrp> {
+        self.msrp.as_ref()
     }
 }
 
@@ -449,6 +458,20 @@ impl PendingResponse {
             "answered later"
         );
         response
+    }
+
+    /// Accepts as `accept` says, and gives the MSRP session the SDP answer set up
+    /// (`None` when the response carries no answer of the dispatcher's: a MESSAGE,
+    /// a refusal with 488, the handler's own body), as [`Outcome::msrp`] does.
+    pub fn accept_with_msrp(self, accept: Accept) -> (Response, Option<NegotiatedMsrp>) {
+        let responder = Responder::new(&self.settings, &self.request, self.route, self.source);
+        let response = responder.accept(&accept);
+        tracing::debug!(
+            route = self.route.as_str(),
+            status = response.status().code(),
+            "answered later"
+        );
+        (response, responder.negotiated.take())
     }
 
     /// Refuses with `status` (a status below 300 is answered 500).
@@ -571,6 +594,7 @@ impl Dispatcher {
                     response: Some(response),
                     pending: None,
                     request: Some(request),
+                    msrp: None,
                 };
             }
         }
@@ -591,6 +615,7 @@ impl Dispatcher {
                 response: Some(response),
                 pending: None,
                 request: Some(request),
+                msrp: None,
             };
         }
         if served {
@@ -601,6 +626,7 @@ impl Dispatcher {
                     response: Some(response),
                     pending: None,
                     request: Some(request),
+                    msrp: None,
                 };
             }
         }
@@ -642,12 +668,14 @@ impl Dispatcher {
             settings: Arc::clone(&self.settings),
             source,
         });
+        let msrp = responder.negotiated.take();
         Outcome {
             route: Some(route),
             handling,
             response,
             pending,
             request: Some(request),
+            msrp,
         }
     }
 
@@ -854,6 +882,7 @@ impl Dispatcher {
             response,
             pending: None,
             request: None,
+            msrp: None,
         }
     }
 }
@@ -927,6 +956,8 @@ struct Responder<'a> {
     offer: OnceCell<Option<Sdp<'a>>>,
     /// Where the request came from, for the top Via's `received` and `rport`.
     source: Option<SocketAddr>,
+    /// The MSRP session of the SDP answer written, if any.
+    negotiated: Cell<Option<NegotiatedMsrp>>,
 }
 
 impl<'a> Responder<'a> {
@@ -952,6 +983,7 @@ impl<'a> Responder<'a> {
             seed,
             offer: OnceCell::new(),
             source,
+            negotiated: Cell::new(None),
         }
     }
 
@@ -1162,9 +1194,17 @@ impl<'a> Responder<'a> {
             let refusal = Reject::new(StatusCode::NOT_ACCEPTABLE_HERE).with_reason(why);
             return self.reject(&refusal);
         }
+        self.negotiated.set(self.negotiated(&sdp));
         let mut w = self.start(status, status.canonical_reason());
         w.server(&self.settings.server);
         w.finish(Some(("application/sdp", &sdp)))
+    }
+
+    /// The MSRP session of the SDP answer `sdp` to the request's offer.
+    fn negotiated(&self, sdp: &[u8]) -> Option<NegotiatedMsrp> {
+        let answer = Sdp::parse(sdp).ok()?;
+        let offer = self.offer.get()?.as_ref()?;
+        NegotiatedMsrp::from_media(&answer.msrp()?, &offer.msrp()?, false)
     }
 
     /// Writes the SDP answer to the request's MSRP offer (RFC 3264, RFC 4975, RFC 4145,

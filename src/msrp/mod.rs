@@ -1,12 +1,64 @@
-//! MSRP SEND requests (RFC 4975) carrying one message, cut into chunks:
-//! [`MsrpMessage`].
+//! MSRP (RFC 4975), both ways and without I/O.
+//!
+//! The format, one type per record:
+//!
+//! - reading: [`MsrpFrame`] (a [`MsrpRequest`] or a [`MsrpResponse`]) read in place
+//!   from [`Bytes`], with the header values [`ByteRange`], [`FailureReport`],
+//!   [`MsrpStatus`], [`Continuation`] and [`MsrpMethod`];
+//! - writing: [`MsrpRequestWriter`] (with [`MsrpContent`]) and [`MsrpResponseWriter`];
+//! - [`MsrpUri`], compared as RFC 4975 section 6.1 says;
+//! - [`MsrpStreamReader`], which cuts whole messages out of a TCP or TLS byte stream
+//!   under [`MsrpLimits`];
+//! - [`MsrpMessage`], one message cut into SEND chunks.
+//!
+//! Above the format, [`MsrpSession`] runs one MSRP session (RFC 4975 sections 5 to 7)
+//! the quinn-proto way: bytes and instants in, bytes to send, timers and
+//! [`MsrpEvent`]s out. `docs/msrp.md` tells what is supported and why.
+//!
+//! ```
+//! use bytes::Bytes;
+//! use cpm_client::msrp::{MsrpFrame, MsrpResponseWriter};
+//!
+//! let wire = Bytes::from_static(
+//!     b"MSRP d93kswow SEND\r\n\
+//!       To-Path: msrp://bob.example.com:8888/9di4eae923wzd;tcp\r\n\
+//!       From-Path: msrp://alicepc.example.com:7777/iau39soe2843z;tcp\r\n\
+//!       Message-ID: 12339sdqwer\r\nByte-Range: 1-16/16\r\nContent-Type: text/plain\r\n\r\n\
+//!       Hi, I'm Alice!\r\n-------d93kswow$\r\n",
+//! );
+//! let MsrpFrame::Request(send) = MsrpFrame::parse(wire)? else { unreachable!() };
+//! let ok = MsrpResponseWriter::new(send.transaction_id(), 200, send.from_path(), send.to_path())
+//!     .to_bytes()
+//!     .expect("valid values");
+//! assert!(ok.starts_with(b"MSRP d93kswow 200 OK\r\n"));
+//! # Ok::<(), cpm_client::msrp::MsrpError>(())
+//! ```
+
+mod frame;
+mod reassembly;
+mod session;
+mod stream;
+mod uri;
+mod writer;
 
 use bytes::Bytes;
+
+pub use frame::{
+    salvage_start_line, ByteRange, Continuation, FailureReport, MsrpError, MsrpErrorKind,
+    MsrpFrame, MsrpMethod, MsrpRequest, MsrpResponse, MsrpStatus,
+};
+pub use session::{
+    ExpectedFile, FileCheck, MsrpEvent, MsrpSession, MsrpSessionConfig, MsrpSessionError,
+    ReceiveMode, ReceivePolicy, ReceivedMessage, TRANSACTION_TIMEOUT,
+};
+pub use stream::{MsrpLimits, MsrpStreamError, MsrpStreamErrorKind, MsrpStreamReader};
+pub use uri::{MsrpUri, MsrpUriError, MSRP_DEFAULT_PORT};
+pub use writer::{reason_phrase, MsrpContent, MsrpRequestWriter, MsrpResponseWriter};
 
 use crate::error::BuildError;
 use crate::ids::IdGenerator;
 use crate::mime::check_media_type;
-use crate::sdp::check_msrp_path;
+use writer::{check_ident, check_path, end_line_in};
 
 /// The chunk size by default: 2048 bytes of content per SEND, well under the 10 KB
 /// that RFC 4975 section 7.1.1 tells senders to interrupt at.
@@ -53,6 +105,8 @@ pub struct MsrpMessage {
     content_type: String,
     content: Bytes,
     chunk_size: usize,
+    success_report: Option<bool>,
+    failure_report: Option<FailureReport>,
 }
 
 impl MsrpMessage {
@@ -64,7 +118,44 @@ impl MsrpMessage {
             content_type: content_type.to_owned(),
             content: content.into(),
             chunk_size: DEFAULT_CHUNK_SIZE,
+            success_report: None,
+            failure_report: None,
         }
+    }
+
+    /// `Success-Report` on every chunk (RFC 4975 section 7.1.1): `true` asks the
+    /// receiver for a REPORT once the whole message is in. Unset, no header is
+    /// written, which means `no`.
+    pub fn success_report(mut self, yes: bool) -> MsrpMessage {
+        self.success_report = Some(yes);
+        self
+    }
+
+    /// `Failure-Report` on every chunk; unset, no header is written, which means
+    /// [`FailureReport::Yes`] (a response to every chunk).
+    pub fn failure_report(mut self, report: FailureReport) -> MsrpMessage {
+        self.failure_report = Some(report);
+        self
+    }
+
+    /// The `Success-Report` set, if any.
+    pub fn success_report_value(&self) -> Option<bool> {
+        self.success_report
+    }
+
+    /// The `Failure-Report` set, if any.
+    pub fn failure_report_value(&self) -> Option<FailureReport> {
+        self.failure_report
+    }
+
+    /// The Message-ID set with [`message_id`](Self::message_id), if any.
+    pub fn message_id_value(&self) -> Option<&str> {
+        self.message_id.as_deref()
+    }
+
+    /// The chunk size.
+    pub fn chunk_size_value(&self) -> usize {
+        self.chunk_size
     }
 
     /// The MSRP Message-ID (an RFC 4975 ident) instead of a generated one; every
@@ -127,8 +218,8 @@ impl MsrpMessage {
         to_path: &str,
         ids: &mut dyn IdGenerator,
     ) -> Result<Vec<Bytes>, BuildError> {
-        check_msrp_path("To-Path", to_path)?;
-        check_msrp_path("From-Path", &self.from_path)?;
+        check_path("To-Path", to_path)?;
+        check_path("From-Path", &self.from_path)?;
         check_media_type("content type", &self.content_type)?;
         if self.chunk_size == 0 {
             return Err(crate::error::invalid("chunk size", "0", "at least 1 byte"));
@@ -146,28 +237,28 @@ impl MsrpMessage {
             let data = &self.content[start..end];
             let last = end == total;
             let tid = fresh_transaction_id(data, ids)?;
-            let mut out = Vec::with_capacity(data.len() + 256);
-            let mut line = |text: &str| {
-                out.extend_from_slice(text.as_bytes());
-                out.extend_from_slice(b"\r\n");
-            };
-            line(&format!("MSRP {tid} SEND"));
-            line(&format!("To-Path: {to_path}"));
-            line(&format!("From-Path: {}", self.from_path));
-            line(&format!("Message-ID: {message_id}"));
-            if total == 0 {
-                line("Byte-Range: 1-0/0");
+            let mut send = MsrpRequestWriter::send(&tid, to_path, &self.from_path);
+            send.message_id = Some(&message_id);
+            send.success_report = self.success_report;
+            send.failure_report = self.failure_report;
+            send.byte_range = Some(if total == 0 {
+                ByteRange::whole(0)
             } else {
-                line(&format!("Byte-Range: {}-{}/{}", start + 1, end, total));
-                line(&format!("Content-Type: {}", self.content_type));
-                line("");
-                out.extend_from_slice(data);
-                out.extend_from_slice(b"\r\n");
+                ByteRange {
+                    start: start as u64 + 1,
+                    end: Some(end as u64),
+                    total: Some(total as u64),
+                }
+            });
+            if total > 0 {
+                send.content = Some(MsrpContent::new(&self.content_type, data));
             }
-            out.extend_from_slice(b"-------");
-            out.extend_from_slice(tid.as_bytes());
-            out.extend_from_slice(if last { b"$\r\n" } else { b"+\r\n" });
-            chunks.push(Bytes::from(out));
+            send.continuation = if last {
+                Continuation::Complete
+            } else {
+                Continuation::More
+            };
+            chunks.push(send.to_bytes()?);
             if last {
                 return Ok(chunks);
             }
@@ -178,36 +269,19 @@ impl MsrpMessage {
 
 /// A transaction id of 64 random bits (hard to guess, like the session id) whose
 /// end-line does not occur in `data`.
-fn fresh_transaction_id(data: &[u8], ids: &mut dyn IdGenerator) -> Result<String, BuildError> {
+pub(crate) fn fresh_transaction_id(
+    data: &[u8],
+    ids: &mut dyn IdGenerator,
+) -> Result<String, BuildError> {
     for _ in 0..ATTEMPTS {
         let tid = ids.token(16);
-        let mut end_line = b"-------".to_vec();
-        end_line.extend_from_slice(tid.as_bytes());
-        if memchr::memmem::find(data, &end_line).is_none() {
+        if !end_line_in(data, &tid) {
             return Ok(tid);
         }
     }
     Err(BuildError::Collision {
         field: "MSRP transaction id",
     })
-}
-
-/// An RFC 4975 ident: a letter or digit, then 3 to 31 of letters, digits, `.-+%=`.
-fn check_ident<'v>(field: &'static str, value: &'v str) -> Result<&'v str, BuildError> {
-    let bytes = value.as_bytes();
-    let valid = (4..=32).contains(&bytes.len())
-        && bytes[0].is_ascii_alphanumeric()
-        && bytes[1..]
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+' | b'%' | b'='));
-    if !valid {
-        return Err(crate::error::invalid(
-            field,
-            value,
-            "an MSRP ident (4 to 32 letters, digits, .-+%=)",
-        ));
-    }
-    Ok(value)
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@
 //!   builders, and the answers the dispatcher sends.
 //! - [`Setup`] (RFC 4145), [`Direction`] (RFC 4566 section 6) and [`FileSelector`]
 //!   (RFC 5547 section 6) are the same types whichever way they travel.
+//! - [`NegotiatedMsrp`] is what an offer and its answer settled, from one end's side:
+//!   paths, role, types and sizes, to start an MSRP session with.
 //!
 //! ```
 //! use cpm_client::sdp::{Direction, MsrpSdp, Sdp, Setup};
@@ -27,10 +29,11 @@ use std::borrow::Cow;
 use std::fmt;
 
 pub(crate) mod answer;
+mod negotiated;
 mod offer;
 mod reader;
 
-pub(crate) use offer::check_msrp_path;
+pub use negotiated::NegotiatedMsrp;
 pub use offer::MsrpSdp;
 pub use reader::{Attribute, Connection, Media, MsrpMedia, MsrpTransport, Origin, Sdp};
 

@@ -1,0 +1,1171 @@
+//! Reading one MSRP request or response (RFC 4975 section 9): [`MsrpFrame`],
+//! [`MsrpRequest`], [`MsrpResponse`] and the header values they carry.
+
+use std::fmt;
+use std::ops::Range;
+
+use bytes::Bytes;
+use memchr::memmem;
+
+/// The seven dashes that open an end-line (RFC 4975 section 9).
+pub(crate) const DASHES: &[u8] = b"-------";
+
+/// The longest transaction id (an RFC 4975 `ident`: 4 to 32 characters).
+pub(crate) const MAX_IDENT: usize = 32;
+
+/// Whether `bytes` is an RFC 4975 `ident`: a letter or digit, then 3 to 31 letters,
+/// digits or `.-+%=` (the grammar of transaction ids and Message-IDs).
+pub(crate) fn is_ident(bytes: &[u8]) -> bool {
+    (4..=MAX_IDENT).contains(&bytes.len())
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[1..]
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+' | b'%' | b'='))
+}
+
+/// The continuation flag that closes an end-line (RFC 4975 section 5.1): whether more
+/// chunks of the message follow.
+///
+/// ```
+/// use cpm_client::msrp::Continuation;
+/// assert_eq!(Continuation::from_flag(b'+'), Some(Continuation::More));
+/// assert_eq!(Continuation::Interrupted.flag(), b'#');
+/// assert_eq!(Continuation::from_flag(b'!'), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Continuation {
+    /// `$`: the last chunk of the message (and the only flag of a response).
+    #[default]
+    Complete,
+    /// `+`: more chunks of the message follow.
+    More,
+    /// `#`: the sender has abandoned the message; no more chunks follow.
+    Interrupted,
+}
+
+impl Continuation {
+    /// The flag byte read back into its meaning.
+    pub fn from_flag(flag: u8) -> Option<Continuation> {
+        match flag {
+            b'$' => Some(Continuation::Complete),
+            b'+' => Some(Continuation::More),
+            b'#' => Some(Continuation::Interrupted),
+            _ => None,
+        }
+    }
+
+    /// The byte written after the transaction id.
+    pub const fn flag(self) -> u8 {
+        match self {
+            Continuation::Complete => b'$',
+            Continuation::More => b'+',
+            Continuation::Interrupted => b'#',
+        }
+    }
+}
+
+/// `Byte-Range: start-end/total` (RFC 4975 sections 7.1.1 and 9): 1-based and
+/// inclusive, `end` and `total` `*` when unknown.
+///
+/// [`parse`](Self::parse) refuses what cannot describe a chunk: a start of 0, an end
+/// more than one byte before the start (`n-(n-1)` is the empty range the empty SEND
+/// uses), an end beyond the total, numbers past 2^64 - 1.
+///
+/// ```
+/// use cpm_client::msrp::ByteRange;
+///
+/// let range = ByteRange::parse("1-*/8191").unwrap();
+/// assert_eq!((range.start, range.end, range.total), (1, None, Some(8191)));
+/// assert_eq!(range.to_string(), "1-*/8191");
+/// assert_eq!(ByteRange::parse("10-20/15"), None, "an end beyond the total");
+/// assert_eq!(ByteRange::whole(0).to_string(), "1-0/0");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ByteRange {
+    /// The position of the chunk's first byte in the message (1-based).
+    pub start: u64,
+    /// The position of its last byte, `None` for `*`.
+    pub end: Option<u64>,
+    /// The message's size, `None` for `*`.
+    pub total: Option<u64>,
+}
+
+impl ByteRange {
+    /// The range of a whole message of `total` bytes: `1-total/total` (`1-0/0` for an
+    /// empty one).
+    pub const fn whole(total: u64) -> ByteRange {
+        ByteRange {
+            start: 1,
+            end: Some(total),
+            total: Some(total),
+        }
+    }
+
+    /// Reads a Byte-Range value (white space around it ignored).
+    pub fn parse(value: &str) -> Option<ByteRange> {
+        let (start, rest) = value.trim().split_once('-')?;
+        let (end, total) = rest.split_once('/')?;
+        let start = decimal(start)?;
+        let end = star_or_decimal(end)?;
+        let total = star_or_decimal(total)?;
+        let range = ByteRange { start, end, total };
+        range.is_valid().then_some(range)
+    }
+
+    pub(crate) fn is_valid(&self) -> bool {
+        if self.start == 0 {
+            return false;
+        }
+        if let Some(end) = self.end {
+            if end < self.start - 1 {
+                return false;
+            }
+            if self.total.is_some_and(|total| end > total) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+impl fmt::Display for ByteRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-", self.start)?;
+        match self.end {
+            Some(end) => write!(f, "{end}/")?,
+            None => f.write_str("*/")?,
+        }
+        match self.total {
+            Some(total) => write!(f, "{total}"),
+            None => f.write_str("*"),
+        }
+    }
+}
+
+/// `1*DIGIT` as a `u64`; `None` when empty, not digits, or past 2^64 - 1.
+pub(crate) fn decimal(text: &str) -> Option<u64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+fn star_or_decimal(text: &str) -> Option<Option<u64>> {
+    if text == "*" {
+        Some(None)
+    } else {
+        decimal(text).map(Some)
+    }
+}
+
+/// `Failure-Report` (RFC 4975 section 7.1.1): which responses and failure reports
+/// the sender of a SEND wants.
+///
+/// ```
+/// use cpm_client::msrp::FailureReport;
+/// assert_eq!(FailureReport::parse("Partial"), Some(FailureReport::Partial));
+/// assert_eq!(FailureReport::default(), FailureReport::Yes);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum FailureReport {
+    /// `yes`, the default: a response to every chunk (200 or an error), and a failure
+    /// REPORT when delivery fails downstream.
+    #[default]
+    Yes,
+    /// `no`: no response and no REPORT at all.
+    No,
+    /// `partial`: error responses and failure REPORTs only, never a 200.
+    Partial,
+}
+
+impl FailureReport {
+    /// Reads the value (ignoring ASCII case).
+    pub fn parse(value: &str) -> Option<FailureReport> {
+        let value = value.trim();
+        [
+            FailureReport::Yes,
+            FailureReport::No,
+            FailureReport::Partial,
+        ]
+        .into_iter()
+        .find(|v| v.as_str().eq_ignore_ascii_case(value))
+    }
+
+    /// The value as written (`yes`, `no`, `partial`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FailureReport::Yes => "yes",
+            FailureReport::No => "no",
+            FailureReport::Partial => "partial",
+        }
+    }
+}
+
+/// Reads a `Success-Report` value: `yes` or `no` (ignoring ASCII case).
+fn yes_no(value: &str) -> Option<bool> {
+    let value = value.trim();
+    if value.eq_ignore_ascii_case("yes") {
+        Some(true)
+    } else if value.eq_ignore_ascii_case("no") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// `Status: 000 200 OK` of a REPORT (RFC 4975 section 9): a namespace (`000` for
+/// every code RFC 4975 defines), a status code, and an optional text.
+///
+/// ```
+/// use cpm_client::msrp::MsrpStatus;
+/// let status = MsrpStatus::parse("000 413 Message too large").unwrap();
+/// assert_eq!((status.namespace, status.code, status.text), (0, 413, Some("Message too large")));
+/// assert_eq!(MsrpStatus::ok().to_string(), "000 200 OK");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MsrpStatus<'a> {
+    /// The namespace, three digits.
+    pub namespace: u16,
+    /// The status code, three digits.
+    pub code: u16,
+    /// The text after the code.
+    pub text: Option<&'a str>,
+}
+
+impl MsrpStatus<'static> {
+    /// `000 200 OK`, the status of a success report.
+    pub const fn ok() -> MsrpStatus<'static> {
+        MsrpStatus {
+            namespace: 0,
+            code: 200,
+            text: Some("OK"),
+        }
+    }
+}
+
+impl<'a> MsrpStatus<'a> {
+    /// Reads a Status value.
+    pub fn parse(value: &'a str) -> Option<MsrpStatus<'a>> {
+        let value = value.trim();
+        let namespace = three_digits(value.get(..3)?)?;
+        let rest = value.get(3..)?.strip_prefix(' ')?;
+        let code = three_digits(rest.get(..3)?)?;
+        let text = match rest.get(3..)? {
+            "" => None,
+            more => Some(more.strip_prefix(' ')?),
+        };
+        Some(MsrpStatus {
+            namespace,
+            code,
+            text,
+        })
+    }
+}
+
+impl fmt::Display for MsrpStatus<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:03} {:03}", self.namespace, self.code)?;
+        if let Some(text) = self.text {
+            write!(f, " {text}")?;
+        }
+        Ok(())
+    }
+}
+
+fn three_digits(text: &str) -> Option<u16> {
+    if text.len() == 3 && text.bytes().all(|b| b.is_ascii_digit()) {
+        text.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// The method of a request: `SEND`, `REPORT`, or another (RFC 4975 section 9:
+/// `1*UPALPHA`, compared case-sensitively). A session answers other methods 501.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MsrpMethod<'a> {
+    /// `SEND`: a chunk of a message.
+    Send,
+    /// `REPORT`: a delivery report.
+    Report,
+    /// Any other method (`AUTH` of RFC 4976, ...), as written.
+    Other(&'a str),
+}
+
+impl<'a> MsrpMethod<'a> {
+    /// The method a name stands for.
+    pub fn from_name(name: &'a str) -> MsrpMethod<'a> {
+        match name {
+            "SEND" => MsrpMethod::Send,
+            "REPORT" => MsrpMethod::Report,
+            other => MsrpMethod::Other(other),
+        }
+    }
+
+    /// The name as written on the start line.
+    pub fn as_str(&self) -> &'a str {
+        match self {
+            MsrpMethod::Send => "SEND",
+            MsrpMethod::Report => "REPORT",
+            MsrpMethod::Other(name) => name,
+        }
+    }
+}
+
+/// Why bytes are not an MSRP request or response, and where.
+///
+/// ```
+/// use bytes::Bytes;
+/// use cpm_client::msrp::{MsrpErrorKind, MsrpFrame};
+///
+/// let err = MsrpFrame::parse(Bytes::from_static(
+///     b"MSRP a786hjs2 SEND\r\nFrom-Path: msrp://a.example.com:7654/s1;tcp\r\n-------a786hjs2$\r\n",
+/// ))
+/// .unwrap_err();
+/// assert_eq!(err.kind(), &MsrpErrorKind::MissingHeader("To-Path"));
+/// assert_eq!(err.to_string(), "MSRP byte 20: the To-Path header is missing");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("MSRP byte {offset}: {kind}")]
+pub struct MsrpError {
+    kind: MsrpErrorKind,
+    offset: usize,
+}
+
+impl MsrpError {
+    pub(crate) fn new(kind: MsrpErrorKind, offset: usize) -> MsrpError {
+        MsrpError { kind, offset }
+    }
+
+    /// What was wrong.
+    pub fn kind(&self) -> &MsrpErrorKind {
+        &self.kind
+    }
+
+    /// The 0-based offset of the fault in the bytes read.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+}
+
+/// What was wrong with an MSRP request or response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MsrpErrorKind {
+    /// The first line is not `MSRP SP transact-id SP (method / status-code) CRLF`.
+    #[error("the start line is not MSRP <transaction-id> <method or status>")]
+    BadStartLine,
+    /// The bytes do not end with the end-line `-------<transaction-id><flag>CRLF` of
+    /// the start line's transaction, preceded by a CRLF.
+    #[error("no end-line for the transaction closes the message")]
+    NoEndLine,
+    /// The body holds the end-line of its own transaction: the message would end there.
+    #[error("the body holds the message's own end-line")]
+    EndLineInBody,
+    /// The header section is not UTF-8 (RFC 4975 section 9: `utf8text`).
+    #[error("the header section is not UTF-8")]
+    NotUtf8,
+    /// A header line without a colon, or with a name that is not a token.
+    #[error("a header line is not Name: value")]
+    BadHeaderLine,
+    /// A header every request and response has (To-Path, From-Path), or that a SEND or
+    /// REPORT needs (Message-ID), is missing.
+    #[error("the {0} header is missing")]
+    MissingHeader(&'static str),
+    /// A header that may appear once appears twice.
+    #[error("the {0} header appears twice")]
+    DuplicateHeader(&'static str),
+    /// A header value outside its grammar (a path that is not MSRP URIs, a Byte-Range
+    /// that is not `start-end/total`, ...).
+    #[error("the {0} value is not in its grammar")]
+    BadHeaderValue(&'static str),
+    /// A request with a body and no Content-Type (RFC 4975 section 7.1).
+    #[error("a body without Content-Type")]
+    MissingContentType,
+    /// A response with a body (responses carry none, RFC 4975 section 9).
+    #[error("a response with a body")]
+    ResponseWithBody,
+}
+
+/// A start line, read.
+pub(crate) struct StartLine {
+    pub(crate) tid: Range<usize>,
+    /// The method, or the status code and its comment.
+    kind: StartKind,
+    /// Just past the CRLF.
+    end: usize,
+}
+
+enum StartKind {
+    Request(Range<usize>),
+    Response(u16, Option<Range<usize>>),
+}
+
+/// Reads the first line of `bytes`, up to its CRLF.
+pub(crate) fn start_line(bytes: &[u8]) -> Result<StartLine, MsrpError> {
+    let bad = || MsrpError::new(MsrpErrorKind::BadStartLine, 0);
+    let line_end = memmem::find(bytes, b"\r\n").ok_or_else(bad)?;
+    let line = &bytes[..line_end];
+    let rest = line.strip_prefix(b"MSRP ").ok_or_else(bad)?;
+    let tid_len = memchr::memchr(b' ', rest).ok_or_else(bad)?;
+    if !is_ident(&rest[..tid_len]) {
+        return Err(bad());
+    }
+    let tid = 5..5 + tid_len;
+    let after = tid.end + 1;
+    let word_end = memchr::memchr(b' ', &line[after..]).map_or(line.len(), |n| after + n);
+    let word = &line[after..word_end];
+    let kind = if word.len() == 3 && word.iter().all(u8::is_ascii_digit) {
+        let code = word.iter().fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'));
+        let comment = (word_end < line.len()).then(|| word_end + 1..line.len());
+        if comment
+            .as_ref()
+            .is_some_and(|c| std::str::from_utf8(&line[c.clone()]).is_err())
+        {
+            return Err(bad());
+        }
+        StartKind::Response(code, comment)
+    } else if !word.is_empty() && word_end == line.len() && word.iter().all(u8::is_ascii_uppercase)
+    {
+        StartKind::Request(after..word_end)
+    } else {
+        return Err(bad());
+    };
+    Ok(StartLine {
+        tid,
+        kind,
+        end: line_end + 2,
+    })
+}
+
+/// The transaction id and, for a request, the method of bytes whose start line reads,
+/// even when the rest of the message does not: enough to answer a malformed request
+/// 400 (RFC 4975 section 7.3).
+///
+/// ```
+/// use cpm_client::msrp::salvage_start_line;
+/// assert_eq!(salvage_start_line(b"MSRP a1b2c3 SEND\r\nbroken"), Some(("a1b2c3", Some("SEND"))));
+/// assert_eq!(salvage_start_line(b"MSRP a1b2c3 200 OK\r\n"), Some(("a1b2c3", None)));
+/// assert_eq!(salvage_start_line(b"SIP/2.0 200 OK\r\n"), None);
+/// ```
+pub fn salvage_start_line(bytes: &[u8]) -> Option<(&str, Option<&str>)> {
+    let start = start_line(bytes).ok()?;
+    let tid = std::str::from_utf8(&bytes[start.tid]).ok()?;
+    let method = match start.kind {
+        StartKind::Request(method) => Some(std::str::from_utf8(&bytes[method]).ok()?),
+        StartKind::Response(..) => None,
+    };
+    Some((tid, method))
+}
+
+/// The header values a request or response may carry, located in its bytes.
+#[derive(Debug, Clone, Default)]
+struct Fields {
+    to_path: Option<Range<usize>>,
+    from_path: Option<Range<usize>>,
+    message_id: Option<Range<usize>>,
+    byte_range: Option<ByteRange>,
+    success_report: Option<bool>,
+    failure_report: Option<FailureReport>,
+    status: Option<Range<usize>>,
+    content_type: Option<Range<usize>>,
+    content_id: Option<Range<usize>>,
+    content_description: Option<Range<usize>>,
+    content_disposition: Option<Range<usize>>,
+}
+
+/// Everything common to requests and responses, read.
+struct Parsed {
+    start: StartLine,
+    /// The header lines: from the first through the CRLF of the last (empty when
+    /// there is none).
+    head: Range<usize>,
+    body: Option<Range<usize>>,
+    continuation: Continuation,
+    fields: Fields,
+}
+
+/// Reads `bytes` as one whole message. With `framed`, the bytes come from the stream
+/// reader, which has already made sure that the end-line it stopped at is the first
+/// one: the body is then not searched again.
+fn parse(bytes: &[u8], framed: bool) -> Result<Parsed, MsrpError> {
+    let start = start_line(bytes)?;
+    let tid = &bytes[start.tid.clone()];
+    // The end-line: CRLF, dashes, the transaction id, a flag, CRLF, at the very end.
+    let tail_len = DASHES.len() + tid.len() + 3;
+    let no_end = || MsrpError::new(MsrpErrorKind::NoEndLine, bytes.len());
+    let tail_start = bytes
+        .len()
+        .checked_sub(tail_len)
+        .filter(|&at| at >= start.end)
+        .ok_or_else(no_end)?;
+    let tail = &bytes[tail_start..];
+    if !tail.starts_with(DASHES)
+        || &tail[DASHES.len()..DASHES.len() + tid.len()] != tid
+        || !tail.ends_with(b"\r\n")
+        || bytes.get(tail_start - 2..tail_start) != Some(b"\r\n")
+    {
+        return Err(no_end());
+    }
+    let continuation = Continuation::from_flag(tail[tail_len - 3]).ok_or_else(no_end)?;
+    // `text` runs through the CRLF before the end-line.
+    let text_end = tail_start;
+    let from = start.end - 2;
+    let (head, body) = match memmem::find(&bytes[from..text_end], b"\r\n\r\n") {
+        // No empty line: header lines then the end-line.
+        None => (start.end..text_end, None),
+        Some(at) => {
+            let blank = from + at;
+            let body_start = (blank + 4).min(text_end - 2);
+            (start.end..blank + 2, Some(body_start..text_end - 2))
+        }
+    };
+    if let (false, Some(body)) = (framed, &body) {
+        let mut needle = [0u8; 2 + 7 + MAX_IDENT];
+        let needle = end_line_needle(tid, &mut needle);
+        let searched = &bytes[body.start..text_end];
+        // The end-line itself is at the very end: look for an earlier one.
+        let mut from = 0;
+        while let Some(at) = memmem::find(&searched[from..], needle) {
+            let after = from + at + needle.len();
+            if after + 3 <= searched.len()
+                && Continuation::from_flag(searched[after]).is_some()
+                && &searched[after + 1..after + 3] == b"\r\n"
+            {
+                return Err(MsrpError::new(
+                    MsrpErrorKind::EndLineInBody,
+                    body.start + from + at,
+                ));
+            }
+            from += at + 1;
+        }
+    }
+    let fields = read_headers(bytes, head.clone())?;
+    Ok(Parsed {
+        start,
+        head,
+        body,
+        continuation,
+        fields,
+    })
+}
+
+/// `CRLF -------<tid>` written into `buffer`, returned as a slice of it.
+pub(crate) fn end_line_needle<'b>(tid: &[u8], buffer: &'b mut [u8; 2 + 7 + MAX_IDENT]) -> &'b [u8] {
+    let tid = &tid[..tid.len().min(MAX_IDENT)];
+    buffer[..2].copy_from_slice(b"\r\n");
+    buffer[2..9].copy_from_slice(DASHES);
+    buffer[9..9 + tid.len()].copy_from_slice(tid);
+    &buffer[..9 + tid.len()]
+}
+
+/// One header line: where it starts, its name, and its value with white space around
+/// it trimmed (`None` for a line without a colon).
+struct HeaderLine {
+    at: usize,
+    name: Range<usize>,
+    value: Option<Range<usize>>,
+}
+
+/// The header lines in `head` (each ending in CRLF).
+fn header_lines(bytes: &[u8], head: Range<usize>) -> impl Iterator<Item = HeaderLine> + '_ {
+    let mut pos = head.start;
+    std::iter::from_fn(move || {
+        if pos >= head.end {
+            return None;
+        }
+        let end = memmem::find(&bytes[pos..head.end], b"\r\n").map_or(head.end, |n| pos + n);
+        let at = pos;
+        pos = end + 2;
+        let Some(colon) = memchr::memchr(b':', &bytes[at..end]).map(|n| at + n) else {
+            return Some(HeaderLine {
+                at,
+                name: at..end,
+                value: None,
+            });
+        };
+        let mut value = colon + 1..end;
+        while value.start < value.end && bytes[value.start].is_ascii_whitespace() {
+            value.start += 1;
+        }
+        while value.end > value.start && bytes[value.end - 1].is_ascii_whitespace() {
+            value.end -= 1;
+        }
+        Some(HeaderLine {
+            at,
+            name: at..colon,
+            value: Some(value),
+        })
+    })
+}
+
+fn read_headers(bytes: &[u8], head: Range<usize>) -> Result<Fields, MsrpError> {
+    if std::str::from_utf8(&bytes[head.clone()]).is_err() {
+        return Err(MsrpError::new(MsrpErrorKind::NotUtf8, head.start));
+    }
+    let mut fields = Fields::default();
+    for line in header_lines(bytes, head) {
+        let at = line.at;
+        let name = &bytes[line.name.clone()];
+        let Some(range) = line.value else {
+            return Err(MsrpError::new(MsrpErrorKind::BadHeaderLine, at));
+        };
+        if name.is_empty() || !name.iter().all(|&b| crate::sip::grammar::is_token_char(b)) {
+            return Err(MsrpError::new(MsrpErrorKind::BadHeaderLine, at));
+        }
+        let value = &bytes[range.clone()];
+        // The head was checked to be UTF-8 and the value starts and ends on ASCII.
+        let text = std::str::from_utf8(value).unwrap_or_default();
+        let bad = |name| MsrpError::new(MsrpErrorKind::BadHeaderValue(name), at);
+        let dup = |name| MsrpError::new(MsrpErrorKind::DuplicateHeader(name), at);
+        macro_rules! once {
+            ($slot:expr, $name:expr, $value:expr) => {{
+                if $slot.is_some() {
+                    return Err(dup($name));
+                }
+                $slot = Some($value);
+            }};
+        }
+        let is = |known: &str| name.eq_ignore_ascii_case(known.as_bytes());
+        if is("To-Path") {
+            if !is_path(text) {
+                return Err(bad("To-Path"));
+            }
+            once!(fields.to_path, "To-Path", range);
+        } else if is("From-Path") {
+            if !is_path(text) {
+                return Err(bad("From-Path"));
+            }
+            once!(fields.from_path, "From-Path", range);
+        } else if is("Message-ID") {
+            if !is_ident(value) {
+                return Err(bad("Message-ID"));
+            }
+            once!(fields.message_id, "Message-ID", range);
+        } else if is("Byte-Range") {
+            let parsed = ByteRange::parse(text).ok_or_else(|| bad("Byte-Range"))?;
+            once!(fields.byte_range, "Byte-Range", parsed);
+        } else if is("Success-Report") {
+            let parsed = yes_no(text).ok_or_else(|| bad("Success-Report"))?;
+            once!(fields.success_report, "Success-Report", parsed);
+        } else if is("Failure-Report") {
+            let parsed = FailureReport::parse(text).ok_or_else(|| bad("Failure-Report"))?;
+            once!(fields.failure_report, "Failure-Report", parsed);
+        } else if is("Status") {
+            MsrpStatus::parse(text).ok_or_else(|| bad("Status"))?;
+            once!(fields.status, "Status", range);
+        } else if is("Content-Type") {
+            if value.is_empty() || !value.contains(&b'/') {
+                return Err(bad("Content-Type"));
+            }
+            once!(fields.content_type, "Content-Type", range);
+        } else if is("Content-ID") {
+            once!(fields.content_id, "Content-ID", range);
+        } else if is("Content-Description") {
+            once!(fields.content_description, "Content-Description", range);
+        } else if is("Content-Disposition") {
+            once!(fields.content_disposition, "Content-Disposition", range);
+        }
+    }
+    Ok(fields)
+}
+
+/// Whether `text` is one or more MSRP URIs separated by single spaces.
+fn is_path(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .split(' ')
+            .all(|uri| super::MsrpUri::parse(uri).is_ok())
+}
+
+/// Reads a `Range` of `bytes` as text (the head was checked to be UTF-8 when read).
+fn text<'a>(bytes: &'a Bytes, range: &Range<usize>) -> &'a str {
+    std::str::from_utf8(&bytes[range.clone()]).unwrap_or_default()
+}
+
+/// An MSRP request read in place: its parts are slices of the bytes it keeps.
+///
+/// ```
+/// use bytes::Bytes;
+/// use cpm_client::msrp::{ByteRange, Continuation, MsrpMethod, MsrpRequest};
+///
+/// let request = MsrpRequest::parse(Bytes::from_static(
+///     b"MSRP d93kswow SEND\r\n\
+///       To-Path: msrp://bob.example.com:8888/9di4eae923wzd;tcp\r\n\
+///       From-Path: msrp://alicepc.example.com:7777/iau39soe2843z;tcp\r\n\
+///       Message-ID: 12339sdqwer\r\n\
+///       Byte-Range: 1-16/16\r\n\
+///       Content-Type: text/plain\r\n\
+///       \r\n\
+///       Hi, I'm Alice!\r\n\
+///       -------d93kswow$\r\n",
+/// ))?;
+/// assert_eq!(request.method(), MsrpMethod::Send);
+/// assert_eq!(request.transaction_id(), "d93kswow");
+/// assert_eq!(request.message_id(), Some("12339sdqwer"));
+/// assert_eq!(request.byte_range(), Some(ByteRange { start: 1, end: Some(16), total: Some(16) }));
+/// assert_eq!(request.content_type(), Some("text/plain"));
+/// assert_eq!(request.body(), Some(&b"Hi, I'm Alice!"[..]));
+/// assert_eq!(request.continuation(), Continuation::Complete);
+/// # Ok::<(), cpm_client::msrp::MsrpError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct MsrpRequest {
+    bytes: Bytes,
+    tid: Range<usize>,
+    method: Range<usize>,
+    head: Range<usize>,
+    body: Option<Range<usize>>,
+    continuation: Continuation,
+    fields: Fields,
+}
+
+impl MsrpRequest {
+    /// Reads `bytes` as one whole request: start line, To-Path and From-Path (in any
+    /// order, each once), the other headers, an optional body after an empty line
+    /// (then Content-Type is required), and the end-line of the start line's
+    /// transaction. The body must not hold that end-line.
+    ///
+    /// # Errors
+    ///
+    /// An [`MsrpError`] saying what is wrong and where; a response is a
+    /// [`BadStartLine`](MsrpErrorKind::BadStartLine).
+    pub fn parse(bytes: Bytes) -> Result<MsrpRequest, MsrpError> {
+        match MsrpFrame::read(bytes, false)? {
+            MsrpFrame::Request(request) => Ok(request),
+            MsrpFrame::Response(_) => Err(MsrpError::new(MsrpErrorKind::BadStartLine, 0)),
+        }
+    }
+
+    /// The bytes read.
+    pub fn as_bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    /// The transaction id of the start line.
+    pub fn transaction_id(&self) -> &str {
+        text(&self.bytes, &self.tid)
+    }
+
+    /// The method.
+    pub fn method(&self) -> MsrpMethod<'_> {
+        MsrpMethod::from_name(text(&self.bytes, &self.method))
+    }
+
+    /// `To-Path` as written: the URIs separated by single spaces, the first one the
+    /// next hop and the last the destination (RFC 4975 section 7.1).
+    pub fn to_path(&self) -> &str {
+        self.fields
+            .to_path
+            .as_ref()
+            .map_or("", |r| text(&self.bytes, r))
+    }
+
+    /// `From-Path` as written.
+    pub fn from_path(&self) -> &str {
+        self.fields
+            .from_path
+            .as_ref()
+            .map_or("", |r| text(&self.bytes, r))
+    }
+
+    /// `Message-ID`.
+    pub fn message_id(&self) -> Option<&str> {
+        self.field(&self.fields.message_id)
+    }
+
+    /// `Byte-Range`. A SEND without one holds a whole message (RFC 4975 section
+    /// 7.3.1); [`ByteRange`] has the `1-*/*` a receiver then takes.
+    pub fn byte_range(&self) -> Option<ByteRange> {
+        self.fields.byte_range
+    }
+
+    /// `Success-Report`: `Some(true)` for `yes`. Absent means `no`.
+    pub fn success_report(&self) -> Option<bool> {
+        self.fields.success_report
+    }
+
+    /// `Failure-Report`. Absent means [`FailureReport::Yes`].
+    pub fn failure_report(&self) -> Option<FailureReport> {
+        self.fields.failure_report
+    }
+
+    /// `Status` of a REPORT.
+    pub fn status(&self) -> Option<MsrpStatus<'_>> {
+        MsrpStatus::parse(self.field(&self.fields.status)?)
+    }
+
+    /// `Content-Type` as written, parameters included.
+    pub fn content_type(&self) -> Option<&str> {
+        self.field(&self.fields.content_type)
+    }
+
+    /// `Content-ID`.
+    pub fn content_id(&self) -> Option<&str> {
+        self.field(&self.fields.content_id)
+    }
+
+    /// `Content-Description`.
+    pub fn content_description(&self) -> Option<&str> {
+        self.field(&self.fields.content_description)
+    }
+
+    /// `Content-Disposition`.
+    pub fn content_disposition(&self) -> Option<&str> {
+        self.field(&self.fields.content_disposition)
+    }
+
+    fn field(&self, range: &Option<Range<usize>>) -> Option<&str> {
+        range.as_ref().map(|r| text(&self.bytes, r))
+    }
+
+    /// Every header in order, `(name, value)`, the value trimmed: the known ones and
+    /// the extension headers alike.
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
+        headers_of(&self.bytes, self.head.clone())
+    }
+
+    /// The first header `name` (ignoring ASCII case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// The body (the chunk's content), `None` when the request has no body section.
+    pub fn body(&self) -> Option<&[u8]> {
+        self.body.as_ref().map(|r| &self.bytes[r.clone()])
+    }
+
+    /// The body as a slice of the bytes read (no copy).
+    pub fn body_bytes(&self) -> Option<Bytes> {
+        self.body.as_ref().map(|r| self.bytes.slice(r.clone()))
+    }
+
+    /// The continuation flag of the end-line.
+    pub fn continuation(&self) -> Continuation {
+        self.continuation
+    }
+}
+
+/// The `(name, value)` pairs of a head, as text.
+fn headers_of(bytes: &Bytes, head: Range<usize>) -> impl Iterator<Item = (&str, &str)> {
+    header_lines(bytes, head).map(move |line| {
+        let value = line.value.unwrap_or(line.name.end..line.name.end);
+        (text(bytes, &line.name), text(bytes, &value))
+    })
+}
+
+/// An MSRP response read in place.
+///
+/// ```
+/// use bytes::Bytes;
+/// use cpm_client::msrp::MsrpResponse;
+///
+/// let response = MsrpResponse::parse(Bytes::from_static(
+///     b"MSRP d93kswow 200 OK\r\n\
+///       To-Path: msrp://alicepc.example.com:7777/iau39soe2843z;tcp\r\n\
+///       From-Path: msrp://bob.example.com:8888/9di4eae923wzd;tcp\r\n\
+///       -------d93kswow$\r\n",
+/// ))?;
+/// assert_eq!((response.transaction_id(), response.code(), response.comment()), ("d93kswow", 200, Some("OK")));
+/// # Ok::<(), cpm_client::msrp::MsrpError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct MsrpResponse {
+    bytes: Bytes,
+    tid: Range<usize>,
+    code: u16,
+    comment: Option<Range<usize>>,
+    head: Range<usize>,
+    fields: Fields,
+}
+
+impl MsrpResponse {
+    /// Reads `bytes` as one whole response: start line with a three-digit code,
+    /// To-Path, From-Path, other headers, no body, the end-line.
+    ///
+    /// # Errors
+    ///
+    /// An [`MsrpError`]; a request is a [`BadStartLine`](MsrpErrorKind::BadStartLine).
+    pub fn parse(bytes: Bytes) -> Result<MsrpResponse, MsrpError> {
+        match MsrpFrame::read(bytes, false)? {
+            MsrpFrame::Response(response) => Ok(response),
+            MsrpFrame::Request(_) => Err(MsrpError::new(MsrpErrorKind::BadStartLine, 0)),
+        }
+    }
+
+    /// The bytes read.
+    pub fn as_bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    /// The transaction id of the request answered.
+    pub fn transaction_id(&self) -> &str {
+        text(&self.bytes, &self.tid)
+    }
+
+    /// The status code (RFC 4975 section 10: 200, 400, 403, 408, 413, 415, 423, 481,
+    /// 501, 506).
+    pub fn code(&self) -> u16 {
+        self.code
+    }
+
+    /// The comment after the code (`OK`).
+    pub fn comment(&self) -> Option<&str> {
+        self.comment.as_ref().map(|r| text(&self.bytes, r))
+    }
+
+    /// `To-Path`.
+    pub fn to_path(&self) -> &str {
+        self.fields
+            .to_path
+            .as_ref()
+            .map_or("", |r| text(&self.bytes, r))
+    }
+
+    /// `From-Path`.
+    pub fn from_path(&self) -> &str {
+        self.fields
+            .from_path
+            .as_ref()
+            .map_or("", |r| text(&self.bytes, r))
+    }
+
+    /// Every header in order, `(name, value)`.
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
+        headers_of(&self.bytes, self.head.clone())
+    }
+}
+
+/// One MSRP message read whole: a request or a response.
+#[derive(Debug, Clone)]
+pub enum MsrpFrame {
+    /// A request (`MSRP <tid> <METHOD>`).
+    Request(MsrpRequest),
+    /// A response (`MSRP <tid> <code> [comment]`).
+    Response(MsrpResponse),
+}
+
+impl MsrpFrame {
+    /// Reads `bytes` as one whole request or response (see [`MsrpRequest::parse`] and
+    /// [`MsrpResponse::parse`] for what each must be), whatever their origin: the body
+    /// is searched for an early end-line. A message cut by
+    /// [`MsrpStreamReader`](super::MsrpStreamReader) may use
+    /// [`parse_framed`](Self::parse_framed), which trusts the reader on that.
+    ///
+    /// # Errors
+    ///
+    /// An [`MsrpError`] saying what is wrong and where.
+    pub fn parse(bytes: Bytes) -> Result<MsrpFrame, MsrpError> {
+        MsrpFrame::read(bytes, false)
+    }
+
+    /// Reads a message that [`MsrpStreamReader`](super::MsrpStreamReader) handed out:
+    /// as [`parse`](Self::parse), but without searching the body for an end-line (the
+    /// reader stopped at the first one), so that the body is not read at all. On bytes
+    /// from elsewhere whose body holds the message's end-line, the body is taken as
+    /// running to the last one.
+    ///
+    /// # Errors
+    ///
+    /// As [`parse`](Self::parse).
+    pub fn parse_framed(bytes: Bytes) -> Result<MsrpFrame, MsrpError> {
+        MsrpFrame::read(bytes, true)
+    }
+
+    fn read(bytes: Bytes, framed: bool) -> Result<MsrpFrame, MsrpError> {
+        let parsed = parse(&bytes, framed)?;
+        let Parsed {
+            start,
+            head,
+            body,
+            continuation,
+            fields,
+        } = parsed;
+        if fields.to_path.is_none() {
+            return Err(MsrpError::new(
+                MsrpErrorKind::MissingHeader("To-Path"),
+                head.start,
+            ));
+        }
+        if fields.from_path.is_none() {
+            return Err(MsrpError::new(
+                MsrpErrorKind::MissingHeader("From-Path"),
+                head.start,
+            ));
+        }
+        match start.kind {
+            StartKind::Request(method) => {
+                if body.is_some() && fields.content_type.is_none() {
+                    return Err(MsrpError::new(MsrpErrorKind::MissingContentType, head.end));
+                }
+                Ok(MsrpFrame::Request(MsrpRequest {
+                    bytes,
+                    tid: start.tid,
+                    method,
+                    head,
+                    body,
+                    continuation,
+                    fields,
+                }))
+            }
+            StartKind::Response(code, comment) => {
+                if body.is_some() {
+                    return Err(MsrpError::new(MsrpErrorKind::ResponseWithBody, head.end));
+                }
+                Ok(MsrpFrame::Response(MsrpResponse {
+                    bytes,
+                    tid: start.tid,
+                    code,
+                    comment,
+                    head,
+                    fields,
+                }))
+            }
+        }
+    }
+
+    /// The transaction id.
+    pub fn transaction_id(&self) -> &str {
+        match self {
+            MsrpFrame::Request(r) => r.transaction_id(),
+            MsrpFrame::Response(r) => r.transaction_id(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(text: &str) -> Result<MsrpFrame, MsrpError> {
+        MsrpFrame::parse(Bytes::copy_from_slice(text.as_bytes()))
+    }
+
+    const PATHS: &str =
+        "To-Path: msrp://b.example.com:8888/s2;tcp\r\nFrom-Path: msrp://a.example.com:7777/s1;tcp\r\n";
+
+    #[test]
+    fn a_body_may_hold_other_transactions_end_lines() {
+        let text = format!(
+            "MSRP abcd SEND\r\n{PATHS}Message-ID: m123\r\nContent-Type: text/plain\r\n\r\n\
+             x\r\n-------abce$\r\n-------abcdX$\r\n-------abcd\r\n\r\n-------abcd+\r\n"
+        );
+        let MsrpFrame::Request(r) = frame(&text).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            r.body().unwrap(),
+            b"x\r\n-------abce$\r\n-------abcdX$\r\n-------abcd\r\n"
+        );
+        assert_eq!(r.continuation(), Continuation::More);
+        // Its own end-line inside the body is refused.
+        let text = format!(
+            "MSRP abcd SEND\r\n{PATHS}Message-ID: m123\r\nContent-Type: text/plain\r\n\r\n\
+             x\r\n-------abcd$\r\ny\r\n-------abcd$\r\n"
+        );
+        assert_eq!(
+            frame(&text).unwrap_err().kind(),
+            &MsrpErrorKind::EndLineInBody
+        );
+    }
+
+    #[test]
+    fn empty_bodies_and_no_bodies() {
+        let none = format!("MSRP abcd SEND\r\n{PATHS}Message-ID: m123\r\n-------abcd$\r\n");
+        let MsrpFrame::Request(r) = frame(&none).unwrap() else {
+            panic!()
+        };
+        assert_eq!(r.body(), None);
+        let empty = format!(
+            "MSRP abcd SEND\r\n{PATHS}Message-ID: m123\r\nContent-Type: a/b\r\n\r\n\r\n-------abcd$\r\n"
+        );
+        let MsrpFrame::Request(r) = frame(&empty).unwrap() else {
+            panic!()
+        };
+        assert_eq!(r.body(), Some(&b""[..]));
+        // A blank line straight before the end-line: an empty body too.
+        let loose = format!(
+            "MSRP abcd SEND\r\n{PATHS}Message-ID: m123\r\nContent-Type: a/b\r\n\r\n-------abcd$\r\n"
+        );
+        let MsrpFrame::Request(r) = frame(&loose).unwrap() else {
+            panic!()
+        };
+        assert_eq!(r.body(), Some(&b""[..]));
+    }
+
+    #[test]
+    fn header_errors() {
+        let cases = [
+            (
+                "Byte-Range: 0-1/1\r\n",
+                MsrpErrorKind::BadHeaderValue("Byte-Range"),
+            ),
+            (
+                "Byte-Range: 1-5/3\r\n",
+                MsrpErrorKind::BadHeaderValue("Byte-Range"),
+            ),
+            (
+                "Success-Report: maybe\r\n",
+                MsrpErrorKind::BadHeaderValue("Success-Report"),
+            ),
+            (
+                "Message-ID: a b\r\n",
+                MsrpErrorKind::BadHeaderValue("Message-ID"),
+            ),
+            (
+                "Message-ID: m123\r\nMessage-ID: m123\r\n",
+                MsrpErrorKind::DuplicateHeader("Message-ID"),
+            ),
+            (
+                "Status: 200 OK\r\n",
+                MsrpErrorKind::BadHeaderValue("Status"),
+            ),
+            ("no colon\r\n", MsrpErrorKind::BadHeaderLine),
+        ];
+        for (header, kind) in cases {
+            let text = format!("MSRP abcd SEND\r\n{PATHS}{header}-------abcd$\r\n");
+            assert_eq!(frame(&text).unwrap_err().kind(), &kind, "{header:?}");
+        }
+        let no_type = format!("MSRP abcd SEND\r\n{PATHS}\r\nhi\r\n-------abcd$\r\n");
+        assert_eq!(
+            frame(&no_type).unwrap_err().kind(),
+            &MsrpErrorKind::MissingContentType
+        );
+        let bad_path = "MSRP abcd SEND\r\nTo-Path: http://x/y\r\nFrom-Path: msrp://a:1/s;tcp\r\n-------abcd$\r\n";
+        assert_eq!(
+            frame(bad_path).unwrap_err().kind(),
+            &MsrpErrorKind::BadHeaderValue("To-Path")
+        );
+    }
+
+    #[test]
+    fn start_lines() {
+        for bad in [
+            "MSRP abc SEND\r\n",
+            "MSRP abcd send\r\n",
+            "MSRP abcd  SEND\r\n",
+            "MSRP abcd 20 OK\r\n",
+            "msrp abcd SEND\r\n",
+            "MSRP abcd SEND",
+        ] {
+            let text = format!("{bad}{PATHS}-------abcd$\r\n");
+            assert_eq!(
+                frame(&text).unwrap_err().kind(),
+                &MsrpErrorKind::BadStartLine,
+                "{bad:?}"
+            );
+        }
+        let other = format!("MSRP abcd AUTH\r\n{PATHS}-------abcd$\r\n");
+        let MsrpFrame::Request(r) = frame(&other).unwrap() else {
+            panic!()
+        };
+        assert_eq!(r.method(), MsrpMethod::Other("AUTH"));
+        let wrong_tid = format!("MSRP abcd SEND\r\n{PATHS}-------abce$\r\n");
+        assert_eq!(
+            frame(&wrong_tid).unwrap_err().kind(),
+            &MsrpErrorKind::NoEndLine
+        );
+    }
+}

@@ -1,0 +1,611 @@
+//! Cutting MSRP messages out of a byte stream, without I/O: [`MsrpStreamReader`].
+
+use bytes::{Buf, Bytes, BytesMut};
+use memchr::memmem;
+
+use super::frame::{end_line_needle, start_line, Continuation, MAX_IDENT};
+
+/// The room a new reader starts with.
+const INITIAL_CAPACITY: usize = 16 * 1024;
+
+/// How large an MSRP message's parts may be, for [`MsrpStreamReader`].
+///
+/// ```
+/// use cpm_client::msrp::MsrpLimits;
+/// let limits = MsrpLimits { max_body_size: 8 << 20, ..MsrpLimits::DEFAULT };
+/// assert_eq!(limits.max_head_size, 16 * 1024);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MsrpLimits {
+    /// The start line and the headers, through the empty line (or, for a message
+    /// without body, through its end-line). 16 KiB by default: RFC 4975 heads are a
+    /// few hundred bytes; relays lengthen the paths a little.
+    pub max_head_size: usize,
+    /// The body of one chunk. 1 MiB by default: chunks are usually 2 KiB to 64 KiB
+    /// (RFC 4975 section 7.1.1 asks senders to interrupt chunks past 2048 bytes when
+    /// another message waits, and this library writes 2048). A peer that sends a whole
+    /// large file as one chunk needs a higher limit.
+    pub max_body_size: usize,
+}
+
+impl MsrpLimits {
+    /// The limits by default.
+    pub const DEFAULT: MsrpLimits = MsrpLimits {
+        max_head_size: 16 * 1024,
+        max_body_size: 1024 * 1024,
+    };
+}
+
+impl Default for MsrpLimits {
+    fn default() -> Self {
+        MsrpLimits::DEFAULT
+    }
+}
+
+/// Why a stream could not be cut, and where.
+///
+/// [`BodyTooLarge`](MsrpStreamErrorKind::BodyTooLarge) is recoverable: the reader
+/// sets the head aside (in [`head`](Self::head)), drops the body as it comes up to its
+/// end-line, and goes on. The other kinds are fatal: the reader returns the same error
+/// at every call and the connection should be closed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("MSRP stream byte {offset}: {kind}")]
+pub struct MsrpStreamError {
+    kind: MsrpStreamErrorKind,
+    offset: u64,
+    head: Option<Bytes>,
+}
+
+impl MsrpStreamError {
+    /// What was wrong.
+    pub fn kind(&self) -> &MsrpStreamErrorKind {
+        &self.kind
+    }
+
+    /// Where the faulty message starts, counted from the first byte given to the
+    /// reader (0-based).
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The head of a chunk whose body was too large (start line through the empty
+    /// line): enough to answer it 413 (RFC 4975 section 10.5). `None` for a fatal
+    /// error.
+    pub fn head(&self) -> Option<&Bytes> {
+        self.head.as_ref()
+    }
+
+    /// Whether the reader can go no further.
+    pub fn is_fatal(&self) -> bool {
+        self.kind.is_fatal()
+    }
+}
+
+/// What was wrong with the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MsrpStreamErrorKind {
+    /// The next bytes do not start `MSRP <transaction-id> <method or status>` CRLF.
+    /// Fatal: where the next message starts cannot be known.
+    #[error("the start line is not MSRP <transaction-id> <method or status>")]
+    BadStartLine,
+    /// No empty line or end-line ends the head within
+    /// [`MsrpLimits::max_head_size`]. Fatal.
+    #[error("the head is not over within {limit} bytes")]
+    HeadTooLarge {
+        /// [`MsrpLimits::max_head_size`].
+        limit: usize,
+    },
+    /// The body runs past [`MsrpLimits::max_body_size`] without its end-line.
+    /// Recoverable: the head is set aside, the body dropped up to its end-line.
+    #[error("the body is not over within {limit} bytes")]
+    BodyTooLarge {
+        /// [`MsrpLimits::max_body_size`].
+        limit: usize,
+    },
+}
+
+impl MsrpStreamErrorKind {
+    /// Whether the reader stops for good: every kind but
+    /// [`BodyTooLarge`](MsrpStreamErrorKind::BodyTooLarge).
+    pub fn is_fatal(&self) -> bool {
+        !matches!(self, MsrpStreamErrorKind::BodyTooLarge { .. })
+    }
+}
+
+/// A transaction id held without allocating.
+#[derive(Debug, Clone, Copy)]
+struct Tid {
+    bytes: [u8; MAX_IDENT],
+    len: usize,
+}
+
+impl Tid {
+    fn new(tid: &[u8]) -> Tid {
+        let len = tid.len().min(MAX_IDENT);
+        let mut bytes = [0u8; MAX_IDENT];
+        bytes[..len].copy_from_slice(&tid[..len]);
+        Tid { bytes, len }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+#[derive(Debug, Clone)]
+enum State {
+    /// Before a start line.
+    Start,
+    /// The start line read; looking for the empty line or the end-line.
+    Head { tid: Tid },
+    /// Looking for the end-line after the body that starts at `body_start`.
+    Body { tid: Tid, body_start: usize },
+    /// Dropping the body of a chunk over the limit, up to its end-line.
+    Skipping { tid: Tid },
+    /// After a fatal error.
+    Failed(MsrpStreamError),
+}
+
+/// What a search for an end-line found.
+enum EndLine {
+    /// The CRLF before the dashes is at `.0`; the message ends at `.1`.
+    Found(usize, usize),
+    /// A candidate at `.0` whose flag and CRLF have not arrived.
+    NeedMore(usize),
+    /// None; searching again may start at `.0`.
+    NotFound(usize),
+}
+
+/// Looks for `CRLF -------<tid><flag> CRLF` in `buffer` from `from`.
+fn find_end_line(buffer: &[u8], mut from: usize, needle: &[u8]) -> EndLine {
+    loop {
+        let Some(at) = memmem::find(&buffer[from.min(buffer.len())..], needle) else {
+            return EndLine::NotFound(buffer.len().saturating_sub(needle.len() - 1).max(from));
+        };
+        let at = from + at;
+        let after = at + needle.len();
+        match buffer.get(after..after + 3) {
+            None => return EndLine::NeedMore(at),
+            Some([flag, b'\r', b'\n']) if Continuation::from_flag(*flag).is_some() => {
+                return EndLine::Found(at, after + 3)
+            }
+            Some(_) => from = at + 1,
+        }
+    }
+}
+
+/// A sans-IO reader of MSRP messages on a stream: bytes in with
+/// [`push`](Self::push) (or into [`buffer_mut`](Self::buffer_mut)), whole messages out
+/// with [`next_frame`](Self::next_frame) as [`Bytes`] cut from its buffer without
+/// copying, for [`MsrpFrame::parse_framed`](super::MsrpFrame::parse_framed).
+///
+/// # Framing (RFC 4975 sections 5.1 and 9)
+///
+/// A message starts `MSRP <transaction-id> ...` CRLF. It has no length: it ends at
+/// the first end-line of **its own** transaction, `CRLF -------<transaction-id>`,
+/// then a flag (`$`, `+` or `#`) and CRLF. A body that holds something like another
+/// transaction's end-line (another id, an id that only starts like this one, dashes
+/// without a flag) is not cut there. The search is incremental: bytes that arrive one
+/// at a time are not searched again and again. The result does not depend on how the
+/// stream was cut.
+///
+/// # Limits and memory
+///
+/// [`MsrpLimits`] bounds the head and the body of each message, as soon as the bytes
+/// that pass them arrive: a chunk whose end-line never comes is an error once
+/// [`max_body_size`](MsrpLimits::max_body_size) is passed, and the reader then keeps
+/// no more than an end-line's length of it while it drops the rest. A caller that
+/// pushes one read, then calls `next_frame` until `Ok(None)`, holds at most a head, a
+/// body and an end-line plus one read.
+///
+/// ```
+/// use cpm_client::msrp::{MsrpFrame, MsrpStreamReader};
+///
+/// let wire = b"MSRP a786hjs2 SEND\r\n\
+///     To-Path: msrp://biloxi.example.com:12763/kjhd37s2s20w2a;tcp\r\n\
+///     From-Path: msrp://atlanta.example.com:7654/jshA7weztas;tcp\r\n\
+///     Message-ID: 87652491\r\nByte-Range: 1-*/*\r\nContent-Type: text/plain\r\n\r\n\
+///     -------a786hjs3$\r\n (not ours)\r\n-------a786hjs2+\r\n\
+///     MSRP a786hjs2 200 OK\r\n\
+///     To-Path: msrp://atlanta.example.com:7654/jshA7weztas;tcp\r\n\
+///     From-Path: msrp://biloxi.example.com:12763/kjhd37s2s20w2a;tcp\r\n\
+///     -------a786hjs2$\r\n";
+/// let mut reader = MsrpStreamReader::new();
+/// let mut frames = Vec::new();
+/// for piece in wire.chunks(7) {
+///     reader.push(piece);
+///     while let Some(bytes) = reader.next_frame()? {
+///         frames.push(MsrpFrame::parse_framed(bytes).expect("well-formed"));
+///     }
+/// }
+/// let MsrpFrame::Request(send) = &frames[0] else { panic!("a request first") };
+/// assert_eq!(send.body(), Some(&b"-------a786hjs3$\r\n (not ours)"[..]));
+/// assert!(matches!(frames[1], MsrpFrame::Response(_)));
+/// # Ok::<(), cpm_client::msrp::MsrpStreamError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct MsrpStreamReader {
+    buffer: BytesMut,
+    limits: MsrpLimits,
+    state: State,
+    /// Where the next search may start (bytes before it were searched in vain).
+    searched: usize,
+    /// Bytes taken out of the buffer since the start of the stream.
+    consumed: u64,
+}
+
+impl Default for MsrpStreamReader {
+    fn default() -> Self {
+        MsrpStreamReader::new()
+    }
+}
+
+impl MsrpStreamReader {
+    /// A reader under [`MsrpLimits::DEFAULT`].
+    pub fn new() -> MsrpStreamReader {
+        MsrpStreamReader::with_limits(MsrpLimits::DEFAULT)
+    }
+
+    /// A reader under `limits`.
+    pub fn with_limits(limits: MsrpLimits) -> MsrpStreamReader {
+        MsrpStreamReader {
+            buffer: BytesMut::with_capacity(INITIAL_CAPACITY),
+            limits,
+            state: State::Start,
+            searched: 0,
+            consumed: 0,
+        }
+    }
+
+    /// Adds bytes read from the stream (dropped after a fatal error).
+    pub fn push(&mut self, bytes: &[u8]) {
+        if let State::Failed(_) = self.state {
+            self.consumed = self.consumed.saturating_add(bytes.len() as u64);
+            return;
+        }
+        self.buffer.extend_from_slice(bytes);
+    }
+
+    /// The buffer, to read into directly: bytes appended are as if pushed. Only
+    /// append; bytes already there are the reader's.
+    pub fn buffer_mut(&mut self) -> &mut BytesMut {
+        &mut self.buffer
+    }
+
+    /// How many bytes the reader holds that it has not handed out.
+    pub fn buffered(&self) -> usize {
+        self.buffer.len()
+    }
+
+    /// Where the next message starts, counted from the first byte pushed.
+    pub fn position(&self) -> u64 {
+        self.consumed
+    }
+
+    /// Whether a fatal error has stopped the reader.
+    pub fn is_failed(&self) -> bool {
+        matches!(self.state, State::Failed(_))
+    }
+
+    /// The next whole message, `Ok(None)` when more bytes are needed first. Call it
+    /// until `Ok(None)` after every push: one push may hold several messages.
+    ///
+    /// # Errors
+    ///
+    /// An [`MsrpStreamError`]; after a recoverable one call again for what follows, a
+    /// fatal one comes back at every call.
+    pub fn next_frame(&mut self) -> Result<Option<Bytes>, MsrpStreamError> {
+        loop {
+            match self.state.clone() {
+                State::Failed(error) => return Err(error),
+                State::Start => {
+                    if !self.start()? {
+                        return Ok(None);
+                    }
+                }
+                State::Head { tid } => match self.head(tid)? {
+                    Step::Frame(len) => return Ok(Some(self.take(len))),
+                    Step::Again => {}
+                    Step::Wait => return Ok(None),
+                },
+                State::Body { tid, body_start } => match self.body(tid, body_start)? {
+                    Step::Frame(len) => return Ok(Some(self.take(len))),
+                    Step::Again => {}
+                    Step::Wait => return Ok(None),
+                },
+                State::Skipping { tid } => {
+                    let mut needle = [0u8; 2 + 7 + MAX_IDENT];
+                    let needle = end_line_needle(tid.as_bytes(), &mut needle);
+                    match find_end_line(&self.buffer, 0, needle) {
+                        EndLine::Found(_, end) => {
+                            self.drop_front(end);
+                            self.state = State::Start;
+                        }
+                        EndLine::NeedMore(at) => {
+                            self.drop_front(at);
+                            return Ok(None);
+                        }
+                        EndLine::NotFound(from) => {
+                            self.drop_front(from);
+                            return Ok(None);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads a start line; whether one was read.
+    fn start(&mut self) -> Result<bool, MsrpStreamError> {
+        let prefix = b"MSRP ";
+        let shown = self.buffer.len().min(prefix.len());
+        if self.buffer[..shown] != prefix[..shown] {
+            return Err(self.fail(MsrpStreamErrorKind::BadStartLine));
+        }
+        let window = self.buffer.len().min(self.limits.max_head_size);
+        let from = self.searched.min(window);
+        let Some(at) = memmem::find(&self.buffer[from..window], b"\r\n") else {
+            if self.buffer.len() >= self.limits.max_head_size {
+                let limit = self.limits.max_head_size;
+                return Err(self.fail(MsrpStreamErrorKind::HeadTooLarge { limit }));
+            }
+            self.searched = window.saturating_sub(1);
+            return Ok(false);
+        };
+        let line_end = from + at + 2;
+        let Ok(start) = start_line(&self.buffer[..line_end]) else {
+            return Err(self.fail(MsrpStreamErrorKind::BadStartLine));
+        };
+        let tid = Tid::new(&self.buffer[start.tid]);
+        // The CRLF that ends the start line may be the one before an end-line.
+        self.searched = line_end - 2;
+        self.state = State::Head { tid };
+        Ok(true)
+    }
+
+    /// Looks for the end of the head.
+    fn head(&mut self, tid: Tid) -> Result<Step, MsrpStreamError> {
+        let mut needle = [0u8; 2 + 7 + MAX_IDENT];
+        let needle = end_line_needle(tid.as_bytes(), &mut needle);
+        let limit = self.limits.max_head_size;
+        let window = self
+            .buffer
+            .len()
+            .min(limit.saturating_add(needle.len() + 3));
+        let from = self.searched.min(window);
+        let blank = memmem::find(&self.buffer[from..window], b"\r\n\r\n").map(|at| from + at);
+        // The end-line of a message without body comes before the blank line, or
+        // right after its first CRLF: the body past it is not searched here.
+        let end_window = blank.map_or(window, |b| (b + 2 + needle.len() + 3).min(window));
+        let end = find_end_line(&self.buffer[..end_window], from, needle);
+        let head_over = |len: usize| len > limit;
+        match (blank, end) {
+            // No body: headers, then the end-line (or a blank line right before it).
+            (_, EndLine::Found(at, end)) if blank.map_or(true, |b| at <= b + 2) => {
+                if head_over(end) {
+                    return Err(self.fail(MsrpStreamErrorKind::HeadTooLarge { limit }));
+                }
+                Ok(Step::Frame(end))
+            }
+            (Some(b), EndLine::NeedMore(at)) if at <= b + 2 => {
+                self.searched = at.min(b);
+                Ok(Step::Wait)
+            }
+            (Some(b), _) => {
+                if head_over(b + 4) {
+                    return Err(self.fail(MsrpStreamErrorKind::HeadTooLarge { limit }));
+                }
+                self.searched = b + 4;
+                self.state = State::Body {
+                    tid,
+                    body_start: b + 4,
+                };
+                Ok(Step::Again)
+            }
+            (None, EndLine::NeedMore(at)) => {
+                self.searched = at.min(window.saturating_sub(3));
+                Ok(Step::Wait)
+            }
+            (None, EndLine::Found(..)) | (None, EndLine::NotFound(_)) => {
+                if self.buffer.len() >= limit {
+                    return Err(self.fail(MsrpStreamErrorKind::HeadTooLarge { limit }));
+                }
+                // Both searches may resume a few bytes back.
+                self.searched = window.saturating_sub(needle.len() + 3).max(from);
+                Ok(Step::Wait)
+            }
+        }
+    }
+
+    /// Looks for the end-line after a body.
+    fn body(&mut self, tid: Tid, body_start: usize) -> Result<Step, MsrpStreamError> {
+        let mut needle = [0u8; 2 + 7 + MAX_IDENT];
+        let needle = end_line_needle(tid.as_bytes(), &mut needle);
+        let limit = self.limits.max_body_size;
+        // The body's first byte may be the CR of the end-line's CRLF (an empty body).
+        let from = self.searched.max(body_start);
+        let too_large = |at: usize| at - body_start > limit;
+        match find_end_line(&self.buffer, from, needle) {
+            EndLine::Found(at, end) => {
+                if too_large(at) {
+                    let error = self.set_aside(body_start, limit, tid);
+                    self.drop_front(end - body_start);
+                    self.state = State::Start;
+                    return Err(error);
+                }
+                Ok(Step::Frame(end))
+            }
+            EndLine::NeedMore(at) => {
+                self.searched = at;
+                if too_large(at) {
+                    return Err(self.set_aside(body_start, limit, tid));
+                }
+                Ok(Step::Wait)
+            }
+            EndLine::NotFound(resume) => {
+                self.searched = resume;
+                if too_large(resume) {
+                    return Err(self.set_aside(body_start, limit, tid));
+                }
+                Ok(Step::Wait)
+            }
+        }
+    }
+
+    /// Sets the head (the first `head_len` bytes) aside into a recoverable error and
+    /// skips the rest of the chunk.
+    fn set_aside(&mut self, head_len: usize, limit: usize, tid: Tid) -> MsrpStreamError {
+        let offset = self.consumed;
+        let head = self.buffer.split_to(head_len).freeze();
+        self.consumed = self.consumed.saturating_add(head_len as u64);
+        self.searched = 0;
+        self.state = State::Skipping { tid };
+        MsrpStreamError {
+            kind: MsrpStreamErrorKind::BodyTooLarge { limit },
+            offset,
+            head: Some(head),
+        }
+    }
+
+    /// The message of `len` bytes at the front.
+    fn take(&mut self, len: usize) -> Bytes {
+        self.consumed = self.consumed.saturating_add(len as u64);
+        self.searched = 0;
+        self.state = State::Start;
+        self.buffer.split_to(len).freeze()
+    }
+
+    fn fail(&mut self, kind: MsrpStreamErrorKind) -> MsrpStreamError {
+        let error = MsrpStreamError {
+            kind,
+            offset: self.consumed,
+            head: None,
+        };
+        let held = self.buffer.len();
+        self.drop_front(held);
+        self.state = State::Failed(error.clone());
+        error
+    }
+
+    fn drop_front(&mut self, n: usize) {
+        let n = n.min(self.buffer.len());
+        self.buffer.advance(n);
+        self.consumed = self.consumed.saturating_add(n as u64);
+        self.searched = self.searched.saturating_sub(n);
+    }
+}
+
+/// What one step of the reader came to.
+enum Step {
+    /// A whole message of this length is at the front.
+    Frame(usize),
+    /// The state changed: go on.
+    Again,
+    /// More bytes are needed.
+    Wait,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEND: &[u8] =
+        b"MSRP abcd SEND\r\nTo-Path: msrp://b:1/s;tcp\r\nFrom-Path: msrp://a:1/s;tcp\r\n\
+        Message-ID: m123\r\nContent-Type: text/plain\r\n\r\nhello\r\n-------abcd$\r\n";
+    const OK: &[u8] = b"MSRP abcd 200 OK\r\nTo-Path: msrp://a:1/s;tcp\r\nFrom-Path: msrp://b:1/s;tcp\r\n-------abcd$\r\n";
+
+    fn read_all(reader: &mut MsrpStreamReader) -> Vec<Result<Bytes, MsrpStreamErrorKind>> {
+        let mut out = Vec::new();
+        loop {
+            match reader.next_frame() {
+                Ok(Some(frame)) => out.push(Ok(frame)),
+                Ok(None) => return out,
+                Err(e) => {
+                    let fatal = e.is_fatal();
+                    out.push(Err(*e.kind()));
+                    if fatal {
+                        return out;
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn any_split_gives_the_same_frames() {
+        let wire = [SEND, OK, SEND].concat();
+        for step in 1..=wire.len() {
+            let mut reader = MsrpStreamReader::new();
+            let mut frames = Vec::new();
+            for piece in wire.chunks(step) {
+                reader.push(piece);
+                frames.extend(read_all(&mut reader));
+            }
+            assert_eq!(
+                frames,
+                vec![
+                    Ok(Bytes::from_static(SEND)),
+                    Ok(Bytes::from_static(OK)),
+                    Ok(Bytes::from_static(SEND))
+                ],
+                "step {step}"
+            );
+            assert_eq!(reader.buffered(), 0);
+        }
+    }
+
+    #[test]
+    fn a_body_past_the_limit_is_skipped_in_bounded_memory() {
+        let limits = MsrpLimits {
+            max_body_size: 100,
+            ..MsrpLimits::DEFAULT
+        };
+        let mut reader = MsrpStreamReader::with_limits(limits);
+        let head =
+            b"MSRP abcd SEND\r\nTo-Path: msrp://b:1/s;tcp\r\nFrom-Path: msrp://a:1/s;tcp\r\n\
+            Message-ID: m123\r\nContent-Type: text/plain\r\n\r\n";
+        reader.push(head);
+        assert_eq!(reader.next_frame(), Ok(None));
+        let mut errors = 0;
+        for _ in 0..1000 {
+            reader.push(&[b'x'; 1000]);
+            match reader.next_frame() {
+                Ok(None) => {}
+                Err(e) => {
+                    assert_eq!(e.kind(), &MsrpStreamErrorKind::BodyTooLarge { limit: 100 });
+                    assert_eq!(&e.head().unwrap()[..], &head[..]);
+                    errors += 1;
+                }
+                Ok(Some(_)) => panic!("no frame"),
+            }
+            assert!(reader.buffered() <= 1000 + 100 + 64);
+        }
+        assert_eq!(errors, 1);
+        reader.push(b"\r\n-------abcd$\r\n");
+        reader.push(OK);
+        assert_eq!(reader.next_frame(), Ok(Some(Bytes::from_static(OK))));
+    }
+
+    #[test]
+    fn fatal_errors() {
+        let mut reader = MsrpStreamReader::new();
+        reader.push(b"HTTP/1.1 200 OK\r\n");
+        assert_eq!(
+            reader.next_frame().unwrap_err().kind(),
+            &MsrpStreamErrorKind::BadStartLine
+        );
+        reader.push(OK);
+        assert!(reader.next_frame().unwrap_err().is_fatal());
+        let mut reader = MsrpStreamReader::new();
+        reader.push(b"MSRP abcd SEND\r\nTo-Path: ");
+        for _ in 0..100 {
+            reader.push(&[b'a'; 1024]);
+            if reader.next_frame().is_err() {
+                break;
+            }
+        }
+        assert!(reader.is_failed());
+        assert_eq!(reader.buffered(), 0);
+    }
+}

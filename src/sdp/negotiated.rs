@@ -1,0 +1,112 @@
+//! What an offer/answer settled for one MSRP stream, seen from this end:
+//! [`NegotiatedMsrp`].
+
+use super::{Direction, FileSelector, MsrpMedia, MsrpTransport, Setup};
+
+/// The MSRP session an SDP offer/answer set up (RFC 4975 section 8, RFC 4145, RFC
+/// 6135), from this end's side: everything needed to start the session without
+/// reading the SDP again.
+///
+/// The dispatcher hands one out with the answer it wrote
+/// (`Outcome::msrp`, `PendingResponse::accept_with_msrp`); an offerer makes one from
+/// its offer and the peer's answer with [`from_media`](Self::from_media).
+///
+/// ```
+/// use cpm_client::sdp::{Direction, MsrpSdp, NegotiatedMsrp, Sdp, Setup};
+///
+/// let offer = MsrpSdp::new("192.0.2.10", "msrp://192.0.2.10:2855/a1b2;tcp", Direction::SendOnly)
+///     .accept_types(&["message/cpim"])
+///     .setup(Setup::ActPass)
+///     .write()?;
+/// let answer = MsrpSdp::new("192.0.2.20", "msrp://192.0.2.20:2855/z9y8;tcp", Direction::RecvOnly)
+///     .accept_types(&["message/cpim"])
+///     .setup(Setup::Passive)
+///     .max_size(Some(1 << 20))
+///     .write()?;
+/// let (offer, answer) = (Sdp::parse(&offer).unwrap(), Sdp::parse(&answer).unwrap());
+/// let mine = NegotiatedMsrp::from_media(&offer.msrp().unwrap(), &answer.msrp().unwrap(), true).unwrap();
+/// assert_eq!(mine.setup, Setup::Active, "the answerer is passive, so the offerer connects");
+/// assert_eq!(mine.remote_path, "msrp://192.0.2.20:2855/z9y8;tcp");
+/// assert_eq!(mine.remote_max_size, Some(1 << 20));
+/// # Ok::<(), cpm_client::BuildError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NegotiatedMsrp {
+    /// This end's `a=path` (one URI): the From-Path of what it sends.
+    pub local_path: String,
+    /// The peer's `a=path`, URIs separated by single spaces: the To-Path of what this
+    /// end sends. Its last URI's authority is where the active end connects (RFC 4975
+    /// section 8.1).
+    pub remote_path: String,
+    /// This end's role: `Active` (it opens the connection and sends the first SEND),
+    /// `Passive` (it waits for it), `HoldConn` (no connection yet).
+    pub setup: Setup,
+    /// This end's direction.
+    pub direction: Direction,
+    /// Whether the stream is `TCP/TLS/MSRP`.
+    pub tls: bool,
+    /// This end's `a=accept-types`.
+    pub accept_types: Vec<String>,
+    /// The peer's `a=accept-types`.
+    pub remote_accept_types: Vec<String>,
+    /// This end's `a=max-size`.
+    pub max_size: Option<u64>,
+    /// The peer's `a=max-size`.
+    pub remote_max_size: Option<u64>,
+    /// The `a=file-selector` of a file transfer (RFC 5547), the peer's when it has
+    /// one, else this end's.
+    pub file_selector: Option<FileSelector<'static>>,
+}
+
+impl NegotiatedMsrp {
+    /// Reads this end's SDP (`local`) and the peer's (`remote`); `local_offered`
+    /// says which one was the offer. This end's role follows RFC 4145 section 4.1:
+    /// the answerer's `a=setup` as written (absent: `active`); the offerer the
+    /// opposite of the answer's. `None` when either side has no `a=path`.
+    pub fn from_media(
+        local: &MsrpMedia<'_>,
+        remote: &MsrpMedia<'_>,
+        local_offered: bool,
+    ) -> Option<NegotiatedMsrp> {
+        let local_path = local.path().next()?.to_owned();
+        let remote_path = remote.path().collect::<Vec<_>>().join(" ");
+        if remote_path.is_empty() {
+            return None;
+        }
+        let answer_setup = if local_offered {
+            remote.setup()
+        } else {
+            local.setup()
+        };
+        // An answer without a=setup (or with actpass, which an answer may not carry)
+        // is `active` (RFC 4145 section 4).
+        let answerer = match answer_setup {
+            Some(Setup::Passive) => Setup::Passive,
+            Some(Setup::HoldConn) => Setup::HoldConn,
+            _ => Setup::Active,
+        };
+        let setup = match (local_offered, answerer) {
+            (false, role) => role,
+            (true, Setup::Active) => Setup::Passive,
+            (true, Setup::Passive) => Setup::Active,
+            (true, role) => role,
+        };
+        let owned = |types: &mut dyn Iterator<Item = &str>| types.map(str::to_owned).collect();
+        Some(NegotiatedMsrp {
+            local_path,
+            remote_path,
+            setup,
+            direction: local.direction(),
+            tls: matches!(local.transport(), MsrpTransport::Tls),
+            accept_types: owned(&mut local.accept_types()),
+            remote_accept_types: owned(&mut remote.accept_types()),
+            max_size: local.max_size(),
+            remote_max_size: remote.max_size(),
+            file_selector: remote
+                .file_selector()
+                .or_else(|| local.file_selector())
+                .map(FileSelector::into_owned),
+        })
+    }
+}
