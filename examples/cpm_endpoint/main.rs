@@ -285,15 +285,17 @@ fn serve(args: &Args) -> Result<ExitCode, String> {
             );
             break ExitCode::FAILURE;
         }
-        // Refreshes go on meanwhile.
-        match events.recv_timeout(Duration::from_millis(20)) {
-            Ok(event) => {
-                if let Some(registration) = &mut registration {
-                    registration.on_event(&engine, &event)?;
-                }
-            }
-            Err(RecvTimeoutError::Timeout) => {}
+        // Refreshes go on meanwhile; the events of the server transactions are
+        // passed over (all of them: under load they come by the thousand).
+        let first = match events.recv_timeout(Duration::from_millis(20)) {
+            Ok(event) => Some(event),
+            Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => return Err("the engine stopped".to_owned()),
+        };
+        for event in first.into_iter().chain(events.try_iter()) {
+            if let Some(registration) = &mut registration {
+                registration.on_event(&engine, &event)?;
+            }
         }
         if let Some(registration) = &mut registration {
             registration.pump(&engine)?;
