@@ -2,8 +2,10 @@
 # Interoperability with SIPp: the cpm_endpoint example (the library with loopback
 # sockets around it) against the SIPp scenarios of tests/sipp/, over UDP and TCP, in
 # both roles; the endpoint's TCP stream reading (tests/stream_endpoint.py: a ping,
-# two requests in one write, a request one byte at a time); then a load run of
-# 20,000 pager MESSAGEs.
+# two requests in one write, a request one byte at a time); the transaction layer
+# over UDP (tests/udp_transactions.py: a copy of a request answered without a second
+# handler call, the 2xx to an INVITE resent until the ACK); then a load run of 20,000
+# pager MESSAGEs.
 #
 #   bash tests/interop.sh
 #
@@ -87,12 +89,11 @@ wait_bound() {
 }
 
 # start_endpoint NAME ARGS...: starts the endpoint on a free port of its choosing;
-# sets endpoint_pid and endpoint_port once it has said where it listens. The SIPp
-# scenarios expect no request back, so the endpoint sends no IMDNs (--no-imdn).
+# sets endpoint_pid and endpoint_port once it has said where it listens.
 start_endpoint() {
   local name=$1 tries
   shift
-  "$endpoint" --port 0 --no-imdn "$@" >"$out/${name}_endpoint.log" 2>&1 &
+  "$endpoint" --port 0 "$@" >"$out/${name}_endpoint.log" 2>&1 &
   endpoint_pid=$!
   endpoint_port=
   for tries in $(seq 100); do
@@ -207,6 +208,16 @@ name=stream-tcp
 if ! command -v python3 >/dev/null; then
   report "$name" 1 "python3 is not installed"
 elif python3 "$root/tests/stream_endpoint.py" "$endpoint" "$out/${name}_endpoint.log"; then
+  report "$name" 0
+else
+  report "$name" 1 "see the lines above"
+fi
+
+echo "== the endpoint's transaction layer over UDP: a copy of a request, a 2xx until the ACK"
+name=transactions-udp
+if ! command -v python3 >/dev/null; then
+  report "$name" 1 "python3 is not installed"
+elif python3 "$root/tests/udp_transactions.py" "$endpoint" "$out/${name}_endpoint.log"; then
   report "$name" 0
 else
   report "$name" 1 "see the lines above"

@@ -3,8 +3,7 @@
 
     python3 tests/stream_endpoint.py PATH/TO/cpm_endpoint [ENDPOINT_LOG]
 
-Starts the endpoint with `--transport tcp --port 0 --no-imdn` (the checks expect only
-responses on the connection, so no IMDN comes back), reads the port it bound from its
+Starts the endpoint with `--transport tcp --port 0`, reads the port it bound from its
 first line, then checks on loopback:
 
 1. a keep-alive ping (a double CRLF, RFC 5626 4.4.1) gets a pong, a single CRLF, and
@@ -191,7 +190,7 @@ def main():
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [endpoint, "--transport", "tcp", "--port", "0", "--max-requests", "3",
-             "--seconds", "30", "--no-imdn"],
+             "--seconds", "30"],
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -3,24 +3,13 @@
 //! ```text
 //! cargo run --example cpm_endpoint -- [--port 5060] [--transport udp|tcp] [--release OMA2.0]
 //!     [--enable pager,large-message,session,file-transfer,deferred]
-//!     [--max-requests N] [--seconds S] [--quiet] [--no-imdn] [--accept-plain]
-//! cargo run --example cpm_endpoint -- --send pager|large-message|session|file-transfer|options
+//!     [--max-requests N] [--seconds S] [--quiet]
+//!     [--registrar sip:HOST:PORT [--password PW] [--auth-user NAME] [--expires S]]
+//! cargo run --example cpm_endpoint -- --send pager|large-message|session|file-transfer
 //!     --to sip:USER@127.0.0.1:PORT [--port 0] [--transport udp|tcp] [--release OMA2.0]
-//!     [--text TEXT] [--imdn delivery,display] [--no-bye] [--seconds S]
+//!     [--text TEXT] [--no-bye] [--seconds S] [--proxy sip:HOST:PORT]
+//!     [--registrar sip:HOST:PORT [--password PW] [--auth-user NAME] [--expires S]]
 //! ```
-//!
-//! **Notifications (RFC 5438).** Either role answers every pager message that asks for
-//! a delivery notification (`imdn.Disposition-Notification: positive-delivery`) with
-//! an IMDN MESSAGE saying `delivered`, sent to the peer right after the 200 (on the
-//! same connection, or to the datagram's source; the example runs no client
-//! transaction for it); `--no-imdn` turns this off. Every notification received is
-//! printed as `imdn <delivered|displayed|processed> message-id=<id> status=<status>`
-//! (the first word names the notification: delivery, display or processing).
-//! `--send pager --imdn delivery,display` asks for those notifications and waits up to
-//! 5 s after the 200 for the first one. `--send options` sends a capability query and
-//! prints the peer's services (`cpm_endpoint: peer services msg,session ...`).
-//! `--accept-plain` takes MESSAGEs naming no CPM service (RFC 3428) instead of
-//! answering 403.
 //!
 //! Both roles take `--identity URI`, the client's public identity (default
 //! `sip:+15550100002@127.0.0.1` receiving, `sip:+15550100001@127.0.0.1` sending), and `--release`, the CPM release of the
@@ -40,10 +29,12 @@
 //! Over TCP a message the stream reader sets aside (no Content-Length, one over the
 //! size limit) is reported on stderr and not answered, and the connection reads on;
 //! a head with no end within the size limit closes the connection.
-//! Over UDP a retransmitted request is answered with the response already sent,
-//! without reaching the handlers again (RFC 3261 17.2); the endpoint does not
-//! retransmit its own answers (a 2xx to an INVITE until the ACK, other final answers
-//! on Timer G, RFC 3261 13.3.1.4 and 17.2.1): on loopback nothing is lost. The port
+//! Every message goes through the library's
+//! [`TransactionLayer`](cpm_client::transaction::TransactionLayer) first (RFC 3261
+//! 17): a retransmitted request gets the response already sent, without reaching the
+//! handlers again; the 2xx to an INVITE is sent again until its ACK comes (13.3.1.4);
+//! a final non-2xx to an INVITE is sent again on Timer G until its ACK. The Via of each
+//! answer gets `received` and `rport` (RFC 3581 4). The port
 //! is 5060 unless `--port` says another; `--port 0` takes any free port, and the first
 //! line printed names the address really bound. The Contact of the answers names that
 //! address, and the SDP answers name a TCP port where a small MSRP sink listens (it
@@ -58,41 +49,54 @@
 //! the request with the library's outgoing builders, its Via and Contact naming that
 //! address, sends it to the host and port of `--to`, prints the status line
 //! of every response, and for a 2xx to an INVITE sends the ACK, then (unless
-//! `--no-bye`) a BYE. Over UDP it retransmits as RFC 3261 Timers A and E say (from
-//! 500 ms, doubling; non-INVITE capped at 4 s; INVITE retransmissions stop at a
-//! provisional answer) and gives up after 32 s (Timers B and F). Requests that arrive
-//! meanwhile are dispatched as when receiving. The exit status is 0 for a 2xx, 1 for
-//! any other final answer or none.
+//! `--no-bye`) a BYE, both along the dialog's route set (the 2xx's Record-Route). The
+//! transaction layer runs the request: over UDP it is sent again on Timers A and E, and
+//! given up on Timers B and F (32 s). Requests that arrive meanwhile are dispatched as
+//! when receiving. `--proxy sip:HOST:PORT` sends the request through that outbound
+//! proxy (RFC 3261 8.1.2). The exit status is 0 for a 2xx, 1 for any other final
+//! answer or none.
+//!
+//! **Registering** (both roles, `--registrar sip:HOST:PORT`). Before anything else the
+//! endpoint registers `--identity` with the library's
+//! [`Registrant`](cpm_client::outgoing::Registrant) (OMA CPM 7.1, RFC 3261 10), its
+//! Contact naming the address really bound, and prints `registered <AoR>
+//! expires=<seconds>`. `--password PW` answers digest challenges as `--auth-user NAME`
+//! (default: the user part of the identity); `--expires S` asks for S seconds (600).
+//! The binding is refreshed before it expires (`refreshed <AoR> expires=<seconds>`) and
+//! removed when the run ends (`deregistered <AoR>`). Requests outside a dialog then go
+//! through the registrar as outbound proxy, or along the Service-Route it returned.
+//! When the registration fails, the endpoint prints the final status line and exits 1.
 
+mod registration;
 mod sender;
 mod transport;
 
-use std::cell::RefCell;
 use std::net::{SocketAddr, TcpListener};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use cpm_client::cpim::Disposition;
-use cpm_client::imdn::{DeliveryStatus, ImdnStatus};
-use cpm_client::outgoing::{ContactAddress, MsrpEndpoint, RandomIds, Transport};
+use cpm_client::outgoing::{ContactAddress, MsrpEndpoint, Transport};
 use cpm_client::{
     ClientConfig, Decision, DeferredGroupSession, DeferredHandler, Dispatcher, FeatureTag,
-    FileTransferHandler, FileTransferInvitation, ImdnReceived, LargeMessageHandler,
-    LargeMessageInvitation, NotificationHandler, PagerHandler, PagerMessage, PlainMessage,
-    PlainMessageHandler, ReleaseVersion, RequestView, SessionHandler, SessionInvitation, TagSet,
+    FileTransferHandler, FileTransferInvitation, LargeMessageHandler, LargeMessageInvitation,
+    PagerHandler, PagerMessage, ReleaseVersion, RequestView, SessionHandler, SessionInvitation,
+    TagSet,
 };
 
-use transport::{Listener, Stats};
+use registration::Registration;
+use transport::{Engine, Listener, Stats};
 
 const USAGE: &str = "usage: cpm_endpoint [--port N] [--transport udp|tcp] [--release OMA2.0]
          [--enable pager,large-message,session,file-transfer,deferred]
-         [--identity URI] [--max-requests N] [--seconds S] [--quiet] [--no-imdn] [--accept-plain]
-       cpm_endpoint --send pager|large-message|session|file-transfer|options --to URI
+         [--identity URI] [--max-requests N] [--seconds S] [--quiet]
+         [--registrar sip:HOST:PORT [--password PW] [--auth-user NAME] [--expires S]]
+       cpm_endpoint --send pager|large-message|session|file-transfer --to URI
          [--port N] [--transport udp|tcp] [--release OMA2.0] [--identity URI]
-         [--text TEXT] [--imdn delivery,display] [--no-bye] [--seconds S]";
+         [--text TEXT] [--no-bye] [--seconds S] [--proxy sip:HOST:PORT]
+         [--registrar sip:HOST:PORT [--password PW] [--auth-user NAME] [--expires S]]";
 
 /// The procedures `--enable` and `--send` name.
 const PROCEDURES: [&str; 5] = [
@@ -120,12 +124,13 @@ struct Args {
     to: Option<String>,
     text: String,
     bye: bool,
-    /// Answer pager messages asking for delivery notifications (`--no-imdn`: no).
-    answer_imdn: bool,
-    /// `--accept-plain`.
-    accept_plain: bool,
-    /// `--imdn`: the notifications a sent pager message asks for.
-    ask_imdn: Vec<Disposition<'static>>,
+    /// `--registrar`: register first, and send through it.
+    registrar: Option<String>,
+    /// `--proxy`: the outbound proxy without registering.
+    proxy: Option<String>,
+    password: Option<String>,
+    auth_user: Option<String>,
+    expires: u32,
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -142,9 +147,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         to: None,
         text: "Hello from cpm_endpoint".to_owned(),
         bye: true,
-        answer_imdn: true,
-        accept_plain: false,
-        ask_imdn: Vec::new(),
+        registrar: None,
+        proxy: None,
+        password: None,
+        auth_user: None,
+        expires: 600,
     };
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or(format!("{flag} needs a value"));
@@ -181,27 +188,19 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--quiet" => parsed.quiet = true,
             "--send" => {
                 let procedure = value()?;
-                if !PROCEDURES[..4].contains(&procedure.as_str()) && procedure != "options" {
-                    return Err(format!("--send: `{procedure}` is not one of pager, large-message, session, file-transfer, options"));
+                if !PROCEDURES[..4].contains(&procedure.as_str()) {
+                    return Err(format!("--send: `{procedure}` is not one of pager, large-message, session, file-transfer"));
                 }
                 parsed.send = Some(procedure);
             }
             "--to" => parsed.to = Some(value()?),
             "--text" => parsed.text = value()?,
             "--no-bye" => parsed.bye = false,
-            "--no-imdn" => parsed.answer_imdn = false,
-            "--accept-plain" => parsed.accept_plain = true,
-            "--imdn" => {
-                for item in value()?.split(',').filter(|i| !i.is_empty()) {
-                    parsed.ask_imdn.push(match item {
-                        "delivery" => Disposition::PositiveDelivery,
-                        "negative-delivery" => Disposition::NegativeDelivery,
-                        "display" => Disposition::Display,
-                        "processing" => Disposition::Processing,
-                        other => return Err(format!("--imdn: `{other}` is not delivery, negative-delivery, display or processing")),
-                    });
-                }
-            }
+            "--registrar" => parsed.registrar = Some(value()?),
+            "--proxy" => parsed.proxy = Some(value()?),
+            "--password" => parsed.password = Some(value()?),
+            "--auth-user" => parsed.auth_user = Some(value()?),
+            "--expires" => parsed.expires = number(&flag, &value()?)?,
             other => return Err(format!("unknown flag `{other}`")),
         }
     }
@@ -234,11 +233,20 @@ fn main() -> ExitCode {
     })
 }
 
-/// The receiving role: listen, dispatch, answer, until the run's bound.
+/// The receiving role: listen (after registering, with `--registrar`), dispatch,
+/// answer, until the run's bound; then de-register.
 fn serve(args: &Args) -> Result<ExitCode, String> {
     let listener = Listener::bind(args.transport, args.port.unwrap_or(5060))?;
     let local = listener.local_addr();
     let endpoint = Endpoint::start(args, local)?;
+    let stats = Arc::new(Stats::default());
+    let engine = Engine::start(
+        listener,
+        Arc::clone(&endpoint.dispatcher),
+        Arc::clone(&stats),
+        args.quiet,
+    )?;
+    let events = engine.subscribe();
     println!(
         "cpm_endpoint: listening on {} {local}, MSRP sink on tcp {}, release {}, procedures {}",
         args.transport.uri_param(),
@@ -246,36 +254,57 @@ fn serve(args: &Args) -> Result<ExitCode, String> {
         args.release,
         args.enabled.join(","),
     );
-    let stats = Arc::new(Stats::default());
-    listener.serve(
-        Arc::clone(&endpoint.dispatcher),
-        Arc::clone(&stats),
-        args.quiet,
-    );
+    let mut registration = match Registration::from_args(args, &endpoint.config)? {
+        Some(mut registration) => {
+            if !registration.register(&engine, &events)? {
+                return Ok(ExitCode::FAILURE);
+            }
+            Some(registration)
+        }
+        None => None,
+    };
 
     // The run's bound: enough requests, or enough time.
     let deadline = args
         .seconds
         .map(|s| Instant::now() + Duration::from_secs(s));
-    loop {
+    let code = loop {
         if args.max_requests.is_some_and(|n| stats.requests() >= n) {
             println!("cpm_endpoint: {}", stats.summary());
-            return Ok(ExitCode::SUCCESS);
+            break ExitCode::SUCCESS;
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             println!("cpm_endpoint: {}", stats.summary());
             let Some(wanted) = args.max_requests else {
-                return Ok(ExitCode::SUCCESS);
+                break ExitCode::SUCCESS;
             };
             eprintln!(
                 "cpm_endpoint: {} s passed with {} of {wanted} requests",
                 args.seconds.unwrap_or_default(),
                 stats.requests()
             );
-            return Ok(ExitCode::FAILURE);
+            break ExitCode::FAILURE;
         }
-        std::thread::sleep(Duration::from_millis(20));
+        // Refreshes go on meanwhile; the events of the server transactions are
+        // passed over (all of them: under load they come by the thousand).
+        let first = match events.recv_timeout(Duration::from_millis(20)) {
+            Ok(event) => Some(event),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => return Err("the engine stopped".to_owned()),
+        };
+        for event in first.into_iter().chain(events.try_iter()) {
+            if let Some(registration) = &mut registration {
+                registration.on_event(&engine, &event)?;
+            }
+        }
+        if let Some(registration) = &mut registration {
+            registration.pump(&engine)?;
+        }
+    };
+    if let Some(registration) = &mut registration {
+        registration.deregister(&engine, &events)?;
     }
+    Ok(code)
 }
 
 /// What both roles set up: the client's configuration, the dispatcher, the MSRP sink.
@@ -312,19 +341,24 @@ impl Endpoint {
             .with_release(args.release)
             .with_services(services)
             .with_msrp(MsrpEndpoint::new().with_port(msrp.port()));
-
-        let log = Log {
-            quiet: args.quiet,
-            notify: args.answer_imdn.then(|| Arc::new(config.clone())),
+        // Requests outside a dialog go through the registrar, or the proxy, first
+        // (RFC 3261 8.1.2); the registrar needs the Contact's +sip.instance (7.1).
+        let config = match args.registrar.as_deref().or(args.proxy.as_deref()) {
+            Some(proxy) => config
+                .with_outbound_proxy(&loose(proxy, args.transport))
+                .map_err(|e| format!("--registrar/--proxy: {e}"))?,
+            None => config,
         };
-        let mut builder = Dispatcher::builder()
-            .client(config.clone())
-            .notifications(log.clone());
-        if args.accept_plain {
-            builder = builder.plain_messages(log.clone());
-        }
+        let config = match &args.registrar {
+            Some(_) => config
+                .with_instance(&instance())
+                .map_err(|e| e.to_string())?,
+            None => config,
+        };
+
+        let log = Log { quiet: args.quiet };
+        let mut builder = Dispatcher::builder().client(config.clone());
         for procedure in &args.enabled {
-            let log = log.clone();
             builder = match procedure.as_str() {
                 "pager" => builder.pager(log),
                 "large-message" => builder.large_message(log),
@@ -339,6 +373,40 @@ impl Endpoint {
             msrp,
         })
     }
+}
+
+/// A proxy URI as a loose router (`;lr`), over the endpoint's transport.
+fn loose(uri: &str, transport: Transport) -> String {
+    let mut uri = uri
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_owned();
+    if transport == Transport::Tcp && !uri.to_ascii_lowercase().contains("transport=") {
+        uri.push_str(";transport=tcp");
+    }
+    if !uri.split(';').skip(1).any(|p| p.eq_ignore_ascii_case("lr")) {
+        uri.push_str(";lr");
+    }
+    uri
+}
+
+/// A `+sip.instance` URN for this run (RFC 5626 4.1): a UUID-shaped value drawn from
+/// the clock and the process id, enough to tell runs apart on one machine.
+fn instance() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let seed = nanos ^ (u128::from(std::process::id()) << 64);
+    let hex = format!("{seed:032x}");
+    format!(
+        "urn:uuid:{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 /// A TCP port for the MSRP sessions the SDP answers offer. The example does not speak
@@ -356,44 +424,15 @@ fn msrp_sink() -> Result<SocketAddr, String> {
 
 /// The handlers: each prints what it was handed, then accepts. A session is answered
 /// later (180 now), as an application that asks its user would.
-#[derive(Clone)]
+#[derive(Clone, Copy)]
 struct Log {
     quiet: bool,
-    /// The configuration IMDNs are built with, when pager messages asking for a
-    /// delivery notification get one.
-    notify: Option<Arc<ClientConfig>>,
-}
-
-thread_local! {
-    /// The IMDNs the handlers built while dispatching on this thread, sent to the
-    /// same peer once the response has gone ([`outbox`]).
-    static OUTBOX: RefCell<Vec<Bytes>> = const { RefCell::new(Vec::new()) };
-}
-
-/// How many notifications were received (the sender waits for one).
-static NOTIFIED: AtomicU64 = AtomicU64::new(0);
-
-/// Takes the requests the handlers want sent to the peer whose request was just
-/// dispatched on this thread.
-fn outbox(quiet: bool) -> Vec<Bytes> {
-    let out = OUTBOX.with(|o| std::mem::take(&mut *o.borrow_mut()));
-    if !quiet {
-        for request in &out {
-            println!("  -> {} (an IMDN)", status_line(request));
-        }
-    }
-    out
-}
-
-/// The notifications received so far.
-fn notified() -> u64 {
-    NOTIFIED.load(AtomicOrdering::SeqCst)
 }
 
 impl Log {
     /// One line: route, section, sender, Conversation-ID, content type, size, and what
     /// the procedure adds.
-    fn summary(&self, view: &RequestView<'_>, extra: &str) {
+    fn summary(self, view: &RequestView<'_>, extra: &str) {
         if self.quiet {
             return;
         }
@@ -422,44 +461,6 @@ impl PagerHandler for Log {
             ""
         };
         self.summary(message, &format!(" content={content}{stored}"));
-        if let Some(config) = &self.notify {
-            if message.asks_for(Disposition::PositiveDelivery) {
-                let delivered = ImdnStatus::Delivery(DeliveryStatus::Delivered);
-                match message
-                    .notification(delivered, SystemTime::now())
-                    .and_then(|n| n.build(config, &mut RandomIds::new()))
-                {
-                    Ok(request) => OUTBOX.with(|o| o.borrow_mut().push(request.into_bytes())),
-                    Err(e) => eprintln!("cpm_endpoint: no IMDN for this message: {e}"),
-                }
-            }
-        }
-        Decision::accept()
-    }
-}
-
-impl NotificationHandler for Log {
-    fn notification(&self, notification: &ImdnReceived<'_>) -> Decision {
-        let status = notification.status();
-        let word = match status {
-            ImdnStatus::Delivery(_) => "delivered",
-            ImdnStatus::Display(_) => "displayed",
-            ImdnStatus::Processing(_) => "processed",
-        };
-        println!(
-            "imdn {word} message-id={} status={}",
-            notification.notified_message_id(),
-            status.status_name()
-        );
-        NOTIFIED.fetch_add(1, AtomicOrdering::SeqCst);
-        Decision::accept()
-    }
-}
-
-impl PlainMessageHandler for Log {
-    fn plain_message(&self, message: &PlainMessage<'_>) -> Decision {
-        let content = message.content_type().map(|t| t.essence()).unwrap_or("-");
-        self.summary(message, &format!(" plain content={content}"));
         Decision::accept()
     }
 }
@@ -502,10 +503,11 @@ impl DeferredHandler for Log {
     }
 }
 
-/// Dispatches one request and returns what to send back, in order (a 180 and then the
+/// Dispatches one request from `source` (whose address and port the Via of the
+/// answers gets as `received` and `rport`, RFC 3581 4) and returns what to send back, in order (a 180 and then the
 /// final answer of a request answered later), printing one line about it.
-fn answer(dispatcher: &Dispatcher, bytes: Bytes, quiet: bool) -> Vec<Bytes> {
-    let mut outcome = dispatcher.dispatch(bytes);
+fn answer(dispatcher: &Dispatcher, bytes: Bytes, source: SocketAddr, quiet: bool) -> Vec<Bytes> {
+    let mut outcome = dispatcher.dispatch_from(bytes, source);
     let mut responses: Vec<Bytes> = outcome
         .take_response()
         .map(|r| r.into_bytes())

@@ -1,25 +1,372 @@
-//! The sockets around the library: UDP datagrams and TCP streams on 127.0.0.1, a
-//! stream cut into messages by the library's [`StreamReader`] (its keep-alive pings
-//! answered), the UDP retransmissions absorbed, and what the endpoint counts.
+//! The sockets around the library: one UDP socket, or a TCP listener and the
+//! connections it accepts or opens, all feeding one
+//! [`TransactionLayer`](cpm_client::transaction::TransactionLayer) (RFC 3261 17). The
+//! layer retransmits the requests sent over UDP (Timers A and E), answers a copy of a
+//! request with the response already sent (the handlers never hear of it twice), and
+//! sends the 2xx to an INVITE again until its ACK comes (13.3.1.4). Requests that start
+//! a server transaction go to the [`Dispatcher`]; what happens to the client
+//! transactions of the sending role goes to whoever subscribed with
+//! [`Engine::subscribe`].
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use cpm_client::outgoing::Transport;
 use cpm_client::sip::{StreamError, StreamItem, StreamReader};
+use cpm_client::transaction::{
+    Inbound, TransactionConfig, TransactionEvent, TransactionKey, TransactionLayer,
+};
 use cpm_client::Dispatcher;
 
 use crate::answer;
 
-/// RFC 3261's T1, the round-trip estimate all its timers start from.
-pub const T1: Duration = Duration::from_millis(500);
-/// RFC 3261's T2, the longest interval between retransmissions of a non-INVITE request.
-pub const T2: Duration = Duration::from_secs(4);
+/// Where a message goes or came from: a UDP address, or one TCP connection (with the
+/// address at its far end, for the Via `received`/`rport` of the answers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Peer {
+    Udp(SocketAddr),
+    Tcp {
+        connection: u64,
+        address: SocketAddr,
+    },
+}
+
+impl Peer {
+    /// The address at the far end.
+    fn address(self) -> SocketAddr {
+        match self {
+            Peer::Udp(address) | Peer::Tcp { address, .. } => address,
+        }
+    }
+}
+
+/// The endpoint's SIP side: the socket(s), the transaction layer, the dispatcher.
+pub struct Engine {
+    transport: Transport,
+    udp: Option<UdpSocket>,
+    dispatcher: Arc<Dispatcher>,
+    stats: Arc<Stats>,
+    quiet: bool,
+    state: Mutex<State>,
+}
+
+/// What the threads share, behind the engine's lock.
+struct State {
+    layer: TransactionLayer<Peer>,
+    /// The write side of each open TCP connection.
+    connections: HashMap<u64, TcpStream>,
+    /// The connections by far-end address, to reuse one for a request to that address.
+    by_address: HashMap<SocketAddr, u64>,
+    next_connection: u64,
+    /// The ACKs for non-2xx finals already counted (their copies are not).
+    absorbed: HashSet<TransactionKey>,
+    /// Where the events of the layer go (the sending role's waits).
+    events: Option<Sender<TransactionEvent>>,
+}
+
+impl Engine {
+    /// Starts receiving on `listener` (a thread for UDP, one per TCP connection) and
+    /// the timer thread.
+    pub fn start(
+        listener: Listener,
+        dispatcher: Arc<Dispatcher>,
+        stats: Arc<Stats>,
+        quiet: bool,
+    ) -> Result<Arc<Engine>, String> {
+        let (transport, udp, tcp) = match listener {
+            Listener::Udp(socket) => (Transport::Udp, Some(socket), None),
+            Listener::Tcp(listener) => (Transport::Tcp, None, Some(listener)),
+        };
+        let engine = Arc::new(Engine {
+            transport,
+            udp,
+            dispatcher,
+            stats,
+            quiet,
+            state: Mutex::new(State {
+                layer: TransactionLayer::new(TransactionConfig::new()),
+                connections: HashMap::new(),
+                by_address: HashMap::new(),
+                next_connection: 0,
+                absorbed: HashSet::new(),
+                events: None,
+            }),
+        });
+        if let Some(socket) = &engine.udp {
+            let socket = socket.try_clone().map_err(|e| e.to_string())?;
+            let receiver = Arc::clone(&engine);
+            std::thread::spawn(move || receiver.receive_udp(&socket));
+        }
+        if let Some(listener) = tcp {
+            let acceptor = Arc::clone(&engine);
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    let Ok(stream) = stream else { continue };
+                    if let Err(e) = acceptor.adopt(stream) {
+                        eprintln!("cpm_endpoint: connection: {e}");
+                    }
+                }
+            });
+        }
+        let timer = Arc::clone(&engine);
+        std::thread::spawn(move || timer.run_timers());
+        Ok(engine)
+    }
+
+    /// The events of the layer, from now on, on a channel (the client transactions'
+    /// responses and timeouts; the receiver ignores keys it did not start).
+    pub fn subscribe(&self) -> Receiver<TransactionEvent> {
+        let (sender, receiver) = mpsc::channel();
+        self.lock().events = Some(sender);
+        receiver
+    }
+
+    /// Starts a client transaction for `request`, sent towards `uri` (its host and
+    /// port; over TCP on a connection to that address, opened if none is).
+    pub fn send_request(
+        self: &Arc<Self>,
+        request: Bytes,
+        uri: &str,
+    ) -> Result<TransactionKey, String> {
+        let peer = self.peer_for(uri)?;
+        let mut state = self.lock();
+        let key = state
+            .layer
+            .send_request(request, self.transport, peer, Instant::now())
+            .map_err(|e| e.to_string())?;
+        self.flush(&mut state);
+        Ok(key)
+    }
+
+    /// Sends `message` towards `uri` outside any transaction (the ACK of a 2xx).
+    pub fn send_direct(self: &Arc<Self>, message: &[u8], uri: &str) -> Result<(), String> {
+        let peer = self.peer_for(uri)?;
+        let mut state = self.lock();
+        self.write(&mut state, peer, message)
+            .map_err(|e| format!("send to {}: {e}", peer.address()))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Where a request for `uri` goes.
+    fn peer_for(self: &Arc<Self>, uri: &str) -> Result<Peer, String> {
+        let address = uri_address(uri)?;
+        if self.transport != Transport::Tcp {
+            return Ok(Peer::Udp(address));
+        }
+        if let Some(&connection) = self.lock().by_address.get(&address) {
+            return Ok(Peer::Tcp {
+                connection,
+                address,
+            });
+        }
+        let stream = TcpStream::connect_timeout(&address, Duration::from_secs(5))
+            .map_err(|e| format!("cannot connect to {address}: {e}"))?;
+        self.adopt(stream)
+    }
+
+    /// Keeps a TCP connection and reads it on a thread of its own.
+    fn adopt(self: &Arc<Self>, stream: TcpStream) -> Result<Peer, String> {
+        let address = stream.peer_addr().map_err(|e| e.to_string())?;
+        let reading = stream.try_clone().map_err(|e| e.to_string())?;
+        let connection = {
+            let mut state = self.lock();
+            let connection = state.next_connection;
+            state.next_connection += 1;
+            state.connections.insert(connection, stream);
+            state.by_address.insert(address, connection);
+            connection
+        };
+        let peer = Peer::Tcp {
+            connection,
+            address,
+        };
+        let engine = Arc::clone(self);
+        std::thread::spawn(move || {
+            if let Err(e) = engine.receive_tcp(reading, peer) {
+                eprintln!("cpm_endpoint: connection closed: {e}");
+            }
+            let mut state = engine.lock();
+            state.connections.remove(&connection);
+            if state.by_address.get(&address) == Some(&connection) {
+                state.by_address.remove(&address);
+            }
+        });
+        Ok(peer)
+    }
+
+    /// The UDP loop: one datagram is one message.
+    fn receive_udp(&self, socket: &UdpSocket) {
+        let mut buffer = vec![0u8; 65_535];
+        loop {
+            match socket.recv_from(&mut buffer) {
+                Ok((len, from)) => {
+                    self.incoming(Bytes::copy_from_slice(&buffer[..len]), Peer::Udp(from));
+                }
+                Err(e) => eprintln!("cpm_endpoint: receive: {e}"),
+            }
+        }
+    }
+
+    /// One TCP connection: messages are cut out of the stream, and each keep-alive
+    /// ping is answered with a pong.
+    fn receive_tcp(&self, mut stream: TcpStream, peer: Peer) -> io::Result<()> {
+        let mut reader = StreamReader::new();
+        let mut chunk = vec![0u8; 16 * 1024];
+        loop {
+            while let Some(item) = next_item(&mut reader, &mut stream)? {
+                if let Some(message) = item.into_message() {
+                    self.incoming(message, peer);
+                }
+            }
+            let read = stream.read(&mut chunk)?;
+            if read == 0 {
+                return Ok(());
+            }
+            reader.push(&chunk[..read]);
+        }
+    }
+
+    /// Fires the layer's timers when they are due (looked at every 10 ms at least, so
+    /// that a transaction started meanwhile is not missed).
+    fn run_timers(&self) {
+        loop {
+            let next = self.lock().layer.poll_timeout();
+            let now = Instant::now();
+            let wait = next.map_or(Duration::from_millis(10), |at| {
+                at.saturating_duration_since(now)
+                    .min(Duration::from_millis(10))
+            });
+            if !wait.is_zero() {
+                std::thread::sleep(wait);
+            }
+            let mut state = self.lock();
+            if state
+                .layer
+                .poll_timeout()
+                .is_some_and(|at| at <= Instant::now())
+            {
+                state.layer.handle_timeout(Instant::now());
+                self.flush(&mut state);
+            }
+        }
+    }
+
+    /// One message from `peer`, through the layer, then to the dispatcher when it is
+    /// a request to answer.
+    fn incoming(&self, bytes: Bytes, peer: Peer) {
+        let mut state = self.lock();
+        let inbound = state
+            .layer
+            .handle_incoming(bytes, self.transport, peer, Instant::now());
+        match inbound {
+            Inbound::Request { key, request } => {
+                let responses = answer(
+                    &self.dispatcher,
+                    request.as_bytes(),
+                    peer.address(),
+                    self.quiet,
+                );
+                for response in &responses {
+                    if let Err(e) = state.layer.respond(key, response.clone(), Instant::now()) {
+                        eprintln!("cpm_endpoint: respond: {e}");
+                    }
+                }
+                self.stats.record(&responses);
+            }
+            Inbound::Ack { request, .. } => {
+                let responses = answer(
+                    &self.dispatcher,
+                    request.as_bytes(),
+                    peer.address(),
+                    self.quiet,
+                );
+                self.stats.record(&responses);
+            }
+            Inbound::Absorbed { key } => {
+                // The ACK of a non-2xx final: a request of its own for the counts, once.
+                if state.absorbed.insert(key) {
+                    self.stats.record(&[]);
+                } else {
+                    self.stats.retransmission();
+                }
+            }
+            Inbound::Retransmission { .. } => self.stats.retransmission(),
+            Inbound::Cancel { .. } => self.stats.record(&[]),
+            Inbound::Unreadable { bytes, error } => {
+                if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+                    return;
+                }
+                // The dispatcher answers 400 when there is a Via to answer along.
+                let responses = answer(&self.dispatcher, bytes, peer.address(), self.quiet);
+                if responses.is_empty() {
+                    eprintln!("cpm_endpoint: a message that does not read: {error}");
+                }
+                for response in &responses {
+                    if let Err(e) = self.write(&mut state, peer, response) {
+                        eprintln!("cpm_endpoint: send to {}: {e}", peer.address());
+                    }
+                }
+                self.stats.record(&responses);
+            }
+            // Responses to client transactions come out as events; strays are dropped
+            // (RFC 3261 17.1.3).
+            _ => {}
+        }
+        self.flush(&mut state);
+    }
+
+    /// Sends what the layer has to send, and passes its events on.
+    fn flush(&self, state: &mut State) {
+        while let Some(transmit) = state.layer.poll_transmit() {
+            if let Err(e) = self.write(state, transmit.destination, &transmit.bytes) {
+                eprintln!(
+                    "cpm_endpoint: send to {}: {e}",
+                    transmit.destination.address()
+                );
+                let _ = state.layer.transport_error(transmit.key);
+            }
+        }
+        while let Some(event) = state.layer.poll_event() {
+            match &event {
+                TransactionEvent::Terminated { key } => {
+                    state.absorbed.remove(key);
+                }
+                TransactionEvent::Timeout { kind, .. } if !self.quiet => {
+                    eprintln!("cpm_endpoint: transaction timeout: {kind:?}");
+                }
+                _ => {}
+            }
+            if let Some(events) = &state.events {
+                let _ = events.send(event);
+            }
+        }
+    }
+
+    /// Sends one message to `peer`.
+    fn write(&self, state: &mut State, peer: Peer, message: &[u8]) -> io::Result<()> {
+        match peer {
+            Peer::Udp(address) => match &self.udp {
+                Some(socket) => socket.send_to(message, address).map(drop),
+                None => Err(io::ErrorKind::NotConnected.into()),
+            },
+            Peer::Tcp { connection, .. } => match state.connections.get_mut(&connection) {
+                Some(stream) => stream.write_all(message).inspect_err(|_| {
+                    let _ = stream.shutdown(Shutdown::Both);
+                }),
+                None => Err(io::ErrorKind::NotConnected.into()),
+            },
+        }
+    }
+}
 
 /// Where the endpoint receives SIP: one UDP socket, or a TCP listener.
 pub enum Listener {
@@ -47,104 +394,26 @@ impl Listener {
         };
         addr.unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
-
-    /// Answers every request that arrives, on threads of its own: one for UDP, one per
-    /// connection for TCP.
-    pub fn serve(self, dispatcher: Arc<Dispatcher>, stats: Arc<Stats>, quiet: bool) {
-        match self {
-            Listener::Udp(socket) => {
-                std::thread::spawn(move || serve_udp(&socket, &dispatcher, &stats, quiet));
-            }
-            Listener::Tcp(listener) => {
-                std::thread::spawn(move || {
-                    for stream in listener.incoming() {
-                        let Ok(stream) = stream else { continue };
-                        let (dispatcher, stats) = (Arc::clone(&dispatcher), Arc::clone(&stats));
-                        std::thread::spawn(move || {
-                            if let Err(e) = serve_tcp(stream, &dispatcher, &stats, quiet) {
-                                eprintln!("cpm_endpoint: connection closed: {e}");
-                            }
-                        });
-                    }
-                });
-            }
-        }
-    }
 }
 
-/// The UDP loop: one datagram is one request; the answers go back to where it came
-/// from.
-fn serve_udp(socket: &UdpSocket, dispatcher: &Dispatcher, stats: &Stats, quiet: bool) {
-    let mut buffer = vec![0u8; 65_535];
-    let mut seen = Transactions::default();
-    loop {
-        let (len, from) = match socket.recv_from(&mut buffer) {
-            Ok(received) => received,
-            Err(e) => {
-                eprintln!("cpm_endpoint: receive: {e}");
-                continue;
-            }
-        };
-        let datagram = match StreamItem::message(Bytes::copy_from_slice(&buffer[..len])) {
-            StreamItem::Request(datagram) => datagram,
-            // This role sends no requests, so a response is a stray one.
-            _ => continue,
-        };
-        if let Some(responses) = seen.answered(&datagram) {
-            for response in responses {
-                let _ = socket.send_to(response, from);
-            }
-            stats.retransmission();
-            continue;
-        }
-        let responses = answer(dispatcher, datagram.clone(), quiet);
-        for response in &responses {
-            if let Err(e) = socket.send_to(response, from) {
-                eprintln!("cpm_endpoint: send to {from}: {e}");
-            }
-        }
-        for request in crate::outbox(quiet) {
-            if let Err(e) = socket.send_to(&request, from) {
-                eprintln!("cpm_endpoint: send to {from}: {e}");
-            }
-        }
-        stats.record(&responses);
-        seen.remember(datagram, responses);
-    }
-}
-
-/// One TCP connection: requests are cut out of the stream and answered on it, and
-/// each keep-alive ping is answered with a pong.
-fn serve_tcp(
-    mut stream: TcpStream,
-    dispatcher: &Dispatcher,
-    stats: &Stats,
-    quiet: bool,
-) -> io::Result<()> {
-    let mut reader = StreamReader::new();
-    let mut chunk = vec![0u8; 16 * 1024];
-    loop {
-        while let Some(item) = next_item(&mut reader, &mut stream)? {
-            // This role sends no requests on the connections it accepts, so a response
-            // is a stray one.
-            let StreamItem::Request(message) = item else {
-                continue;
-            };
-            let responses = answer(dispatcher, message, quiet);
-            for response in &responses {
-                stream.write_all(response)?;
-            }
-            for request in crate::outbox(quiet) {
-                stream.write_all(&request)?;
-            }
-            stats.record(&responses);
-        }
-        let read = stream.read(&mut chunk)?;
-        if read == 0 {
-            return Ok(());
-        }
-        reader.push(&chunk[..read]);
-    }
+/// The host and port of a SIP URI (5060 when it names none), resolved.
+pub fn uri_address(uri: &str) -> Result<SocketAddr, String> {
+    let uri = uri.trim().trim_start_matches('<');
+    let after_scheme = uri.split_once(':').map_or(uri, |(_, rest)| rest);
+    let host_port = after_scheme
+        .rsplit_once('@')
+        .map_or(after_scheme, |(_, host)| host);
+    let host_port = host_port.split([';', '?', '>']).next().unwrap_or_default();
+    let with_port = if host_port.ends_with(']') || !host_port.contains(':') {
+        format!("{host_port}:5060")
+    } else {
+        host_port.to_owned()
+    };
+    with_port
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .ok_or_else(|| format!("no host and port to send to in `{uri}`"))
 }
 
 /// The next message the reader has whole, `None` when it needs more bytes. On the
@@ -171,114 +440,6 @@ fn set_aside(error: &StreamError) {
         "cpm_endpoint: {error}; not answered: {}",
         first_line.as_deref().unwrap_or("-")
     );
-}
-
-/// The requests answered over UDP in the last 64*T1 (32 s, RFC 3261 Timer J), with
-/// what was sent back. A UDP client retransmits the request it sent byte for byte
-/// (RFC 3261 17.1.1.2, 17.1.2.2), so a datagram seen before is a retransmission: it
-/// gets the same answer again, and the handlers do not hear of it twice.
-#[derive(Default)]
-struct Transactions {
-    answers: HashMap<Bytes, Vec<Bytes>>,
-    arrived: VecDeque<(Instant, Bytes)>,
-}
-
-impl Transactions {
-    /// What was sent for this datagram, if it was seen.
-    fn answered(&self, datagram: &Bytes) -> Option<&[Bytes]> {
-        self.answers.get(datagram).map(Vec::as_slice)
-    }
-
-    /// Keeps what was sent for a new datagram, and forgets the old ones.
-    fn remember(&mut self, datagram: Bytes, responses: Vec<Bytes>) {
-        let now = Instant::now();
-        while let Some((at, _)) = self.arrived.front() {
-            if now.duration_since(*at) < 64 * T1 {
-                break;
-            }
-            if let Some((_, old)) = self.arrived.pop_front() {
-                self.answers.remove(&old);
-            }
-        }
-        self.arrived.push_back((now, datagram.clone()));
-        self.answers.insert(datagram, responses);
-    }
-}
-
-/// The sender's way to its peer: one UDP socket, or one TCP connection.
-pub enum Channel {
-    Udp {
-        socket: UdpSocket,
-        peer: SocketAddr,
-    },
-    Tcp {
-        stream: TcpStream,
-        reader: StreamReader,
-    },
-}
-
-impl Channel {
-    /// A TCP connection to `peer`.
-    pub fn connect(peer: SocketAddr) -> Result<Channel, String> {
-        let stream = TcpStream::connect_timeout(&peer, Duration::from_secs(5))
-            .map_err(|e| format!("cannot connect to {peer}: {e}"))?;
-        Ok(Channel::Tcp {
-            stream,
-            reader: StreamReader::new(),
-        })
-    }
-
-    /// Whether the transport delivers by itself (no retransmissions, RFC 3261 17.1).
-    pub fn reliable(&self) -> bool {
-        matches!(self, Channel::Tcp { .. })
-    }
-
-    /// Sends one message to the peer.
-    pub fn send(&mut self, message: &[u8]) -> io::Result<()> {
-        match self {
-            Channel::Udp { socket, peer } => socket.send_to(message, *peer).map(drop),
-            Channel::Tcp { stream, .. } => stream.write_all(message),
-        }
-    }
-
-    /// The next message from the peer (a request or a response, never a keep-alive:
-    /// those are answered or passed over on the way), or `None` when `wait` passes
-    /// first.
-    pub fn receive(&mut self, wait: Duration) -> io::Result<Option<StreamItem>> {
-        let wait = wait.max(Duration::from_millis(1));
-        let timed_out = |e: &io::Error| {
-            matches!(
-                e.kind(),
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-            )
-        };
-        match self {
-            Channel::Udp { socket, .. } => {
-                socket.set_read_timeout(Some(wait))?;
-                let mut buffer = vec![0u8; 65_535];
-                match socket.recv_from(&mut buffer) {
-                    Ok((len, _)) => Ok(Some(StreamItem::message(Bytes::copy_from_slice(
-                        &buffer[..len],
-                    )))),
-                    Err(e) if timed_out(&e) => Ok(None),
-                    Err(e) => Err(e),
-                }
-            }
-            Channel::Tcp { stream, reader } => loop {
-                if let Some(message) = next_item(reader, stream)? {
-                    return Ok(Some(message));
-                }
-                stream.set_read_timeout(Some(wait))?;
-                let mut chunk = vec![0u8; 16 * 1024];
-                match stream.read(&mut chunk) {
-                    Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-                    Ok(read) => reader.push(&chunk[..read]),
-                    Err(e) if timed_out(&e) => return Ok(None),
-                    Err(e) => return Err(e),
-                }
-            },
-        }
-    }
 }
 
 /// What the endpoint counts: requests answered (retransmissions apart) and the
