@@ -4,7 +4,10 @@
 # MESSAGE and a session INVITE that SIPp sends through Kamailio, sends a session
 # through Kamailio to another registered endpoint (ACK and BYE along the Record-Route
 # set), de-registers (Kamailio's location table is then empty), and fails clearly
-# with a wrong password.
+# with a wrong password. Kamailio also challenges MESSAGE and INVITE from users of the
+# test domain with 407 (proxy authentication): an endpoint sending a pager MESSAGE
+# and a session through it answers the challenge and gets the 2xx, and fails clearly
+# with a wrong password or none.
 #
 #   bash tests/kamailio.sh
 #
@@ -258,6 +261,69 @@ code=0
 grep -Eq "failed: SIP/2.0 (401|403|407)" "$out/dave.log" || { status=1; why="${why:+$why; }no final status line"; }
 [ -z "$(location_aors | grep -x dave || true)" ] || { status=1; why="${why:+$why; }dave is bound"; }
 report "$name" "$status" "$why" "$out/dave.log"
+
+echo "== f. henry (not registered) sends a pager and a session to frank; Kamailio challenges 407"
+# frank gets henry's MESSAGE, INVITE, ACK and BYE: 4 requests.
+endpoint_bg frank --transport udp --identity "sip:frank@$domain" --registrar "$registrar" \
+  --password "$password" --expires 300 --max-requests 4 --seconds 60
+frank_pid=$last_pid
+if wait_line "$out/frank.log" "^registered sip:frank@$domain expires=[0-9]+$"; then
+  report register-frank 0 "" "$out/frank.log"
+else
+  report register-frank 1 "no 'registered sip:frank@$domain expires=' line" "$out/frank.log"
+fi
+# challenged_then_ok LOG: the log shows a 407, then (later) a 200.
+challenged_then_ok() {
+  awk '/^<- SIP\/2\.0 407/ { challenged = 1 } challenged && /^<- SIP\/2\.0 200/ { ok = 1 } END { exit !ok }' "$1"
+}
+for procedure in pager session; do
+  name=proxy-auth-$procedure
+  transport=udp
+  [ "$procedure" = session ] && transport=tcp
+  status=0
+  why=
+  code=0
+  "$endpoint" --send "$procedure" --to "sip:frank@$domain" --transport "$transport" --port 0 \
+    --identity "sip:henry@$domain" --proxy "sip:127.0.0.1:$kport;lr" --password "$password" \
+    --seconds "$timeout" >"$out/henry-$procedure.log" 2>&1 || code=$?
+  [ "$code" -eq 0 ] || { status=1; why="the endpoint exited $code"; }
+  challenged_then_ok "$out/henry-$procedure.log" || { status=1; why="${why:+$why; }no 407 then 200 printed"; }
+  grep -q "answering the challenge as henry" "$out/henry-$procedure.log" || { status=1; why="${why:+$why; }the challenge was not answered"; }
+  if [ "$procedure" = session ]; then
+    grep -q "BYE answered SIP/2.0 200" "$out/henry-$procedure.log" || { status=1; why="${why:+$why; }the BYE got no 200"; }
+  fi
+  report "$name" "$status" "$why" "$out/henry-$procedure.log" "$out/frank.log"
+done
+
+name=proxy-auth-wrong-password
+status=0
+why=
+code=0
+"$endpoint" --send pager --to "sip:frank@$domain" --transport udp --port 0 \
+  --identity "sip:henry@$domain" --proxy "sip:127.0.0.1:$kport;lr" --password not-the-password \
+  --seconds "$timeout" >"$out/henry-wrong.log" 2>&1 || code=$?
+[ "$code" -eq 1 ] || { status=1; why="exit status $code, not 1"; }
+[ "$(grep -c '^<- SIP/2.0 407' "$out/henry-wrong.log")" -eq 2 ] || { status=1; why="${why:+$why; }not challenged twice"; }
+grep -q "answered SIP/2.0 407 .*were refused" "$out/henry-wrong.log" || { status=1; why="${why:+$why; }no 'were refused' line"; }
+report "$name" "$status" "$why" "$out/henry-wrong.log"
+
+name=proxy-auth-no-password
+status=0
+why=
+code=0
+"$endpoint" --send pager --to "sip:frank@$domain" --transport udp --port 0 \
+  --identity "sip:henry@$domain" --proxy "sip:127.0.0.1:$kport;lr" \
+  --seconds "$timeout" >"$out/henry-none.log" 2>&1 || code=$?
+[ "$code" -eq 1 ] || { status=1; why="exit status $code, not 1"; }
+grep -q "pager answered SIP/2.0 407 .*no --password" "$out/henry-none.log" || { status=1; why="${why:+$why; }no 407 final line"; }
+report "$name" "$status" "$why" "$out/henry-none.log"
+
+status=0
+why=
+wait "$frank_pid" || { status=1; why="the endpoint exited 1 (not all its requests came)"; }
+endpoint_pids=()
+grep -q "^deregistered sip:frank@$domain$" "$out/frank.log" || { status=1; why="${why:+$why; }no 'deregistered' line"; }
+report deregister-frank "$status" "$why" "$out/frank.log"
 
 kill "$kamailio_pid" 2>/dev/null || true
 wait "$kamailio_pid" 2>/dev/null || true

@@ -212,7 +212,7 @@ impl Registration {
 }
 
 /// The user part of a SIP URI (`alice` of `sip:alice@example.net`).
-fn user_part(uri: &str) -> String {
+pub fn user_part(uri: &str) -> String {
     let after_scheme = uri.split_once(':').map_or(uri, |(_, rest)| rest);
     after_scheme
         .split_once('@')

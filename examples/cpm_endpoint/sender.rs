@@ -7,6 +7,12 @@
 //! Service-Route it returned). A real client would send the large message or the file
 //! over MSRP between the ACK and the BYE; the example does not speak MSRP, so the BYE
 //! follows the ACK.
+//!
+//! A 401 or 407 to the request is answered once with `--password` (as `--auth-user`,
+//! else the user part of `--identity`), by the library's `outgoing::authorize` (RFC
+//! 3261 22.2): the request goes again with the next CSeq, a new branch and the
+//! answer. Without `--password`, or when the answer is challenged again, the
+//! challenge is the final status printed and the exit status is 1.
 
 use std::process::ExitCode;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -15,14 +21,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use cpm_client::outgoing::{
-    Content, Dialog, FileSelector, FileTransfer, LargeMessage, OutgoingRequest, Pager, RandomIds,
-    Session,
+    authorize, Content, Dialog, DigestCredentials, FileSelector, FileTransfer, LargeMessage,
+    OutgoingRequest, Pager, RandomIds, Session,
 };
-use cpm_client::sip::IncomingResponse;
+use cpm_client::sip::{DigestChallenge, IncomingResponse};
 use cpm_client::transaction::{TransactionEvent, TransactionKey};
 use cpm_client::ClientConfig;
 
-use crate::registration::Registration;
+use crate::registration::{user_part, Registration};
 use crate::transport::{uri_address, Engine, Listener, Stats};
 use crate::{status_line, Args, Endpoint};
 
@@ -75,12 +81,24 @@ pub fn run(args: &Args, procedure: &str) -> Result<ExitCode, String> {
         registration,
         wait,
         ack: None,
+        credentials: args.password.as_ref().map(|password| {
+            let user = args
+                .auth_user
+                .clone()
+                .unwrap_or_else(|| user_part(config.identity()));
+            DigestCredentials::new(&user, password)
+        }),
     };
     let code = client.exchange(procedure, &request, args.bye);
     if let Some(registration) = &mut client.registration {
         registration.deregister(&engine, &events)?;
     }
     code
+}
+
+/// The user name the challenge is answered as.
+fn given_user(credentials: &Option<DigestCredentials>) -> &str {
+    credentials.as_ref().map_or("", DigestCredentials::username)
 }
 
 fn exit(success: bool) -> ExitCode {
@@ -128,6 +146,8 @@ struct Client<'a> {
     /// The INVITE's transaction and the ACK sent for its 2xx, sent again for each copy
     /// of the 2xx (RFC 3261 13.2.2.4).
     ack: Option<(TransactionKey, Bytes, String)>,
+    /// `--password` (as `--auth-user`): answers one 401/407 to the request.
+    credentials: Option<DigestCredentials>,
 }
 
 impl Client<'_> {
@@ -138,7 +158,56 @@ impl Client<'_> {
         request: &OutgoingRequest,
         bye: bool,
     ) -> Result<ExitCode, String> {
-        let (key, response) = self.transaction(request.bytes(), request.next_hop())?;
+        let (mut key, mut response) = self.transaction(request.bytes(), request.next_hop())?;
+        let mut request = request.clone();
+        if let Some(challenge) = response
+            .as_ref()
+            .filter(|r| matches!(r.status().code(), 401 | 407))
+        {
+            let Some(credentials) = self.credentials.clone() else {
+                println!(
+                    "cpm_endpoint: {procedure} answered {} (no --password to answer it)",
+                    status_line(&challenge.as_bytes())
+                );
+                return Ok(ExitCode::FAILURE);
+            };
+            // RFC 3261 22.2: the same request again, next CSeq, new branch, with the
+            // answer; asked once, whatever the realm.
+            let given = move |_: &DigestChallenge| Some(credentials.clone());
+            let answered = match authorize(&request, challenge, &given, &mut RandomIds::new()) {
+                Ok(answered) => answered,
+                Err(error) => {
+                    println!(
+                        "cpm_endpoint: {procedure} answered {}; cannot answer it: {error}",
+                        status_line(&challenge.as_bytes())
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            println!(
+                "   (answering the challenge as {})",
+                given_user(&self.credentials)
+            );
+            (key, response) = self.transaction(answered.bytes(), answered.next_hop())?;
+            request = answered;
+            if let Some(again) = response
+                .as_ref()
+                .filter(|r| matches!(r.status().code(), 401 | 407))
+            {
+                // One answer per request: a second challenge ends the run, and the
+                // library says why (refused credentials, or a stale nonce).
+                let why = match authorize(&request, again, &given, &mut RandomIds::new()) {
+                    Err(error) => error.to_string(),
+                    Ok(_) => "challenged again (not answered twice)".to_owned(),
+                };
+                println!(
+                    "cpm_endpoint: {procedure} answered {}; {why}",
+                    status_line(&again.as_bytes())
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        let request = &request;
         let Some(response) = response else {
             println!(
                 "cpm_endpoint: no answer to the {} in {} s",

@@ -74,6 +74,7 @@ use crate::sip::write::{
 };
 
 mod capabilities;
+mod challenge_answer;
 mod config;
 mod dialog;
 mod file_transfer;
@@ -86,6 +87,7 @@ mod registrant;
 mod session;
 
 pub use capabilities::{CapabilityQuery, PeerCapabilities};
+pub use challenge_answer::{authorize, ChallengeAnswerError};
 pub use config::{ClientConfig, ContactAddress, MsrpEndpoint, Transport, DEFAULT_PAGER_LIMIT};
 pub use dialog::{Dialog, DialogError, DialogRole};
 pub use file_transfer::{FileDisposition, FileTransfer};

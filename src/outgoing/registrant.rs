@@ -45,6 +45,12 @@ impl DigestCredentials {
     pub fn username(&self) -> &str {
         &self.username
     }
+
+    /// The password bytes (kept out of the public API so that they are not printed
+    /// or copied by accident).
+    pub(crate) fn password(&self) -> &[u8] {
+        &self.password
+    }
 }
 
 impl fmt::Debug for DigestCredentials {

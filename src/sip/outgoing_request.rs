@@ -141,6 +141,24 @@ impl OutgoingRequest {
         self
     }
 
+    /// The same request written again as `bytes` (a challenge answered): a new
+    /// branch and CSeq number, the other values unchanged.
+    pub(crate) fn rewritten(
+        &self,
+        bytes: Bytes,
+        body: Range<usize>,
+        branch: String,
+        cseq: u32,
+    ) -> OutgoingRequest {
+        OutgoingRequest {
+            bytes,
+            body,
+            branch,
+            cseq,
+            ..self.clone()
+        }
+    }
+
     /// The body (empty for REGISTER, CPIM for a MESSAGE, SDP or multipart for an
     /// INVITE), as counted by Content-Length.
     pub fn body(&self) -> &[u8] {
