@@ -93,7 +93,7 @@ wait_bound() {
 start_endpoint() {
   local name=$1 tries
   shift
-  "$endpoint" --port 0 "$@" >"$out/${name}_endpoint.log" 2>&1 &
+  "$endpoint" --port 0 ${imdn_flag---no-imdn} "$@" >"$out/${name}_endpoint.log" 2>&1 &
   endpoint_pid=$!
   endpoint_port=
   for tries in $(seq 100); do
