@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Interoperability with SIPp: the cpm_endpoint example (the library with loopback
 # sockets around it) against the SIPp scenarios of tests/sipp/, over UDP and TCP, in
-# both roles; the endpoint's TCP stream reading (tests/stream_endpoint.py: a ping,
+# both roles (with the IMDN the endpoint sends, an IMDN and an is-composing indication
+# it receives); the endpoint's TCP stream reading (tests/stream_endpoint.py: a ping,
 # two requests in one write, a request one byte at a time); the transaction layer
 # over UDP (tests/udp_transactions.py: a copy of a request answered without a second
 # handler call, the 2xx to an INVITE resent until the ACK); then a load run of 20,000
@@ -93,7 +94,7 @@ wait_bound() {
 start_endpoint() {
   local name=$1 tries
   shift
-  "$endpoint" --port 0 "$@" >"$out/${name}_endpoint.log" 2>&1 &
+  "$endpoint" --port 0 ${imdn_flag---no-imdn} "$@" >"$out/${name}_endpoint.log" 2>&1 &
   endpoint_pid=$!
   endpoint_port=
   for tries in $(seq 100); do
@@ -155,7 +156,10 @@ sipp_stat() {
 
 # uac NAME TRANSPORT SCENARIO REQUESTS [ENDPOINT ARGS...]: the endpoint answers
 # SIPp running SCENARIO once; both must succeed and the endpoint must have answered
-# exactly REQUESTS requests.
+# exactly REQUESTS requests. The endpoint runs with --no-imdn unless imdn_flag is set
+# (empty: answer with IMDNs); sipp_extra adds SIPp options; expect_endpoint is a line
+# the endpoint's output must hold, expect_sipp_log one SIPp's <log> actions must
+# have written (target/interop/NAME_logs.log).
 uac() {
   local name=$1 transport=$2 scenario=$3 requests=$4 sipp_transport=u1 status=0 why=
   shift 4
@@ -163,8 +167,16 @@ uac() {
   start_endpoint "$name" --transport "$transport" --max-requests "$requests" --seconds "$timeout" "$@" ||
     { report "$name" 1 "endpoint did not start"; return 0; }
   sipp_run "$name" "127.0.0.1:$endpoint_port" -sf "$scenarios/$scenario" -t "$sipp_transport" \
-    -p "$(pick_port)" -s +15550100002 -m 1 -timeout "$timeout" || { status=1; why="SIPp failed"; }
+    -p "$(pick_port)" -s +15550100002 -m 1 -timeout "$timeout" ${sipp_extra-} || { status=1; why="SIPp failed"; }
   wait "$endpoint_pid" || { status=1; why="${why:+$why; }the endpoint did not get $requests requests"; }
+  if [ -n "${expect_endpoint-}" ] && ! grep -qxF -- "$expect_endpoint" "$out/${name}_endpoint.log"; then
+    status=1
+    why="${why:+$why; }the endpoint did not print \`$expect_endpoint'"
+  fi
+  if [ -n "${expect_sipp_log-}" ] && ! grep -qF -- "$expect_sipp_log" "$out/${name}_logs.log" 2>/dev/null; then
+    status=1
+    why="${why:+$why; }SIPp did not log \`$expect_sipp_log'"
+  fi
   report "$name" "$status" "$why"
 }
 
@@ -195,6 +207,19 @@ for transport in udp tcp; do
   uac "options-$transport" "$transport" options.xml 1
   # OPTIONS, INVITE, ACK, MESSAGE, malformed MESSAGE
   uac "reject-$transport" "$transport" reject.xml 5 --enable session
+  # A pager message asking for a delivery notification: 200, then the IMDN, checked
+  # by SIPp's out-of-call scenario. UDP only: over TCP the endpoint, done after one
+  # request, closes the connection while SIPp still waits, which SIPp counts as a
+  # failed call.
+  if [ "$transport" = udp ]; then
+    imdn_flag='' expect_sipp_log='IMDN checked' \
+      sipp_extra="-oocsf $scenarios/imdn-delivery-ooc.xml -trace_logs -log_file imdn-delivery-udp_logs.log" \
+      uac imdn-delivery-udp udp imdn-delivery.xml 1
+  fi
+  # An incoming IMDN, and an is-composing indication: 200 and one line each.
+  expect_endpoint='imdn delivered message-id=sipp-original-0001 status=delivered' \
+    uac "imdn-incoming-$transport" "$transport" imdn-incoming.xml 1
+  expect_endpoint='is-composing active' uac "is-composing-$transport" "$transport" is-composing.xml 1
 done
 
 echo "== the endpoint sends, SIPp answers"

@@ -189,7 +189,7 @@ def main():
         os.close(handle)
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [endpoint, "--transport", "tcp", "--port", "0", "--max-requests", "3",
+            [endpoint, "--transport", "tcp", "--port", "0", "--no-imdn", "--max-requests", "3",
              "--seconds", "30"],
             stdout=log,
             stderr=subprocess.STDOUT,

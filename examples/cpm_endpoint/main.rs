@@ -66,7 +66,18 @@
 //! removed when the run ends (`deregistered <AoR>`). Requests outside a dialog then go
 //! through the registrar as outbound proxy, or along the Service-Route it returned.
 //! When the registration fails, the endpoint prints the final status line and exits 1.
+//!
+//! **Around each message** (both roles; `around.rs`). A pager message that asks for a
+//! delivery notification is answered 200 and then with an IMDN `delivered` (RFC 5438),
+//! sent as a client transaction to the address the message came from (`--no-imdn`:
+//! not sent). Each notification received prints `imdn delivered message-id=<id>
+//! status=delivered`, each is-composing indication `is-composing active` (or `idle`).
+//! `--accept-plain` takes plain RFC 3428 MESSAGEs (printed like pager messages).
+//! `--send pager --imdn delivery,display` asks for notifications and waits up to 5 s
+//! for the first one; `--send options` prints the peer's services:
+//! `cpm_endpoint: peer services msg,session other-icsis=- iaris=-`.
 
+mod around;
 mod registration;
 mod sender;
 mod transport;
@@ -92,8 +103,10 @@ use transport::{Engine, Listener, Stats};
 const USAGE: &str = "usage: cpm_endpoint [--port N] [--transport udp|tcp] [--release OMA2.0]
          [--enable pager,large-message,session,file-transfer,deferred]
          [--identity URI] [--max-requests N] [--seconds S] [--quiet]
+         [--no-imdn] [--accept-plain]
          [--registrar sip:HOST:PORT [--password PW] [--auth-user NAME] [--expires S]]
-       cpm_endpoint --send pager|large-message|session|file-transfer --to URI
+       cpm_endpoint --send pager|large-message|session|file-transfer|options --to URI
+         [--imdn delivery,display,processing]
          [--port N] [--transport udp|tcp] [--release OMA2.0] [--identity URI]
          [--text TEXT] [--no-bye] [--seconds S] [--proxy sip:HOST:PORT]
          [--registrar sip:HOST:PORT [--password PW] [--auth-user NAME] [--expires S]]";
@@ -126,6 +139,12 @@ struct Args {
     bye: bool,
     /// `--registrar`: register first, and send through it.
     registrar: Option<String>,
+    /// `--no-imdn`: do not answer the messages that ask for a delivery notification.
+    imdn_answers: bool,
+    /// `--accept-plain`: take plain RFC 3428 MESSAGEs (a `PlainMessageHandler`).
+    accept_plain: bool,
+    /// `--imdn delivery,display`: ask for these notifications (`--send pager`).
+    imdn_request: bool,
     /// `--proxy`: the outbound proxy without registering.
     proxy: Option<String>,
     password: Option<String>,
@@ -149,6 +168,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         bye: true,
         registrar: None,
         proxy: None,
+        imdn_answers: true,
+        accept_plain: false,
+        imdn_request: false,
         password: None,
         auth_user: None,
         expires: 600,
@@ -188,14 +210,20 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--quiet" => parsed.quiet = true,
             "--send" => {
                 let procedure = value()?;
-                if !PROCEDURES[..4].contains(&procedure.as_str()) {
-                    return Err(format!("--send: `{procedure}` is not one of pager, large-message, session, file-transfer"));
+                if procedure != "options" && !PROCEDURES[..4].contains(&procedure.as_str()) {
+                    return Err(format!("--send: `{procedure}` is not one of pager, large-message, session, file-transfer, options"));
                 }
                 parsed.send = Some(procedure);
             }
             "--to" => parsed.to = Some(value()?),
             "--text" => parsed.text = value()?,
             "--no-bye" => parsed.bye = false,
+            "--no-imdn" => parsed.imdn_answers = false,
+            "--accept-plain" => parsed.accept_plain = true,
+            "--imdn" => {
+                around::ask(around::parse_dispositions(&value()?)?);
+                parsed.imdn_request = true;
+            }
             "--registrar" => parsed.registrar = Some(value()?),
             "--proxy" => parsed.proxy = Some(value()?),
             "--password" => parsed.password = Some(value()?),
@@ -223,8 +251,20 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = match &args.send {
-        Some(procedure) => sender::run(&args, procedure),
+    let result = match args.send.as_deref() {
+        Some("options") => around::query(&args),
+        Some(procedure) => sender::run(&args, procedure).inspect(|_| {
+            // `--imdn`: the first notification may come after the 200.
+            if procedure == "pager"
+                && args.imdn_request
+                && !around::wait_notification(around::NOTIFICATION_WAIT)
+            {
+                println!(
+                    "cpm_endpoint: no notification in {} s",
+                    around::NOTIFICATION_WAIT.as_secs()
+                );
+            }
+        }),
         None => serve(&args),
     };
     result.unwrap_or_else(|e| {
@@ -247,6 +287,7 @@ fn serve(args: &Args) -> Result<ExitCode, String> {
         args.quiet,
     )?;
     let events = engine.subscribe();
+    around::start_sending(&engine);
     println!(
         "cpm_endpoint: listening on {} {local}, MSRP sink on tcp {}, release {}, procedures {}",
         args.transport.uri_param(),
@@ -293,6 +334,7 @@ fn serve(args: &Args) -> Result<ExitCode, String> {
             Err(RecvTimeoutError::Disconnected) => return Err("the engine stopped".to_owned()),
         };
         for event in first.into_iter().chain(events.try_iter()) {
+            around::on_event(&event);
             if let Some(registration) = &mut registration {
                 registration.on_event(&engine, &event)?;
             }
@@ -301,6 +343,8 @@ fn serve(args: &Args) -> Result<ExitCode, String> {
             registration.pump(&engine)?;
         }
     };
+    // The IMDNs sent get their answers before the end.
+    around::settle(&events);
     if let Some(registration) = &mut registration {
         registration.deregister(&engine, &events)?;
     }
@@ -360,6 +404,10 @@ impl Endpoint {
         let mut builder = Dispatcher::builder().client(config.clone());
         for procedure in &args.enabled {
             builder = match procedure.as_str() {
+                "pager" if args.imdn_answers => builder.pager(around::Delivering {
+                    log,
+                    config: config.clone(),
+                }),
                 "pager" => builder.pager(log),
                 "large-message" => builder.large_message(log),
                 "session" => builder.session(log),
@@ -367,6 +415,7 @@ impl Endpoint {
                 _ => builder.deferred(log),
             };
         }
+        let builder = around::handlers(builder, args, log);
         Ok(Endpoint {
             config,
             dispatcher: Arc::new(builder.build()),
@@ -508,6 +557,11 @@ impl DeferredHandler for Log {
 /// final answer of a request answered later), printing one line about it.
 fn answer(dispatcher: &Dispatcher, bytes: Bytes, source: SocketAddr, quiet: bool) -> Vec<Bytes> {
     let mut outcome = dispatcher.dispatch_from(bytes, source);
+    // The IMDNs the handlers built go out after the answer, to where the request came
+    // from.
+    for imdn in around::take_built() {
+        around::send_later(imdn, source);
+    }
     let mut responses: Vec<Bytes> = outcome
         .take_response()
         .map(|r| r.into_bytes())

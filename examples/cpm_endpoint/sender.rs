@@ -119,7 +119,7 @@ fn build(
     let ids = &mut RandomIds::new();
     let now = SystemTime::now();
     let built = match procedure {
-        "pager" => Pager::new(to, Content::text(message), now)
+        "pager" => crate::around::asking(Pager::new(to, Content::text(message), now))
             .build(config, ids)
             .map(|standalone| standalone.into_pager()),
         "large-message" => LargeMessage::new(to, Content::text(message), now)
