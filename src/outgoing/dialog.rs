@@ -379,26 +379,39 @@ impl Dialog {
         &mut self,
         request: &IncomingRequest,
     ) -> Result<bool, DialogError> {
-        let tag = |name| {
-            request
-                .header(name)
-                .and_then(|h| NameAddr::parse(h.value()))
-                .and_then(|a| a.tag())
-                .unwrap_or_default()
-        };
-        if request.header("Call-ID").map(|h| h.value()) != Some(self.call_id.as_bytes()) {
-            return Err(DialogError::OtherDialog("Call-ID"));
-        }
-        if tag("To") != self.local_tag.as_bytes() {
-            return Err(DialogError::OtherDialog("To tag"));
-        }
-        if tag("From") != self.remote_tag.as_bytes() {
-            return Err(DialogError::OtherDialog("From tag"));
-        }
+        self.check_same_dialog(|name| request.header(name).map(|h| h.value()), "To", "From")?;
         if !matches!(request.method(), Method::Invite | Method::Update) {
             return Ok(false);
         }
         self.retarget(request.header("Contact").map(|h| h.value()))
+    }
+
+    /// Whether a message of this dialog is one: its Call-ID, then the tag of
+    /// `local` (this side's, To in a request we receive, From in a response to us),
+    /// then that of `remote`, each compared with this dialog's.
+    fn check_same_dialog<'m>(
+        &self,
+        header: impl Fn(&str) -> Option<&'m [u8]>,
+        local: &'static str,
+        remote: &'static str,
+    ) -> Result<(), DialogError> {
+        let tag = |name| {
+            header(name)
+                .and_then(NameAddr::parse)
+                .and_then(|a| a.tag())
+                .unwrap_or_default()
+        };
+        if header("Call-ID") != Some(self.call_id.as_bytes()) {
+            return Err(DialogError::OtherDialog("Call-ID"));
+        }
+        let tag_name = |name| if name == "To" { "To tag" } else { "From tag" };
+        if tag(local) != self.local_tag.as_bytes() {
+            return Err(DialogError::OtherDialog(tag_name(local)));
+        }
+        if tag(remote) != self.remote_tag.as_bytes() {
+            return Err(DialogError::OtherDialog(tag_name(remote)));
+        }
+        Ok(())
     }
 
     /// Follows a target refresh in a 2xx to this side's re-INVITE or UPDATE: its
@@ -415,22 +428,11 @@ impl Dialog {
         &mut self,
         response: &IncomingResponse,
     ) -> Result<bool, DialogError> {
-        let tag = |name| {
-            response
-                .header(name)
-                .and_then(|h| NameAddr::parse(h.value()))
-                .and_then(|a| a.tag())
-                .unwrap_or_default()
-        };
-        if response.header("Call-ID").map(|h| h.value()) != Some(self.call_id.as_bytes()) {
-            return Err(DialogError::OtherDialog("Call-ID"));
-        }
-        if tag("From") != self.local_tag.as_bytes() {
-            return Err(DialogError::OtherDialog("From tag"));
-        }
-        if tag("To") != self.remote_tag.as_bytes() {
-            return Err(DialogError::OtherDialog("To tag"));
-        }
+        self.check_same_dialog(
+            |name| response.header(name).map(|h| h.value()),
+            "From",
+            "To",
+        )?;
         let refresh = matches!(
             response.cseq_method(),
             Some(Method::Invite | Method::Update)
