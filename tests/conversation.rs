@@ -927,3 +927,76 @@ proptest! {
         prop_assert_eq!(outcomes, if body.is_empty() { 1 } else { 2 });
     }
 }
+
+#[test]
+fn messages_outside_accept_types_or_max_size_are_refused() {
+    let (a, b) = negotiate(None);
+    let mut alice = conversation(&a, ConversationKind::Chat, ALICE, BOB, 1, 2048);
+    let mut config = ConversationKind::Chat.session_config(&b);
+    config.accept_types = vec!["message/cpim".into()];
+    config.max_size = Some(5000);
+    let mut bob = Conversation::from_config(
+        config,
+        ConversationKind::Chat,
+        BOB,
+        ALICE,
+        SequentialIds::new(2),
+    );
+    let now = Instant::now();
+    let bare = alice.send_file("text/plain", &b"not wrapped"[..]).unwrap();
+    let big = alice
+        .send_chat(Content::text(&"y".repeat(6000)), at(0), None)
+        .unwrap();
+    alice.send_chat(Content::text("fits"), at(1), None).unwrap();
+    pump(&mut alice, &mut bob, now);
+    let events = events(&mut bob);
+    assert!(events.contains(&ConversationEvent::Refused {
+        msrp_message_id: bare.msrp_message_id,
+        code: 415
+    }));
+    assert!(events.contains(&ConversationEvent::Refused {
+        msrp_message_id: big.msrp_message_id.clone(),
+        code: 413
+    }));
+    let messages = chat_messages(&events);
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].text(), Some("fits"));
+    // The sender hears that its message failed.
+    assert!(self::events(&mut alice).iter().any(|e| matches!(e,
+        ConversationEvent::Msrp(MsrpEvent::SendFailed { message_id, code: 413, .. })
+            if *message_id == big.msrp_message_id)));
+}
+
+#[test]
+fn composing_timers_are_bounded_whatever_the_number_of_authors() {
+    let (a, b) = negotiate(None);
+    let mut focus = conversation(&a, ConversationKind::Chat, GROUP, BOB, 1, 2048);
+    let mut bob = conversation(&b, ConversationKind::Chat, BOB, GROUP, 2, 2048);
+    let now = Instant::now();
+    let indication = IsComposing::active(Some(30)).to_content().unwrap();
+    for n in 0..100 {
+        let author = format!("sip:member{n}@example.net");
+        let builder = CpimBuilder::new(&author, GROUP, at(0), indication.clone()).without_imdn();
+        focus.send_cpim(&builder).unwrap();
+    }
+    pump(&mut focus, &mut bob, now);
+    let composing = events(&mut bob)
+        .iter()
+        .filter(|e| matches!(e, ConversationEvent::Composing { .. }))
+        .count();
+    assert_eq!(composing, 100, "every indication is handed out");
+    bob.handle_timeout(now + Duration::from_secs(30));
+    let expired: Vec<Option<String>> = events(&mut bob)
+        .into_iter()
+        .filter_map(|e| match e {
+            ConversationEvent::ComposingExpired { from } => Some(from),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(expired.len(), 64, "the timers kept are bounded");
+    assert_eq!(
+        expired.last().cloned().flatten().as_deref(),
+        Some("sip:member99@example.net"),
+        "the newest are kept"
+    );
+}

@@ -30,7 +30,7 @@ use crate::msrp::{ExpectedFile, FileCheck, MsrpEvent};
 /// ```
 #[allow(unused_variables)]
 pub trait ConversationHandler {
-    /// [`ConversationEvent::Established`].
+    /// [`ConversationEvent::Established`]: the connection is bound, content flows.
     fn established(&mut self) {}
 
     /// [`ConversationEvent::LargeMessage`]: the large message, whole.
@@ -59,7 +59,8 @@ pub trait ConversationHandler {
     ) {
     }
 
-    /// [`ConversationEvent::FileStarted`].
+    /// [`ConversationEvent::FileStarted`]: open the sink; `expected` is what the
+    /// file-selector promised.
     fn file_started(
         &mut self,
         msrp_message_id: Arc<str>,
@@ -72,7 +73,8 @@ pub trait ConversationHandler {
     /// [`ConversationEvent::FileData`]: write `data` at `offset`.
     fn file_data(&mut self, msrp_message_id: Arc<str>, offset: u64, data: Bytes) {}
 
-    /// [`ConversationEvent::FileProgress`].
+    /// [`ConversationEvent::FileProgress`]: bytes received so far, for a progress
+    /// bar.
     fn file_progress(&mut self, msrp_message_id: Arc<str>, received: u64, total: Option<u64>) {}
 
     /// [`ConversationEvent::FileComplete`]: check `check.is_ok()` before keeping
@@ -82,10 +84,11 @@ pub trait ConversationHandler {
     /// [`ConversationEvent::FileInterrupted`]: discard what was written.
     fn file_interrupted(&mut self, msrp_message_id: Arc<str>, received: u64) {}
 
-    /// [`ConversationEvent::Refused`].
+    /// [`ConversationEvent::Refused`]: this end answered the message 413 or 415.
     fn refused(&mut self, msrp_message_id: Arc<str>, code: u16) {}
 
-    /// [`ConversationEvent::Malformed`].
+    /// [`ConversationEvent::Malformed`]: content that does not read, already
+    /// answered 200 at the MSRP level.
     fn malformed(&mut self, msrp_message_id: Arc<str>, error: ContentError) {}
 
     /// [`ConversationEvent::Msrp`]: sender-side progress and acknowledgements,

@@ -48,6 +48,10 @@ use crate::sdp::{FileSelector, NegotiatedMsrp};
 /// The media type of a CPIM message (RFC 3862).
 const CPIM_CONTENT_TYPE: &str = "message/cpim";
 
+/// How many authors' is-composing timers are kept at once (a group session's
+/// participants typing together; past it the oldest is dropped).
+const MAX_COMPOSING: usize = 64;
+
 /// What an MSRP session was set up for: decides how the messages received are read
 /// and where their bytes go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -231,7 +235,7 @@ impl Conversation {
         self.display_name = name.map(str::to_owned);
     }
 
-    /// What the session is for.
+    /// What the session is for, as given at construction.
     pub fn kind(&self) -> &ConversationKind {
         &self.kind
     }
@@ -296,19 +300,20 @@ impl Conversation {
         self.now = Some(now);
         self.session.handle_timeout(now);
         self.translate();
-        let mut at = 0;
-        while at < self.composing.len() {
-            if self.composing[at].1 <= now {
-                let (from, _) = self.composing.swap_remove(at);
-                self.events
-                    .push_back(ConversationEvent::ComposingExpired { from });
-            } else {
-                at += 1;
-            }
+        let (expired, running): (Vec<_>, Vec<_>) = std::mem::take(&mut self.composing)
+            .into_iter()
+            .partition(|(_, deadline)| *deadline <= now);
+        self.composing = running;
+        for (from, _) in expired {
+            self.events
+                .push_back(ConversationEvent::ComposingExpired { from });
         }
     }
 
-    /// The next event, if any.
+    /// The next event, if any. Events wait, in order, until taken here or handed to
+    /// a handler by [`deliver`](Self::deliver); take them after each call that feeds
+    /// the conversation, since a file's [`FileData`](ConversationEvent::FileData)
+    /// holds its bytes until then.
     pub fn poll_event(&mut self) -> Option<ConversationEvent> {
         self.events.pop_front()
     }
@@ -714,6 +719,10 @@ impl Conversation {
         };
         self.composing.retain(|(f, _)| f != from);
         if let Some(deadline) = deadline {
+            if self.composing.len() >= MAX_COMPOSING {
+                // A peer naming ever new authors: the oldest timer goes.
+                self.composing.remove(0);
+            }
             self.composing.push((from.clone(), deadline));
         }
     }
