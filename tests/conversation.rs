@@ -1000,3 +1000,79 @@ fn composing_timers_are_bounded_whatever_the_number_of_authors() {
         "the newest are kept"
     );
 }
+
+#[test]
+fn a_file_transfer_answered_by_the_dispatcher_runs_as_a_conversation() {
+    use cpm_client::{Decision, Dispatcher, FileTransferHandler, FileTransferInvitation};
+    struct Take;
+    impl FileTransferHandler for Take {
+        fn file_transfer(&self, _: &FileTransferInvitation<'_>) -> Decision {
+            Decision::accept()
+        }
+    }
+    let file = content(40_000, 11);
+    // Alice offers the file (OMA CPM 7.4.1).
+    let offer = MsrpSdp::new("192.0.2.10", ALICE_PATH, Direction::SendOnly)
+        .accept_types(&["image/jpeg"])
+        .file_selector(
+            FileSelector::new("cat.jpg", "image/jpeg", 40_000)
+                .with_hash(FileHash::sha1(&sha1(&file))),
+        )
+        .file_transfer_id("ft-42")
+        .setup(Setup::ActPass)
+        .write()
+        .unwrap();
+    let invite = format!(
+        "INVITE sip:+15550100002@ims.example.net SIP/2.0\r\n\
+         Via: SIP/2.0/TCP 192.0.2.10;branch=z9hG4bK-ft42\r\n\
+         From: <{ALICE}>;tag=a1\r\nTo: <{BOB}>\r\nCall-ID: ft-42\r\n\
+         CSeq: 1 INVITE\r\nContact: <sip:alice@192.0.2.10>\r\n\
+         Accept-Contact: *;+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.filetransfer\"\r\n\
+         Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n",
+        offer.len()
+    );
+    let mut invite = invite.into_bytes();
+    invite.extend_from_slice(&offer);
+    // Bob's dispatcher answers it (7.4.2) and hands out the session it answered with.
+    let outcome = Dispatcher::builder()
+        .file_transfer(Take)
+        .build()
+        .dispatch(Bytes::from(invite));
+    let response = outcome.response().unwrap();
+    assert_eq!(response.status().code(), 200);
+    let negotiated = outcome.msrp().expect("the session answered");
+    let mut bob = Conversation::new(
+        negotiated,
+        ConversationKind::file_transfer(negotiated),
+        BOB,
+        ALICE,
+    );
+    // Alice reads the answer.
+    let wire = response.as_bytes();
+    let at_body = wire.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let answer = Sdp::parse(&wire[at_body..]).unwrap();
+    let offer = Sdp::parse(&offer).unwrap();
+    let mine =
+        NegotiatedMsrp::from_media(&offer.msrp().unwrap(), &answer.msrp().unwrap(), true).unwrap();
+    assert_eq!(
+        mine.setup,
+        Setup::Passive,
+        "Bob answered active: he connects"
+    );
+    let mut alice = Conversation::new(
+        &mine,
+        ConversationKind::FileTransfer { selector: None },
+        ALICE,
+        BOB,
+    );
+    alice.send_file("image/jpeg", file.clone()).unwrap();
+    pump(&mut alice, &mut bob, Instant::now());
+    let events = events(&mut bob);
+    assert_eq!(rebuilt(&events), file);
+    let (size, check) = completion(&events);
+    assert_eq!(size, 40_000);
+    assert_eq!(
+        (check.size_matches, check.sha1_matches),
+        (Some(true), Some(true))
+    );
+}
