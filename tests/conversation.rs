@@ -1076,3 +1076,17 @@ fn a_file_transfer_answered_by_the_dispatcher_runs_as_a_conversation() {
         (Some(true), Some(true))
     );
 }
+
+#[test]
+fn a_conversation_can_move_to_another_thread() {
+    fn send<T: Send>(_: &T) {}
+    let (alice, _) = pair(ConversationKind::Chat, 2048);
+    send(&alice);
+    let sent = std::thread::spawn(move || {
+        let mut alice = alice;
+        alice.poll_transmit(Instant::now()).is_some()
+    })
+    .join()
+    .unwrap();
+    assert!(sent, "the active end's first SEND");
+}

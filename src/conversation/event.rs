@@ -148,7 +148,7 @@ pub enum ConversationEvent {
     },
     /// An `active` indication's refresh interval passed without a new indication
     /// or a message from the same author: the receiver falls back to idle (RFC
-    /// 3994). Given by [`handle_timeout`](super::Conversation::handle_timeout).
+    /// 3994 section 3.3). Given by [`handle_timeout`](super::Conversation::handle_timeout).
     ComposingExpired {
         /// Who had been composing, as in [`ConversationEvent::Composing`].
         from: Option<String>,

@@ -700,7 +700,8 @@ impl Conversation {
 
     /// Keeps the is-composing refresh timers: an `active` indication with a refresh
     /// starts one for its author; `idle`, or a message of the author, ends it (RFC
-    /// 3994).
+    /// 3994 section 3.3). An `active` indication without `refresh` starts none:
+    /// the application decides how long to show it.
     fn note_composing(&mut self, event: &ConversationEvent) {
         let (from, deadline) = match event {
             ConversationEvent::Composing { from, indication } => {
