@@ -101,6 +101,10 @@
 //!   ([`ImdnMessage`](outgoing::ImdnMessage)) and the capability query
 //!   ([`CapabilityQuery`](outgoing::CapabilityQuery), its answer read by
 //!   [`PeerCapabilities`](outgoing::PeerCapabilities)).
+//! - [`conversation`]: the content of an MSRP session once the INVITE is answered
+//!   ([`Conversation`]): a large message, a file into the application's sink with its
+//!   checks, chat messages told apart from is-composing indications and IMDNs,
+//!   deferred group delivery, and the CPIM envelope of what is sent.
 //! - [`user_agent`]: the Appendix D release stamp ([`ReleaseVersion`], [`ProductStamp`],
 //!   [`Release::of_peer`]).
 //! - [`ids`]: where generated identifiers come from; [`error`]: [`ParseError`],
@@ -114,6 +118,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod conversation;
 pub mod cpim;
 pub mod dispatch;
 pub mod error;
@@ -132,6 +137,7 @@ pub mod user_agent;
 
 pub use bytes;
 
+pub use conversation::{Conversation, ConversationEvent, ConversationHandler, ConversationKind};
 pub use dispatch::{
     Accept, ComposingHandler, ComposingReceived, Decision, DeferredGroupSession, DeferredHandler,
     DialogHandler, DialogId, Dispatcher, DispatcherBuilder, FileTransferHandler,

@@ -23,7 +23,7 @@ const FORMATS: [&str; 8] = [
 const BELOW_PROCEDURES: [&str; 1] = ["transaction"];
 
 /// The procedure layers above them.
-const PROCEDURES: [&str; 3] = ["routing", "dispatch", "outgoing"];
+const PROCEDURES: [&str; 4] = ["routing", "dispatch", "outgoing", "conversation"];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<_> = fs::read_dir(dir)
