@@ -4,7 +4,8 @@
 //! (`imdn delivered message-id=<id> status=delivered`) and is-composing indications
 //! (RFC 3994: `is-composing active`) it receives, takes plain RFC 3428 MESSAGEs with
 //! `--accept-plain`, asks for notifications with `--send pager --imdn
-//! delivery,display`, and queries a peer's capabilities with `--send options`.
+//! delivery,display`, sends a pager message bare to a plain peer with `--send pager
+//! --plain`, and queries a peer's capabilities with `--send options`.
 //!
 //! The handlers run inside the dispatcher, while the engine holds its lock; an IMDN
 //! they build is set aside on the thread ([`take_built`]), [`crate::answer`] hands it
@@ -17,6 +18,7 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
@@ -41,6 +43,10 @@ pub const NOTIFICATION_WAIT: Duration = Duration::from_secs(5);
 /// How long the receiving role waits, at its end, for the answers to the IMDNs it sent.
 const SETTLE_WAIT: Duration = Duration::from_secs(5);
 
+/// How long the receiving role waits, at its very end, for the peers to close the TCP
+/// connections they opened (SIPp still pausing after the IMDN it answered).
+pub const LINGER: Duration = Duration::from_secs(5);
+
 thread_local! {
     /// The IMDNs the handlers built while dispatching the current request.
     static BUILT: RefCell<Vec<Bytes>> = const { RefCell::new(Vec::new()) };
@@ -57,6 +63,9 @@ static NOTIFIED: (Mutex<u64>, Condvar) = (Mutex::new(0), Condvar::new());
 
 /// `--imdn`, for the pager builder of the sending role.
 static ASKED: OnceLock<DispositionNotification<'static>> = OnceLock::new();
+
+/// `--plain`: the pager message goes without CPIM.
+static PLAIN: AtomicBool = AtomicBool::new(false);
 
 /// Reads `--imdn delivery,display` (also `negative-delivery`, `processing`).
 pub fn parse_dispositions(list: &str) -> Result<DispositionNotification<'static>, String> {
@@ -85,11 +94,22 @@ pub fn ask(disposition: DispositionNotification<'static>) {
     let _ = ASKED.set(disposition);
 }
 
-/// The pager builder with the `imdn.Disposition-Notification` of `--imdn`, if given.
+/// Remembers `--plain`, for [`asking`].
+pub fn send_plain() {
+    PLAIN.store(true, Ordering::SeqCst);
+}
+
+/// The pager builder with the `imdn.Disposition-Notification` of `--imdn`, if given,
+/// and without CPIM with `--plain` (RFC 3428: the body is the text itself).
 pub fn asking(pager: Pager) -> Pager {
-    match ASKED.get() {
+    let pager = match ASKED.get() {
         Some(disposition) => pager.disposition(disposition.clone()),
         None => pager,
+    };
+    if PLAIN.load(Ordering::SeqCst) {
+        pager.without_cpim()
+    } else {
+        pager
     }
 }
 
@@ -266,7 +286,13 @@ impl ComposingHandler for Log {
 impl PlainMessageHandler for Log {
     fn plain_message(&self, message: &PlainMessage<'_>) -> Decision {
         let content = message.content_type().map(|t| t.essence()).unwrap_or("-");
-        self.summary(message, &format!(" content={content} (plain)"));
+        // A text body is shown too (escaped like a Rust string: one line, quoted).
+        let shown = if content.eq_ignore_ascii_case("text/plain") {
+            format!(" text={:?}", String::from_utf8_lossy(message.body()))
+        } else {
+            String::new()
+        };
+        self.summary(message, &format!(" content={content} (plain){shown}"));
         Decision::accept()
     }
 }
