@@ -177,12 +177,12 @@ impl Engine {
     }
 
     /// Waits until the far ends have closed the connections they opened, or until
-    /// `until`; returns how many are still open. A connection is the business of the
-    /// side that opened it (RFC 3261 18: the server side sends its responses back on
-    /// it, and RFC 5923 lets requests towards that peer reuse it): an IMDN sent back
-    /// on the connection a message came on, and answered, may still leave the peer
-    /// with a transaction or a call to finish on it, which a close from this side
-    /// would cut off. Connections this side opened are not waited for.
+    /// `until`; returns how many are still open. RFC 3261 18 shares a connection
+    /// between client and server transactions (an IMDN goes back on the connection
+    /// its message came on, indexed by the far end's address) and recommends keeping
+    /// it open for a while after its last message: the peer may still have a
+    /// transaction or a call to finish on it, which a close from this side would cut
+    /// off. Connections this side opened are not waited for.
     pub fn linger(&self, until: Instant) -> usize {
         loop {
             let open = self.lock().accepted.len();
