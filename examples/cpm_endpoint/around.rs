@@ -27,7 +27,10 @@ use bytes::Bytes;
 use cpm_client::cpim::{Disposition, DispositionNotification};
 use cpm_client::imdn::{DeliveryStatus, ImdnStatus};
 use cpm_client::iscomposing::ComposingState;
-use cpm_client::outgoing::{CapabilityQuery, Pager, PeerCapabilities, RandomIds};
+use cpm_client::outgoing::{
+    accepts_cpim, CapabilityQuery, Content, OutgoingRequest, Pager, PeerCapabilities, RandomIds,
+};
+use cpm_client::sip::IncomingResponse;
 use cpm_client::transaction::{TransactionEvent, TransactionKey};
 use cpm_client::{
     ClientConfig, ComposingHandler, ComposingReceived, Decision, ImdnReceived, NotificationHandler,
@@ -66,6 +69,9 @@ static ASKED: OnceLock<DispositionNotification<'static>> = OnceLock::new();
 
 /// `--plain`: the pager message goes without CPIM.
 static PLAIN: AtomicBool = AtomicBool::new(false);
+
+/// The final answer to the request the sending role sent last, for [`bare_again`].
+static LAST_FINAL: Mutex<Option<IncomingResponse>> = Mutex::new(None);
 
 /// Reads `--imdn delivery,display` (also `negative-delivery`, `processing`).
 pub fn parse_dispositions(list: &str) -> Result<DispositionNotification<'static>, String> {
@@ -149,6 +155,46 @@ impl PagerHandler for Delivering {
         }
         decision
     }
+}
+
+/// Remembers the final answer to the request sent, for [`bare_again`].
+pub fn answered(response: &IncomingResponse) {
+    *LAST_FINAL.lock().unwrap_or_else(PoisonError::into_inner) = Some(response.clone());
+}
+
+/// After a pager message in CPIM answered 415 with an Accept that lacks
+/// `message/cpim` (the library's `accepts_cpim` says `Some(false)`; RFC 3261 21.4.18
+/// makes a 415 carry Accept), the same text again, bare (`Pager::without_cpim`, RFC
+/// 3428): a plain peer such as baresip takes it. `None` when that does not apply
+/// (another answer, no Accept, or `--plain` already).
+pub fn bare_again(
+    procedure: &str,
+    config: &ClientConfig,
+    to: &str,
+    text: &str,
+) -> Result<Option<OutgoingRequest>, String> {
+    let last = LAST_FINAL
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    let Some(response) = last else {
+        return Ok(None);
+    };
+    if procedure != "pager"
+        || PLAIN.load(Ordering::SeqCst)
+        || response.status() != 415
+        || accepts_cpim(&response) != Some(false)
+    {
+        return Ok(None);
+    }
+    println!("cpm_endpoint: the peer takes no message/cpim: sending the text bare");
+    Pager::new(to, Content::text(text), SystemTime::now())
+        .without_cpim()
+        .build(config, &mut RandomIds::new())
+        .map_err(|e| e.to_string())?
+        .into_pager()
+        .map(Some)
+        .ok_or_else(|| "--text is too large for a pager-mode MESSAGE".to_owned())
 }
 
 /// The IMDNs built while the current request was dispatched (on this thread).

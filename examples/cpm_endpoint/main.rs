@@ -75,7 +75,8 @@
 //! `--accept-plain` takes plain RFC 3428 MESSAGEs (printed like pager messages).
 //! `--send pager --imdn delivery,display` asks for notifications and waits up to 5 s
 //! for the first one; `--send pager --plain` sends the text bare, without CPIM, for a
-//! plain RFC 3428 peer (the library's `Pager::without_cpim`); `--send options` prints the peer's services:
+//! plain RFC 3428 peer (the library's `Pager::without_cpim`), as `--send pager` does
+//! by itself after a 415 whose Accept lacks `message/cpim` (`accepts_cpim`); `--send options` prints the peer's services:
 //! `cpm_endpoint: peer services msg,session other-icsis=- iaris=-`.
 
 mod around;
