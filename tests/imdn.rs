@@ -106,7 +106,7 @@ Content-length: ...
       <datetime>2008-04-04T12:16:49-05:00</datetime>
      <recipient-uri>im:bob@example.com</recipient-uri>
       <original-recipient-uri
-            >im:bob@example.com</original-recipient-uri>
+         >im:bob@example.com</original-recipient-uri>
       <processing-notification>
          <status>
             <processed/>
