@@ -43,7 +43,9 @@
 //! The run ends after `--max-requests` requests (retransmissions not counted) or
 //! `--seconds` seconds, whichever comes first, with a summary line:
 //! `cpm_endpoint: 3 requests, 0 retransmissions; answered 200 x 3`. The exit status
-//! is 0, or 1 when `--seconds` ran out before `--max-requests` requests came.
+//! is 0, or 1 when `--seconds` ran out before `--max-requests` requests came. Over TCP
+//! the process then waits, up to 5 s within `--seconds`, until the peers have closed
+//! the connections they opened (RFC 3261 18).
 //!
 //! **Sending** (`--send`). The endpoint binds `--port` (default: any free port), builds
 //! the request with the library's outgoing builders, its Via and Contact naming that
