@@ -11,6 +11,7 @@ use cpm_client::imdn::{
     is_notification, DeliveryStatus, DisplayStatus, Imdn, ImdnStatus, ProcessingStatus,
     XmlBodyError, MAX_XML_BYTES, MAX_XML_DEPTH, MAX_XML_ELEMENTS,
 };
+use cpm_client::mime::BodyErrorKind;
 use cpm_client::outgoing::{ContactAddress, ImdnMessage, Pager, SequentialIds, Transport};
 use cpm_client::{
     ClientConfig, Decision, Dispatcher, Handling, ImdnReceived, NotificationHandler, PagerHandler,
@@ -20,106 +21,319 @@ use cpm_client::{
 const ALICE: &str = "sip:+15550100001@ims.example.net";
 const BOB: &str = "sip:+15550100002@ims.example.net";
 
-/// RFC 5438 section 7.2.1.1: a message asking for delivery and display notifications
-/// (the example's CPIM headers, written out here).
-const RFC_REQUEST: &[u8] = b"From: Alice <im:alice@example.com>\r\n\
-To: Bob <im:bob@example.com>\r\n\
-NS: imdn <urn:ietf:params:imdn>\r\n\
-imdn.Message-ID: 34jk324j\r\n\
-DateTime: 2006-04-04T12:16:49-05:00\r\n\
-imdn.Disposition-Notification: positive-delivery, display\r\n\
-\r\n\
-Content-type: text/plain\r\n\
-Content-length: 12\r\n\
-\r\n\
-Hello World\n";
+// RFC 5438's examples, as the RFC prints them (the figures' three-column indent taken
+// off, page breaks taken out, LF line ends as in the RFC text). The text printed in
+// the RFC has no empty line between the CPIM message headers and the content headers,
+// which RFC 3862 requires (a real message has it, and the library writes it); each
+// test reads the printed text, then the message as a real implementation sends it,
+// with that empty line.
 
-/// RFC 5438 section 7.3 / 9: the delivery notification for that message, with the
-/// example's line break inside the `original-recipient-uri` start tag.
-const RFC_DELIVERY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+/// RFC 5438 section 7.1.1.3: a message asking for positive and negative delivery
+/// notifications.
+const RFC_7_1_1_3_REQUEST: &str = "From: Alice <im:alice@example.com>
+To: Bob <im:bob@example.com>
+NS: imdn <urn:ietf:params:imdn>
+imdn.Message-ID: 34jk324j
+DateTime: 2006-04-04T12:16:49-05:00
+imdn.Disposition-Notification: positive-delivery, negative-delivery
+Content-type: text/plain
+Content-length: 12
+
+Hello World
+";
+
+/// RFC 5438 section 7.2.1.1: the delivery notification, in its CPIM body.
+const RFC_7_2_1_1_DELIVERY: &str = r#"From: Bob <im:bob@example.com>
+To: Alice <im:alice@example.com>
+NS: imdn <urn:ietf:params:imdn>
+imdn.Message-ID: d834jied93rf
+Content-type: message/imdn+xml
+Content-Disposition: notification
+Content-length: ...
+
+<?xml version="1.0" encoding="UTF-8"?>
 <imdn xmlns="urn:ietf:params:xml:ns:imdn">
-  <message-id>34jk324j</message-id>
-  <datetime>2008-04-04T12:16:49-05:00</datetime>
-  <recipient-uri>im:bob@example.com</recipient-uri>
-  <original-recipient-uri
-      >im:bob@example.com</original-recipient-uri>
-  <subject>Project Tomorrow</subject>
-  <delivery-notification>
-    <status>
-      <delivered/>
-    </status>
-  </delivery-notification>
-</imdn>
+      <message-id>34jk324j</message-id>
+      <datetime>2008-04-04T12:16:49-05:00</datetime>
+     <recipient-uri>im:bob@example.com</recipient-uri>
+      <original-recipient-uri
+        >im:bob@example.com</original-recipient-uri>
+      <delivery-notification>
+         <status>
+            <delivered/>
+         </status>
+      </delivery-notification>
+    </imdn>
 "#;
 
-/// RFC 5438 section 7.3: the display notification of the same exchange, in the
-/// CPIM message that carries it.
-const RFC_DISPLAY_CPIM: &str = "From: Bob <im:bob@example.com>\r\n\
-To: Alice <im:alice@example.com>\r\n\
-NS: imdn <urn:ietf:params:imdn>\r\n\
-imdn.Message-ID: d834jied93rf\r\n\
-DateTime: 2008-04-04T12:16:52-05:00\r\n\
-\r\n\
-Content-type: message/imdn+xml\r\n\
-Content-Disposition: notification\r\n\
-\r\n\
-<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-<imdn xmlns=\"urn:ietf:params:xml:ns:imdn\">\n\
-  <message-id>34jk324j</message-id>\n\
-  <datetime>2008-04-04T12:16:49-05:00</datetime>\n\
-  <display-notification>\n\
-    <status>\n\
-      <displayed/>\n\
-    </status>\n\
-  </display-notification>\n\
-</imdn>\n";
+/// RFC 5438 section 7.2.1.2: the display notification, in its CPIM body.
+const RFC_7_2_1_2_DISPLAY: &str = r#"From: Bob <im:bob@example.com>
+To: Alice <im:alice@example.com>
+NS: imdn <urn:ietf:params:imdn>
+imdn.Message-ID: dfjkleriou432333
+Content-type: message/imdn+xml
+Content-Disposition: notification
+Content-length: ...
+
+<?xml version="1.0" encoding="UTF-8"?>
+<imdn xmlns="urn:ietf:params:xml:ns:imdn">
+      <message-id>34jk324j</message-id>
+      <datetime>2008-04-04T12:16:49-05:00</datetime>
+     <recipient-uri>im:bob@example.com</recipient-uri>
+      <original-recipient-uri
+         >im:bob@example.com</original-recipient-uri>
+      <display-notification>
+         <status>
+            <displayed/>
+         </status>
+      </display-notification>
+    </imdn>
+"#;
+
+/// RFC 5438 section 8.1: an intermediary's processing notification, printed with
+/// the MIME header of the MESSAGE body first (no `NS:` and no `imdn.Message-ID`).
+const RFC_8_1_PROCESSING: &str = r#"Content-type: Message/CPIM
+
+From: Bob <im:bob@example.com>
+To: Alice <im:alice@example.com>
+Content-type: message/imdn+xml
+Content-Disposition: notification
+Content-length: ...
+
+<?xml version="1.0" encoding="UTF-8"?>
+<imdn xmlns="urn:ietf:params:xml:ns:imdn">
+      <message-id>34jk324j</message-id>
+      <datetime>2008-04-04T12:16:49-05:00</datetime>
+     <recipient-uri>im:bob@example.com</recipient-uri>
+      <original-recipient-uri
+         >im:bob@example.com</original-recipient-uri>
+      <processing-notification>
+         <status>
+            <processed/>
+         </status>
+      </processing-notification>
+    </imdn>
+"#;
+
+/// The printed CPIM text with the empty line RFC 3862 puts between the message
+/// headers and the content headers (before the first `Content-type:` line).
+fn as_sent(printed: &str) -> String {
+    let at = printed
+        .find("\nContent-type: ")
+        .expect("a Content-type line");
+    format!("{}\n{}", &printed[..=at], &printed[at + 1..])
+}
+
+/// The XML document of a printed example: what follows its first empty line.
+fn printed_xml(printed: &str) -> &str {
+    let at = printed.find("\n\n<?xml").expect("an XML document");
+    &printed[at + 2..]
+}
+
+/// An XML document with the whitespace that carries nothing here taken out: between
+/// tags, and before the `>` of a tag; other runs of whitespace become one space.
+fn squeezed(xml: &str) -> String {
+    let mut out = String::with_capacity(xml.len());
+    let mut space = false;
+    for c in xml.chars() {
+        if c.is_ascii_whitespace() {
+            space = true;
+            continue;
+        }
+        if space && !out.is_empty() && !out.ends_with('>') && c != '<' && c != '>' {
+            out.push(' ');
+        }
+        space = false;
+        out.push(c);
+    }
+    out
+}
+
+/// The notification the RFC's examples describe, for `status`.
+fn rfc_notification(status: ImdnStatus) -> Imdn {
+    Imdn::new("34jk324j", status)
+        .with_date_time("2008-04-04T12:16:49-05:00")
+        .with_recipient_uri("im:bob@example.com")
+        .with_original_recipient_uri("im:bob@example.com")
+}
 
 #[test]
-fn rfc_request_reads_and_its_notification_names_it() {
-    let request = CpimMessage::parse(RFC_REQUEST).expect("RFC 5438 7.2.1.1 reads");
+fn rfc_5438_7_1_1_3_request_reads_as_sent() {
+    // As printed, the content headers run on from the message headers, and what
+    // follows the empty line is read as the content header block, which no empty
+    // line ends: refused, at the end of the input.
+    let error = CpimMessage::parse(RFC_7_1_1_3_REQUEST.as_bytes())
+        .expect_err("no empty line before the content headers");
+    assert_eq!(error.kind(), &BodyErrorKind::UnterminatedHeaders);
+    assert_eq!(error.offset(), RFC_7_1_1_3_REQUEST.len());
+    assert!(!error.to_string().is_empty());
+
+    let sent = as_sent(RFC_7_1_1_3_REQUEST);
+    let request = CpimMessage::parse(sent.as_bytes()).expect("RFC 5438 7.1.1.3 reads");
+    assert_eq!(request.from().unwrap().uri, "im:alice@example.com");
+    assert_eq!(request.to().next().unwrap().uri, "im:bob@example.com");
     assert_eq!(request.message_id(), Some("34jk324j"));
     assert_eq!(request.date_time(), Some("2006-04-04T12:16:49-05:00"));
     let asked = request.disposition_notification().expect("asks for IMDNs");
     assert!(asked.contains(Disposition::PositiveDelivery));
-    assert!(asked.contains(Disposition::Display));
+    assert!(asked.contains(Disposition::NegativeDelivery));
+    assert!(!asked.contains(Disposition::Display));
+    assert!(!asked.contains(Disposition::Processing));
+    assert!(request.content_type().unwrap().is("text/plain"));
+    assert_eq!(request.content_length(), Some(12));
+    assert_eq!(request.content(), b"Hello World\n");
     assert!(!is_notification(&request));
 
-    // Rebuilt: the notification for it carries its id and DateTime.
-    let imdn = Imdn::for_message(&request, ImdnStatus::Delivery(DeliveryStatus::Delivered))
+    // The notification the library builds for it names it by its imdn.Message-ID and
+    // copies its DateTime (RFC 5438 section 7.2.1.1; the RFC's own notification
+    // examples say 2008 where the request says 2006).
+    let built = Imdn::for_message(&request, ImdnStatus::Delivery(DeliveryStatus::Delivered))
         .unwrap()
-        .with_recipient_uri("im:bob@example.com");
-    let read = Imdn::parse(imdn.to_xml().unwrap().as_bytes()).unwrap();
-    assert_eq!(read.message_id, "34jk324j");
-    assert_eq!(read.date_time.as_deref(), Some("2006-04-04T12:16:49-05:00"));
-    assert_eq!(read.recipient_uri.as_deref(), Some("im:bob@example.com"));
-    assert_eq!(read, imdn);
+        .with_recipient_uri("im:bob@example.com")
+        .with_original_recipient_uri("im:bob@example.com");
+    let mut expected = rfc_notification(ImdnStatus::Delivery(DeliveryStatus::Delivered));
+    expected.date_time = Some("2006-04-04T12:16:49-05:00".into());
+    assert_eq!(built, expected);
 }
 
 #[test]
-fn rfc_delivery_notification_reads_and_rebuilds() {
-    let imdn = Imdn::parse(RFC_DELIVERY.as_bytes()).expect("RFC 5438 example reads");
-    assert_eq!(imdn.message_id, "34jk324j");
-    assert_eq!(imdn.date_time.as_deref(), Some("2008-04-04T12:16:49-05:00"));
-    assert_eq!(imdn.recipient_uri.as_deref(), Some("im:bob@example.com"));
+fn rfc_5438_7_2_1_1_delivery_notification_reads_and_rebuilds() {
+    rfc_notification_reads_and_rebuilds(
+        RFC_7_2_1_1_DELIVERY,
+        Some("d834jied93rf"),
+        ImdnStatus::Delivery(DeliveryStatus::Delivered),
+        "<delivery-notification>\r\n    <status>\r\n      <delivered/>",
+    );
+}
+
+#[test]
+fn rfc_5438_7_2_1_2_display_notification_reads_and_rebuilds() {
+    rfc_notification_reads_and_rebuilds(
+        RFC_7_2_1_2_DISPLAY,
+        Some("dfjkleriou432333"),
+        ImdnStatus::Display(DisplayStatus::Displayed),
+        "<display-notification>\r\n    <status>\r\n      <displayed/>",
+    );
+}
+
+#[test]
+fn rfc_5438_8_1_processing_notification_reads_and_rebuilds() {
+    // The printed text starts with the MESSAGE's own Content-type; the CPIM body
+    // starts after its empty line.
+    let body = RFC_8_1_PROCESSING
+        .strip_prefix("Content-type: Message/CPIM\n\n")
+        .expect("the MIME header first");
+    rfc_notification_reads_and_rebuilds(
+        body,
+        None,
+        ImdnStatus::Processing(ProcessingStatus::Processed),
+        "<processing-notification>\r\n    <status>\r\n      <processed/>",
+    );
+}
+
+/// One printed IMDN example: refused as printed (no empty line before the content
+/// headers), read as sent; its XML read field by field; rebuilt by the library, in
+/// its own canonical bytes, equal to the RFC's document once whitespace is squeezed
+/// out of both; rebuilt as a CPIM message and read back.
+fn rfc_notification_reads_and_rebuilds(
+    printed: &str,
+    own_id: Option<&str>,
+    status: ImdnStatus,
+    notification_part: &str,
+) {
+    // As printed, the XML document is read as the content header block, which no
+    // empty line ends: refused, at the end of the input.
+    let error = CpimMessage::parse(printed.as_bytes()).expect_err(printed);
+    assert_eq!(error.kind(), &BodyErrorKind::UnterminatedHeaders);
+    assert_eq!(error.offset(), printed.len());
+    let sent = as_sent(printed);
+    let cpim = CpimMessage::parse(sent.as_bytes()).expect("reads with the empty line");
+    assert_eq!(cpim.from().unwrap().uri, "im:bob@example.com");
+    assert_eq!(cpim.from().unwrap().display_name, Some("Bob"));
+    assert_eq!(cpim.to().next().unwrap().uri, "im:alice@example.com");
+    assert_eq!(cpim.message_id(), own_id);
+    assert!(is_notification(&cpim));
     assert_eq!(
-        imdn.original_recipient_uri.as_deref(),
+        cpim.content_header("Content-Disposition"),
+        Some("notification")
+    );
+    // "Content-length: ..." is the RFC's placeholder, not a length.
+    assert_eq!(cpim.content_length(), None);
+    let xml = printed_xml(printed);
+    assert_eq!(cpim.content(), xml.as_bytes());
+
+    let read = Imdn::parse(cpim.content()).expect("the RFC's document reads");
+    assert_eq!(read, rfc_notification(status));
+    assert_eq!(read.message_id, "34jk324j");
+    assert_eq!(read.date_time.as_deref(), Some("2008-04-04T12:16:49-05:00"));
+    assert_eq!(read.recipient_uri.as_deref(), Some("im:bob@example.com"));
+    assert_eq!(
+        read.original_recipient_uri.as_deref(),
         Some("im:bob@example.com")
     );
-    assert_eq!(imdn.subject.as_deref(), Some("Project Tomorrow"));
-    assert_eq!(imdn.status, ImdnStatus::Delivery(DeliveryStatus::Delivered));
-    let rebuilt = imdn.to_xml().unwrap();
-    assert_eq!(Imdn::parse(rebuilt.as_bytes()).unwrap(), imdn);
-    assert!(rebuilt.contains("<delivered/>"));
-}
+    assert_eq!(read.subject, None);
+    assert_eq!(read.status, status);
 
-#[test]
-fn rfc_display_notification_in_cpim_is_recognised() {
-    let cpim = CpimMessage::parse(RFC_DISPLAY_CPIM.as_bytes()).expect("reads");
-    assert!(is_notification(&cpim));
-    let imdn = Imdn::parse(cpim.content()).unwrap();
-    assert_eq!(imdn.status, ImdnStatus::Display(DisplayStatus::Displayed));
-    assert_eq!(imdn.message_id, "34jk324j");
-    assert_eq!(imdn.recipient_uri, None);
+    // Rebuilt: the library's canonical form (two-space indent, CRLF), and the RFC's
+    // document byte for byte once insignificant whitespace is out of both.
+    let rebuilt = read.to_xml().unwrap();
+    let expected = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n\
+         <imdn xmlns=\"urn:ietf:params:xml:ns:imdn\">\r\n  \
+         <message-id>34jk324j</message-id>\r\n  \
+         <datetime>2008-04-04T12:16:49-05:00</datetime>\r\n  \
+         <recipient-uri>im:bob@example.com</recipient-uri>\r\n  \
+         <original-recipient-uri>im:bob@example.com</original-recipient-uri>\r\n  \
+         {notification_part}\r\n    </status>\r\n  </{}-notification>\r\n</imdn>\r\n",
+        status.notification_name()
+    );
+    assert_eq!(rebuilt, expected);
+    assert_eq!(squeezed(&rebuilt), squeezed(xml));
+
+    // And the CPIM message around it, field by field (the library writes the
+    // display names quoted, a DateTime, CRLF line ends and a real Content-Length).
+    // The builder takes the SIP and tel URIs of CPM (OMA CPM 7.2.1.1), not the `im:`
+    // URIs of the RFC's examples, so the same users are named by `sip:` here.
+    assert!(CpimBuilder::new(
+        "im:bob@example.com",
+        "im:alice@example.com",
+        SystemTime::UNIX_EPOCH,
+        read.to_content().unwrap()
+    )
+    .write(&mut SequentialIds::new(1))
+    .is_err());
+    let sent_at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_207_329_409);
+    let mut builder = CpimBuilder::new(
+        "sip:bob@example.com",
+        "sip:alice@example.com",
+        sent_at,
+        read.to_content().unwrap(),
+    )
+    .from_display_name(Some("Bob"))
+    .to_display_name(Some("Alice"));
+    builder = match own_id {
+        Some(id) => builder.message_id(id),
+        None => builder.without_imdn(),
+    };
+    let (bytes, written_id) = builder.write(&mut SequentialIds::new(1)).unwrap();
+    assert_eq!(written_id.as_deref(), own_id);
+    let again = CpimMessage::parse(&bytes).unwrap();
+    assert_eq!(again.from().unwrap().uri, "sip:bob@example.com");
+    assert_eq!(again.from().unwrap().display_name, Some("Bob"));
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    assert!(text.starts_with(
+        "From: \"Bob\" <sip:bob@example.com>\r\nTo: \"Alice\" <sip:alice@example.com>\r\n"
+    ));
+    assert_eq!(again.to().next().unwrap().uri, "sip:alice@example.com");
+    assert_eq!(again.date_time(), Some("2008-04-04T17:16:49.000Z"));
+    assert_eq!(again.message_id(), own_id);
+    assert!(is_notification(&again));
+    assert_eq!(
+        again.content_header("Content-Disposition"),
+        Some("notification")
+    );
+    assert_eq!(again.content_length(), Some(expected.len() as u64));
+    assert_eq!(again.content(), expected.as_bytes());
 }
 
 #[test]

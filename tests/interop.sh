@@ -6,11 +6,13 @@
 # two requests in one write, a request one byte at a time); the transaction layer
 # over UDP (tests/udp_transactions.py: a copy of a request answered without a second
 # handler call, the 2xx to an INVITE resent until the ACK); then a load run of 20,000
-# pager MESSAGEs.
+# pager MESSAGEs; then plain RFC 3428 MESSAGEs both ways with baresip, a plain SIP
+# peer (configuration in tests/baresip/).
 #
 #   bash tests/interop.sh
 #
-# Needs `sipp` (Debian/Ubuntu package sip-tester), `python3` (standard library only)
+# Needs `sipp` (Debian/Ubuntu package sip-tester), `baresip` (package baresip; without
+# it the baresip runs fail), `python3` (standard library only)
 # and Linux (free ports are checked in /proc/net). Logs go to target/interop/ (CARGO_TARGET_DIR/interop/ when that is
 # set). On a failure the SIPp error log, the end of SIPp's screen and the endpoint's
 # output are printed, the other scenarios still run, and the script exits 1.
@@ -208,14 +210,11 @@ for transport in udp tcp; do
   # OPTIONS, INVITE, ACK, MESSAGE, malformed MESSAGE
   uac "reject-$transport" "$transport" reject.xml 5 --enable session
   # A pager message asking for a delivery notification: 200, then the IMDN, checked
-  # by SIPp's out-of-call scenario. UDP only: over TCP the endpoint, done after one
-  # request, closes the connection while SIPp still waits, which SIPp counts as a
-  # failed call.
-  if [ "$transport" = udp ]; then
-    imdn_flag='' expect_sipp_log='IMDN checked' \
-      sipp_extra="-oocsf $scenarios/imdn-delivery-ooc.xml -trace_logs -log_file imdn-delivery-udp_logs.log" \
-      uac imdn-delivery-udp udp imdn-delivery.xml 1
-  fi
+  # by SIPp's out-of-call scenario. Over TCP the IMDN goes back on the connection
+  # SIPp opened, and the endpoint keeps it open until SIPp closes it.
+  imdn_flag='' expect_sipp_log='IMDN checked' \
+    sipp_extra="-oocsf $scenarios/imdn-delivery-ooc.xml -trace_logs -log_file imdn-delivery-${transport}_logs.log" \
+    uac "imdn-delivery-$transport" "$transport" imdn-delivery.xml 1
   # An incoming IMDN, and an is-composing indication: 200 and one line each.
   expect_endpoint='imdn delivered message-id=sipp-original-0001 status=delivered' \
     uac "imdn-incoming-$transport" "$transport" imdn-incoming.xml 1
@@ -277,6 +276,124 @@ else
   why="endpoint did not start"
 fi
 report "$name" "$status" "$why"
+
+# ---- A plain SIP peer: baresip (Debian/Ubuntu package baresip), with the
+# configuration of tests/baresip/ (loopback only, no audio, commands on standard
+# input). Plain RFC 3428 MESSAGEs over UDP both ways: baresip sends one to the endpoint
+# started with --accept-plain, which must print it as a plain message with its text;
+# then the endpoint sends a CPIM pager message, which baresip refuses with 415 and an
+# Accept without message/cpim, so the endpoint sends the text again bare; then with
+# --plain the text bare at once. baresip must print both texts. baresip is stopped by
+# its own PID.
+
+# free_pair: a port P such that P and P+1 are free (baresip binds TLS on P+1).
+free_pair() {
+  local port tries
+  for tries in $(seq 50); do
+    port=$(pick_port)
+    if ! port_taken $((port + 1)); then
+      echo "$port"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# baresip_exchange: the plain-peer runs against baresip (plain-from-baresip,
+# plain-cpim-fallback, plain-to-baresip).
+baresip_exchange() {
+  local dir=$out/baresip log=$out/plain-baresip.log port pid input tries status why
+  if ! command -v baresip >/dev/null; then
+    report plain-from-baresip 1 "baresip is not installed (Debian/Ubuntu: apt-get install baresip)"
+    return 0
+  fi
+  start_endpoint plain-from-baresip --accept-plain --max-requests 1 --seconds "$timeout" ||
+    { report plain-from-baresip 1 "endpoint did not start"; return 0; }
+  port=$(free_pair) || { report plain-from-baresip 1 "no free port pair"; return 0; }
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  sed "s/@PORT@/$port/" "$root/tests/baresip/config" >"$dir/config"
+  sed "s/@PORT@/$port/" "$root/tests/baresip/accounts" >"$dir/accounts"
+  sed "s/@ENDPOINT@/$endpoint_port/" "$root/tests/baresip/contacts" >"$dir/contacts"
+  printf 'sip:+15550100002@127.0.0.1:%s' "$endpoint_port" >"$dir/current_contact"
+  mkfifo "$dir/input"
+  baresip -f "$dir" <"$dir/input" >"$log" 2>&1 &
+  pid=$!
+  # The script holds the write end of baresip's standard input until the end.
+  exec {input}>"$dir/input"
+  for tries in $(seq 100); do
+    grep -q 'baresip is ready' "$log" && port_taken "$port" && break
+    sleep 0.05
+  done
+
+  # baresip -> endpoint
+  status=0
+  why=
+  if ! grep -q 'baresip is ready' "$log"; then
+    status=1
+    why="baresip did not start (its output: $log)"
+  fi
+  # A write to a FIFO whose reader is gone must not end the script.
+  trap '' PIPE
+  printf '/message Hello cpm_endpoint from baresip\n' >&"$input" || status=1
+  trap - PIPE
+  wait "$endpoint_pid" || { status=1; why="${why:+$why; }the endpoint got no MESSAGE"; }
+  if ! grep -E "^[^ ]+ [^ ]+ from=sip:baresip@127\.0\.0\.1:$port .*type=text/plain .*\(plain\) text=\"Hello cpm_endpoint from baresip\"\$" \
+    "$out/plain-from-baresip_endpoint.log" >/dev/null; then
+    status=1
+    why="${why:+$why; }the endpoint did not print baresip's text as a plain message"
+  fi
+  report plain-from-baresip "$status" "$why"
+
+  # endpoint -> baresip, in CPIM: 415 with an Accept without message/cpim; the
+  # endpoint sends the text again bare, and baresip prints it.
+  status=0
+  why=
+  "$endpoint" --send pager --to "sip:baresip@127.0.0.1:$port" --port 0 --seconds "$timeout" \
+    --text "Hello baresip after a 415" >"$out/plain-cpim-fallback_endpoint.log" 2>&1 ||
+    { status=1; why="the endpoint got no 2xx"; }
+  if ! grep -qx '<- SIP/2.0 415 Unsupported Media Type' "$out/plain-cpim-fallback_endpoint.log"; then
+    status=1
+    why="${why:+$why; }no 415 from baresip to the CPIM body"
+  fi
+  if ! grep -qx 'cpm_endpoint: the peer takes no message/cpim: sending the text bare' \
+    "$out/plain-cpim-fallback_endpoint.log"; then
+    status=1
+    why="${why:+$why; }the endpoint did not send the text again bare"
+  fi
+  for tries in $(seq 40); do
+    grep -qF ': "Hello baresip after a 415"' "$log" && break
+    sleep 0.05
+  done
+  if ! grep -qF 'sip:+15550100001@127.0.0.1: "Hello baresip after a 415"' "$log"; then
+    status=1
+    why="${why:+$why; }baresip did not print the text (its output: $log)"
+  fi
+  report plain-cpim-fallback "$status" "$why"
+
+  # endpoint -> baresip, bare (--plain): 200, and baresip prints the text.
+  status=0
+  why=
+  "$endpoint" --send pager --plain --to "sip:baresip@127.0.0.1:$port" --port 0 --seconds "$timeout" \
+    --text "Hello baresip from cpm_endpoint" >"$out/plain-to-baresip_endpoint.log" 2>&1 ||
+    { status=1; why="the endpoint got no 2xx"; }
+  for tries in $(seq 40); do
+    grep -qF ': "Hello baresip from cpm_endpoint"' "$log" && break
+    sleep 0.05
+  done
+  if ! grep -qF 'sip:+15550100001@127.0.0.1: "Hello baresip from cpm_endpoint"' "$log"; then
+    status=1
+    why="${why:+$why; }baresip did not print the text (its output: $log)"
+  fi
+  report plain-to-baresip "$status" "$why"
+
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  exec {input}>&-
+}
+
+echo "== a plain SIP peer: baresip, RFC 3428 MESSAGEs both ways over UDP"
+baresip_exchange
 
 echo
 echo "interop: ${#passed[@]} passed, ${#failed[@]} failed${failed[*]:+ (${failed[*]})}; logs in $out/"

@@ -13,44 +13,115 @@ use cpm_client::{
     PagerHandler, PagerMessage, StatusCode,
 };
 
-/// RFC 3994's example: the idle indication, with the schema location attributes.
-const RFC_IDLE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
-<isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing"
-  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
-  xsi:schemaLocation="urn:ietf:params:xml:ns:im-composing iscomposing.xsd">
-  <state>idle</state>
-  <lastactive>2003-01-27T10:43:00Z</lastactive>
-  <contenttype>audio</contenttype>
-</isComposing>
-"#;
+// RFC 3994 section 5's two examples, as the RFC prints them (the figures'
+// three-column indent taken off, LF line ends as in the RFC text). Both carry the
+// XML Schema instance attributes, whose schemaLocation names
+// `urn:ietf:params:xml:ns:im-composing` (not the namespace of the document,
+// `urn:ietf:params:xml:ns:im-iscomposing`); a reader ignores them.
 
-/// RFC 3994's example: the active indication with a refresh interval.
+/// RFC 3994 section 5, first example: active, composing text, refresh 90 s.
 const RFC_ACTIVE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing"
-  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
-  xsi:schemaLocation="urn:ietf:params:xml:ns:im-composing iscomposing.xsd">
+xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+xsi:schemaLocation="urn:ietf:params:xml:ns:im-composing
+iscomposing.xsd">
   <state>active</state>
   <contenttype>text/plain</contenttype>
   <refresh>90</refresh>
 </isComposing>
 "#;
 
+/// RFC 3994 section 5, second example: idle, last active at a given time, audio.
+const RFC_IDLE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing"
+xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+xsi:schemaLocation="urn:ietf:params:xml:ns:im-composing
+iscomposing.xsd">
+  <state>idle</state>
+  <lastactive>2003-01-27T10:43:00Z</lastactive>
+  <contenttype>audio</contenttype>
+</isComposing>
+"#;
+
+/// The schema instance attributes of the RFC's root elements, whitespace squeezed.
+const SCHEMA_ATTRIBUTES: &str = " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
+xsi:schemaLocation=\"urn:ietf:params:xml:ns:im-composing iscomposing.xsd\"";
+
+/// An XML document with the whitespace that carries nothing here taken out: between
+/// tags, and before the `>` of a tag; other runs of whitespace become one space.
+fn squeezed(xml: &str) -> String {
+    let mut out = String::with_capacity(xml.len());
+    let mut space = false;
+    for c in xml.chars() {
+        if c.is_ascii_whitespace() {
+            space = true;
+            continue;
+        }
+        if space && !out.is_empty() && !out.ends_with('>') && c != '<' && c != '>' {
+            out.push(' ');
+        }
+        space = false;
+        out.push(c);
+    }
+    out
+}
+
 #[test]
-fn rfc_examples_read_and_rebuild() {
-    let idle = IsComposing::parse(RFC_IDLE.as_bytes()).unwrap();
+fn rfc_3994_examples_read_and_rebuild() {
+    let active = IsComposing::parse(RFC_ACTIVE.as_bytes()).expect("RFC 3994 5 reads");
+    assert_eq!(active.state, ComposingState::Active);
+    assert_eq!(active.last_active, None);
+    assert_eq!(active.content_type.as_deref(), Some("text/plain"));
+    assert_eq!(active.refresh, Some(90));
+    assert_eq!(
+        active,
+        IsComposing::active(Some(90)).with_content_type("text/plain")
+    );
+    let idle = IsComposing::parse(RFC_IDLE.as_bytes()).expect("RFC 3994 5 reads");
+    assert_eq!(idle.state, ComposingState::Idle);
+    assert_eq!(idle.last_active.as_deref(), Some("2003-01-27T10:43:00Z"));
+    assert_eq!(idle.content_type.as_deref(), Some("audio"));
+    assert_eq!(idle.refresh, None);
     assert_eq!(
         idle,
         IsComposing::idle(Some("2003-01-27T10:43:00Z")).with_content_type("audio")
     );
-    let active = IsComposing::parse(RFC_ACTIVE.as_bytes()).unwrap();
-    assert_eq!(active.state, ComposingState::Active);
-    assert_eq!(active.refresh, Some(90));
-    assert_eq!(active.content_type.as_deref(), Some("text/plain"));
-    for doc in [idle, active] {
+
+    // Rebuilt: the library's canonical bytes (two-space indent, CRLF, no schema
+    // instance attributes), equal to the RFC's documents byte for byte once
+    // insignificant whitespace and those attributes are out.
+    let cases = [
+        (
+            active,
+            RFC_ACTIVE,
+            "  <state>active</state>\r\n  <contenttype>text/plain</contenttype>\r\n  \
+             <refresh>90</refresh>\r\n",
+        ),
+        (
+            idle,
+            RFC_IDLE,
+            "  <state>idle</state>\r\n  <lastactive>2003-01-27T10:43:00Z</lastactive>\r\n  \
+             <contenttype>audio</contenttype>\r\n",
+        ),
+    ];
+    for (doc, printed, elements) in cases {
+        let rebuilt = doc.to_xml().unwrap();
         assert_eq!(
-            IsComposing::parse(doc.to_xml().unwrap().as_bytes()).unwrap(),
-            doc
+            rebuilt,
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n\
+                 <isComposing xmlns=\"urn:ietf:params:xml:ns:im-iscomposing\">\r\n\
+                 {elements}</isComposing>\r\n"
+            )
         );
+        let without_schema = squeezed(printed).replacen(SCHEMA_ATTRIBUTES, "", 1);
+        assert_ne!(
+            without_schema,
+            squeezed(printed),
+            "the attributes are there"
+        );
+        assert_eq!(squeezed(&rebuilt), without_schema);
+        assert_eq!(IsComposing::parse(rebuilt.as_bytes()).unwrap(), doc);
     }
 }
 

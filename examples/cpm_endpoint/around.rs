@@ -4,7 +4,8 @@
 //! (`imdn delivered message-id=<id> status=delivered`) and is-composing indications
 //! (RFC 3994: `is-composing active`) it receives, takes plain RFC 3428 MESSAGEs with
 //! `--accept-plain`, asks for notifications with `--send pager --imdn
-//! delivery,display`, and queries a peer's capabilities with `--send options`.
+//! delivery,display`, sends a pager message bare to a plain peer with `--send pager
+//! --plain`, and queries a peer's capabilities with `--send options`.
 //!
 //! The handlers run inside the dispatcher, while the engine holds its lock; an IMDN
 //! they build is set aside on the thread ([`take_built`]), [`crate::answer`] hands it
@@ -17,6 +18,7 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
@@ -25,7 +27,10 @@ use bytes::Bytes;
 use cpm_client::cpim::{Disposition, DispositionNotification};
 use cpm_client::imdn::{DeliveryStatus, ImdnStatus};
 use cpm_client::iscomposing::ComposingState;
-use cpm_client::outgoing::{CapabilityQuery, Pager, PeerCapabilities, RandomIds};
+use cpm_client::outgoing::{
+    accepts_cpim, CapabilityQuery, Content, OutgoingRequest, Pager, PeerCapabilities, RandomIds,
+};
+use cpm_client::sip::IncomingResponse;
 use cpm_client::transaction::{TransactionEvent, TransactionKey};
 use cpm_client::{
     ClientConfig, ComposingHandler, ComposingReceived, Decision, ImdnReceived, NotificationHandler,
@@ -40,6 +45,10 @@ pub const NOTIFICATION_WAIT: Duration = Duration::from_secs(5);
 
 /// How long the receiving role waits, at its end, for the answers to the IMDNs it sent.
 const SETTLE_WAIT: Duration = Duration::from_secs(5);
+
+/// How long the receiving role waits, at its very end, for the peers to close the TCP
+/// connections they opened (SIPp still pausing after the IMDN it answered).
+pub const LINGER: Duration = Duration::from_secs(5);
 
 thread_local! {
     /// The IMDNs the handlers built while dispatching the current request.
@@ -57,6 +66,12 @@ static NOTIFIED: (Mutex<u64>, Condvar) = (Mutex::new(0), Condvar::new());
 
 /// `--imdn`, for the pager builder of the sending role.
 static ASKED: OnceLock<DispositionNotification<'static>> = OnceLock::new();
+
+/// `--plain`: the pager message goes without CPIM.
+static PLAIN: AtomicBool = AtomicBool::new(false);
+
+/// The final answer to the request the sending role sent last, for [`bare_again`].
+static LAST_FINAL: Mutex<Option<IncomingResponse>> = Mutex::new(None);
 
 /// Reads `--imdn delivery,display` (also `negative-delivery`, `processing`).
 pub fn parse_dispositions(list: &str) -> Result<DispositionNotification<'static>, String> {
@@ -85,11 +100,22 @@ pub fn ask(disposition: DispositionNotification<'static>) {
     let _ = ASKED.set(disposition);
 }
 
-/// The pager builder with the `imdn.Disposition-Notification` of `--imdn`, if given.
+/// Remembers `--plain`, for [`asking`].
+pub fn send_plain() {
+    PLAIN.store(true, Ordering::SeqCst);
+}
+
+/// The pager builder with the `imdn.Disposition-Notification` of `--imdn`, if given,
+/// and without CPIM with `--plain` (RFC 3428: the body is the text itself).
 pub fn asking(pager: Pager) -> Pager {
-    match ASKED.get() {
+    let pager = match ASKED.get() {
         Some(disposition) => pager.disposition(disposition.clone()),
         None => pager,
+    };
+    if PLAIN.load(Ordering::SeqCst) {
+        pager.without_cpim()
+    } else {
+        pager
     }
 }
 
@@ -129,6 +155,46 @@ impl PagerHandler for Delivering {
         }
         decision
     }
+}
+
+/// Remembers the final answer to the request sent, for [`bare_again`].
+pub fn answered(response: &IncomingResponse) {
+    *LAST_FINAL.lock().unwrap_or_else(PoisonError::into_inner) = Some(response.clone());
+}
+
+/// After a pager message in CPIM answered 415 with an Accept that lacks
+/// `message/cpim` (the library's `accepts_cpim` says `Some(false)`; RFC 3261 21.4.18
+/// makes a 415 carry Accept), the same text again, bare (`Pager::without_cpim`, RFC
+/// 3428): a plain peer such as baresip takes it. `None` when that does not apply
+/// (another answer, no Accept, or `--plain` already).
+pub fn bare_again(
+    procedure: &str,
+    config: &ClientConfig,
+    to: &str,
+    text: &str,
+) -> Result<Option<OutgoingRequest>, String> {
+    let last = LAST_FINAL
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    let Some(response) = last else {
+        return Ok(None);
+    };
+    if procedure != "pager"
+        || PLAIN.load(Ordering::SeqCst)
+        || response.status() != 415
+        || accepts_cpim(&response) != Some(false)
+    {
+        return Ok(None);
+    }
+    println!("cpm_endpoint: the peer takes no message/cpim: sending the text bare");
+    Pager::new(to, Content::text(text), SystemTime::now())
+        .without_cpim()
+        .build(config, &mut RandomIds::new())
+        .map_err(|e| e.to_string())?
+        .into_pager()
+        .map(Some)
+        .ok_or_else(|| "--text is too large for a pager-mode MESSAGE".to_owned())
 }
 
 /// The IMDNs built while the current request was dispatched (on this thread).
@@ -266,7 +332,13 @@ impl ComposingHandler for Log {
 impl PlainMessageHandler for Log {
     fn plain_message(&self, message: &PlainMessage<'_>) -> Decision {
         let content = message.content_type().map(|t| t.essence()).unwrap_or("-");
-        self.summary(message, &format!(" content={content} (plain)"));
+        // A text body is shown too (escaped like a Rust string: one line, quoted).
+        let shown = if content.eq_ignore_ascii_case("text/plain") {
+            format!(" text={:?}", String::from_utf8_lossy(message.body()))
+        } else {
+            String::new()
+        };
+        self.summary(message, &format!(" content={content} (plain){shown}"));
         Decision::accept()
     }
 }

@@ -43,7 +43,9 @@
 //! The run ends after `--max-requests` requests (retransmissions not counted) or
 //! `--seconds` seconds, whichever comes first, with a summary line:
 //! `cpm_endpoint: 3 requests, 0 retransmissions; answered 200 x 3`. The exit status
-//! is 0, or 1 when `--seconds` ran out before `--max-requests` requests came.
+//! is 0, or 1 when `--seconds` ran out before `--max-requests` requests came. Over TCP
+//! the process then waits, up to 5 s within `--seconds`, until the peers have closed
+//! the connections they opened (RFC 3261 18).
 //!
 //! **Sending** (`--send`). The endpoint binds `--port` (default: any free port), builds
 //! the request with the library's outgoing builders, its Via and Contact naming that
@@ -74,7 +76,9 @@
 //! status=delivered`, each is-composing indication `is-composing active` (or `idle`).
 //! `--accept-plain` takes plain RFC 3428 MESSAGEs (printed like pager messages).
 //! `--send pager --imdn delivery,display` asks for notifications and waits up to 5 s
-//! for the first one; `--send options` prints the peer's services:
+//! for the first one; `--send pager --plain` sends the text bare, without CPIM, for a
+//! plain RFC 3428 peer (the library's `Pager::without_cpim`), as `--send pager` does
+//! by itself after a 415 whose Accept lacks `message/cpim` (`accepts_cpim`); `--send options` prints the peer's services:
 //! `cpm_endpoint: peer services msg,session other-icsis=- iaris=-`.
 
 mod around;
@@ -106,7 +110,7 @@ const USAGE: &str = "usage: cpm_endpoint [--port N] [--transport udp|tcp] [--rel
          [--no-imdn] [--accept-plain]
          [--registrar sip:HOST:PORT [--password PW] [--auth-user NAME] [--expires S]]
        cpm_endpoint --send pager|large-message|session|file-transfer|options --to URI
-         [--imdn delivery,display,processing]
+         [--imdn delivery,display,processing] [--plain]
          [--port N] [--transport udp|tcp] [--release OMA2.0] [--identity URI]
          [--text TEXT] [--no-bye] [--seconds S] [--proxy sip:HOST:PORT]
          [--registrar sip:HOST:PORT [--password PW] [--auth-user NAME] [--expires S]]";
@@ -224,6 +228,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                 around::ask(around::parse_dispositions(&value()?)?);
                 parsed.imdn_request = true;
             }
+            "--plain" => around::send_plain(),
             "--registrar" => parsed.registrar = Some(value()?),
             "--proxy" => parsed.proxy = Some(value()?),
             "--password" => parsed.password = Some(value()?),
@@ -348,6 +353,10 @@ fn serve(args: &Args) -> Result<ExitCode, String> {
     if let Some(registration) = &mut registration {
         registration.deregister(&engine, &events)?;
     }
+    // Over TCP, the connections the peers opened stay open until they close them
+    // (a few seconds at most, within `--seconds`).
+    let linger = Instant::now() + around::LINGER;
+    engine.linger(deadline.map_or(linger, |d| d.min(linger)));
     Ok(code)
 }
 

@@ -89,7 +89,11 @@ pub fn run(args: &Args, procedure: &str) -> Result<ExitCode, String> {
             DigestCredentials::new(&user, password)
         }),
     };
-    let code = client.exchange(procedure, &request, args.bye);
+    let mut code = client.exchange(procedure, &request, args.bye);
+    // A 415 without message/cpim in Accept: the text again, bare (around.rs).
+    if let Some(bare) = crate::around::bare_again(procedure, &config, to, &args.text)? {
+        code = client.exchange(procedure, &bare, args.bye);
+    }
     if let Some(registration) = &mut client.registration {
         registration.deregister(&engine, &events)?;
     }
@@ -219,6 +223,7 @@ impl Client<'_> {
         let answered = status_line(&response.as_bytes());
         let success = (200..300).contains(&response.status());
         if request.method() != "INVITE" || !success {
+            crate::around::answered(&response);
             println!("cpm_endpoint: {procedure} answered {answered}");
             return Ok(exit(success));
         }

@@ -63,6 +63,8 @@ struct State {
     connections: HashMap<u64, TcpStream>,
     /// The connections by far-end address, to reuse one for a request to that address.
     by_address: HashMap<SocketAddr, u64>,
+    /// The connections the far end opened (the listener accepted them), still open.
+    accepted: HashSet<u64>,
     next_connection: u64,
     /// The ACKs for non-2xx finals already counted (their copies are not).
     absorbed: HashSet<TransactionKey>,
@@ -93,6 +95,7 @@ impl Engine {
                 layer: TransactionLayer::new(TransactionConfig::new()),
                 connections: HashMap::new(),
                 by_address: HashMap::new(),
+                accepted: HashSet::new(),
                 next_connection: 0,
                 absorbed: HashSet::new(),
                 events: None,
@@ -108,7 +111,7 @@ impl Engine {
             std::thread::spawn(move || {
                 for stream in listener.incoming() {
                     let Ok(stream) = stream else { continue };
-                    if let Err(e) = acceptor.adopt(stream) {
+                    if let Err(e) = acceptor.adopt(stream, true) {
                         eprintln!("cpm_endpoint: connection: {e}");
                     }
                 }
@@ -170,11 +173,29 @@ impl Engine {
         }
         let stream = TcpStream::connect_timeout(&address, Duration::from_secs(5))
             .map_err(|e| format!("cannot connect to {address}: {e}"))?;
-        self.adopt(stream)
+        self.adopt(stream, false)
     }
 
-    /// Keeps a TCP connection and reads it on a thread of its own.
-    fn adopt(self: &Arc<Self>, stream: TcpStream) -> Result<Peer, String> {
+    /// Waits until the far ends have closed the connections they opened, or until
+    /// `until`; returns how many are still open. RFC 3261 18 shares a connection
+    /// between client and server transactions (an IMDN goes back on the connection
+    /// its message came on, indexed by the far end's address) and recommends keeping
+    /// it open for a while after its last message: the peer may still have a
+    /// transaction or a call to finish on it, which a close from this side would cut
+    /// off. Connections this side opened are not waited for.
+    pub fn linger(&self, until: Instant) -> usize {
+        loop {
+            let open = self.lock().accepted.len();
+            if open == 0 || Instant::now() >= until {
+                return open;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Keeps a TCP connection (`accepted`: one the far end opened) and reads it on a
+    /// thread of its own.
+    fn adopt(self: &Arc<Self>, stream: TcpStream, accepted: bool) -> Result<Peer, String> {
         let address = stream.peer_addr().map_err(|e| e.to_string())?;
         let reading = stream.try_clone().map_err(|e| e.to_string())?;
         let connection = {
@@ -183,6 +204,9 @@ impl Engine {
             state.next_connection += 1;
             state.connections.insert(connection, stream);
             state.by_address.insert(address, connection);
+            if accepted {
+                state.accepted.insert(connection);
+            }
             connection
         };
         let peer = Peer::Tcp {
@@ -196,6 +220,7 @@ impl Engine {
             }
             let mut state = engine.lock();
             state.connections.remove(&connection);
+            state.accepted.remove(&connection);
             if state.by_address.get(&address) == Some(&connection) {
                 state.by_address.remove(&address);
             }
