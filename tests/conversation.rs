@@ -494,6 +494,30 @@ fn an_active_indication_expires_after_its_refresh_unless_a_message_comes() {
 }
 
 #[test]
+fn an_active_indication_without_refresh_expires_after_120_seconds() {
+    // RFC 3994 section 3.3: without <refresh> the receiver times the active state
+    // out after 120 seconds.
+    let (mut alice, mut bob) = pair(ConversationKind::Chat, 2048);
+    let start = Instant::now();
+    pump(&mut alice, &mut bob, start);
+    events(&mut bob);
+    alice
+        .send_composing(&IsComposing::active(None), at(0))
+        .unwrap();
+    pump(&mut alice, &mut bob, start);
+    events(&mut bob);
+    let deadline = start + Duration::from_secs(120);
+    assert_eq!(bob.poll_timeout(), Some(deadline));
+    bob.handle_timeout(deadline);
+    assert_eq!(
+        events(&mut bob),
+        [ConversationEvent::ComposingExpired {
+            from: Some(ALICE.to_owned())
+        }]
+    );
+}
+
+#[test]
 fn imdns_in_the_session_name_the_message_its_disposition_and_status() {
     let (mut alice, mut bob) = pair(ConversationKind::Chat, 2048);
     let now = Instant::now();

@@ -700,15 +700,15 @@ impl Conversation {
 
     /// Keeps the is-composing refresh timers: an `active` indication with a refresh
     /// starts one for its author; `idle`, or a message of the author, ends it (RFC
-    /// 3994 section 3.3). An `active` indication without `refresh` starts none:
-    /// the application decides how long to show it.
+    /// 3994 section 3.3). An `active` indication without `refresh` runs out after
+    /// 120 seconds, the receiver's default in the same section.
     fn note_composing(&mut self, event: &ConversationEvent) {
         let (from, deadline) = match event {
             ConversationEvent::Composing { from, indication } => {
                 let deadline = match (indication.state, indication.refresh, self.now) {
-                    (ComposingState::Active, Some(refresh), Some(now)) => {
-                        now.checked_add(Duration::from_secs(u64::from(refresh)))
-                    }
+                    (ComposingState::Active, refresh, Some(now)) => now.checked_add(
+                        Duration::from_secs(refresh.map_or(DEFAULT_COMPOSING_REFRESH, u64::from)),
+                    ),
                     _ => None,
                 };
                 (from, deadline)
@@ -728,6 +728,10 @@ impl Conversation {
         }
     }
 }
+
+/// How long an `active` indication without `refresh` lasts at the receiver, in
+/// seconds (RFC 3994 section 3.3).
+const DEFAULT_COMPOSING_REFRESH: u64 = 120;
 
 /// An is-composing indication, or why it does not read.
 fn composing_event(id: Arc<str>, from: Option<String>, body: &[u8]) -> ConversationEvent {
