@@ -229,6 +229,36 @@ msrp_pair() {
   report "$name" "$status" "$why"
 }
 
+# msrp_parallel NAME COUNT: COUNT senders at once, each a file transfer of a file of
+# its own (the first COUNT x 100 kB of msrp-file.bin, less i bytes), to one receiver:
+# one MSRP session per INVITE, side by side. Passes when every sender ends well and
+# the receiver printed COUNT lines, one with each sender's bytes= and sha256=.
+msrp_parallel() {
+  local name=$1 count=$2 status=0 why= i pids=() sent received
+  start_endpoint "$name" --max-requests $((3 * count)) --seconds "$timeout" ||
+    { report "$name" 1 "endpoint did not start"; return 0; }
+  for i in $(seq "$count"); do
+    head -c $((count * 100000 - i)) "$out/msrp-file.bin" >"$out/${name}-$i.bin"
+    "$endpoint" --send file-transfer --file "$out/${name}-$i.bin" \
+      --to "sip:+15550100002@127.0.0.1:$endpoint_port" --port 0 --seconds "$timeout" \
+      >"$out/${name}_sender-$i.log" 2>&1 &
+    pids+=("$!")
+  done
+  for i in $(seq "$count"); do
+    wait "${pids[$((i - 1))]}" || { status=1; why="${why:+$why; }sender $i failed"; }
+  done
+  wait "$endpoint_pid" || { status=1; why="${why:+$why; }the receiver did not get $((3 * count)) requests"; }
+  received=$(sed -n -E 's/^msrp file-transfer message-id=[^ ]+ type=[^ ]+ (bytes=[0-9]+ sha256=[0-9a-f]{64})$/\1/p' \
+    "$out/${name}_endpoint.log" | sort)
+  sent=$(sed -n -E 's/^msrp sent (bytes=[0-9]+ sha256=[0-9a-f]{64}) report=200$/\1/p' \
+    "$out/${name}"_sender-*.log | sort)
+  if [ "$(wc -l <<<"$sent")" -ne "$count" ] || [ "$sent" != "$received" ]; then
+    status=1
+    why="${why:+$why; }sent [$(echo $sent)], received [$(echo $received)]"
+  fi
+  report "$name" "$status" "$why"
+}
+
 echo "== SIPp sends, the endpoint answers"
 for transport in udp tcp; do
   uac "pager-$transport" "$transport" pager.xml 1
@@ -276,6 +306,8 @@ receiver_args="--setup passive" msrp_pair msrp-session-actpass session --text "a
 # SIP over TCP.
 receiver_args="--transport tcp" msrp_pair msrp-large-message-tcp large-message \
   --file "$out/msrp-file.bin" --transport tcp
+# Four sessions at once.
+msrp_parallel msrp-parallel 4
 
 echo "== the endpoint's TCP stream: a ping, two requests in one write, one byte at a time"
 name=stream-tcp

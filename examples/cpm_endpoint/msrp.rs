@@ -37,6 +37,8 @@ const SEND_WAIT: Duration = Duration::from_secs(120);
 const TICK: Duration = Duration::from_millis(50);
 /// Bytes read at once.
 const READ_SIZE: usize = 64 * 1024;
+/// The largest chunk body a receiving session reads (the library's default is 1 MiB).
+const MAX_CHUNK: usize = 64 << 20;
 /// The most bytes of a connection read before its To-Path is known.
 const HEAD_LIMIT: usize = 16 * 1024;
 
@@ -342,6 +344,9 @@ fn run_receiver(
     let mut config = MsrpSessionConfig::from_negotiated(negotiated);
     // Everything into the sink: hashed as it comes, never held whole.
     config.receive = ReceivePolicy::Sink;
+    // A sender may cut its message in chunks larger than the reader's default limit
+    // of 1 MiB (`--chunk-size`); up to this one, a chunk is read whole.
+    config.limits.max_body_size = MAX_CHUNK;
     if let Some(selector) = &negotiated.file_selector {
         config = config.check_file(selector);
     }
