@@ -147,21 +147,22 @@ fn session_id(path: &str) -> Option<String> {
     MsrpUri::parse(first).ok()?.session_id().map(str::to_owned)
 }
 
-/// The To-Path of the first request in `head`, once its line is whole.
+/// The To-Path of the first request in `head`, once its line is whole (followed by
+/// its CRLF); `None` while it is not, or when the headers ended without one.
 fn to_path(head: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(head);
-    let mut lines = text.split("\r\n");
+    let mut lines = text.split("\r\n").peekable();
+    // The start line.
     lines.next()?;
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        if name.trim().eq_ignore_ascii_case("to-path") {
-            // Whole only when a CRLF follows it.
-            let at = text.find(line)? + line.len();
-            return text[at..]
-                .starts_with("\r\n")
-                .then(|| value.trim().to_owned());
+    while let Some(line) = lines.next() {
+        // The last piece has no CRLF after it yet; an empty line ends the headers.
+        if lines.peek().is_none() || line.is_empty() {
+            return None;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.trim().eq_ignore_ascii_case("to-path") {
+                return Some(value.trim().to_owned());
+            }
         }
     }
     None
