@@ -5,7 +5,8 @@
 # it receives); the endpoint's TCP stream reading (tests/stream_endpoint.py: a ping,
 # two requests in one write, a request one byte at a time); the transaction layer
 # over UDP (tests/udp_transactions.py: a copy of a request answered without a second
-# handler call, the 2xx to an INVITE resent until the ACK); then a load run of 20,000
+# handler call, the 2xx to an INVITE resent until the ACK); two endpoints exchanging
+# large messages, files and a chat message over MSRP; then a load run of 20,000
 # pager MESSAGEs; then plain RFC 3428 MESSAGEs both ways with baresip, a plain SIP
 # peer (configuration in tests/baresip/).
 #
@@ -192,9 +193,71 @@ uas() {
   sipp_pid=$!
   wait_bound "$port" || true
   "$endpoint" --send "$procedure" --to "sip:+15550100002@127.0.0.1:$port" --transport "$transport" \
-    --port 0 --release OMA2.2 --seconds "$timeout" >"$out/${name}_endpoint.log" 2>&1 ||
+    --port 0 --release OMA2.2 --seconds "$timeout" --no-msrp >"$out/${name}_endpoint.log" 2>&1 ||
     { status=1; why="the endpoint got no 2xx"; }
   wait "$sipp_pid" || { status=1; why="${why:+$why; }SIPp failed"; }
+  report "$name" "$status" "$why"
+}
+
+# msrp_pair NAME PROCEDURE [SENDER ARGS...]: two endpoints on loopback, no proxy: a
+# receiving one (with receiver_args, if set) and a sending one that sends PROCEDURE
+# straight to the receiver's SIP port, then its content over MSRP. Passes when both
+# end well and the receiver printed `msrp PROCEDURE message-id=.. type=.. bytes=N
+# sha256=H` with the N and H of the sender's `msrp sent bytes=N sha256=H report=200`.
+# The sender's output is target/interop/NAME_sender.log.
+msrp_pair() {
+  local name=$1 procedure=$2 status=0 why= sent received
+  shift 2
+  # shellcheck disable=SC2086 # receiver_args: words
+  start_endpoint "$name" --max-requests 3 --seconds "$timeout" ${receiver_args-} ||
+    { report "$name" 1 "endpoint did not start"; return 0; }
+  "$endpoint" --send "$procedure" --to "sip:+15550100002@127.0.0.1:$endpoint_port" --port 0 \
+    --seconds "$timeout" "$@" >"$out/${name}_sender.log" 2>&1 || { status=1; why="the sender failed"; }
+  wait "$endpoint_pid" || { status=1; why="${why:+$why; }the receiver did not get INVITE, ACK and BYE"; }
+  sent=$(sed -n -E 's/^msrp sent (bytes=[0-9]+ sha256=[0-9a-f]{64}) report=200$/\1/p' "$out/${name}_sender.log")
+  received=$(sed -n -E "s/^msrp $procedure message-id=[^ ]+ type=[^ ]+ (bytes=[0-9]+ sha256=[0-9a-f]{64})\$/\1/p" \
+    "$out/${name}_endpoint.log")
+  if [ -z "$sent" ]; then
+    status=1
+    why="${why:+$why; }the sender printed no \`msrp sent ... report=200'"
+  elif [ "$sent" != "$received" ]; then
+    status=1
+    why="${why:+$why; }sent $sent, received ${received:-nothing}"
+  fi
+  if [ "$status" -ne 0 ] && [ -s "$out/${name}_sender.log" ]; then
+    echo "---- $out/${name}_sender.log"
+    tail -n 30 "$out/${name}_sender.log"
+  fi
+  report "$name" "$status" "$why"
+}
+
+# msrp_parallel NAME COUNT: COUNT senders at once, each a file transfer of a file of
+# its own (the first COUNT x 100 kB of msrp-file.bin, less i bytes), to one receiver:
+# one MSRP session per INVITE, side by side. Passes when every sender ends well and
+# the receiver printed COUNT lines, one with each sender's bytes= and sha256=.
+msrp_parallel() {
+  local name=$1 count=$2 status=0 why= i pids=() sent received
+  start_endpoint "$name" --max-requests $((3 * count)) --seconds "$timeout" ||
+    { report "$name" 1 "endpoint did not start"; return 0; }
+  for i in $(seq "$count"); do
+    head -c $((count * 100000 - i)) "$out/msrp-file.bin" >"$out/${name}-$i.bin"
+    "$endpoint" --send file-transfer --file "$out/${name}-$i.bin" \
+      --to "sip:+15550100002@127.0.0.1:$endpoint_port" --port 0 --seconds "$timeout" \
+      >"$out/${name}_sender-$i.log" 2>&1 &
+    pids+=("$!")
+  done
+  for i in $(seq "$count"); do
+    wait "${pids[$((i - 1))]}" || { status=1; why="${why:+$why; }sender $i failed"; }
+  done
+  wait "$endpoint_pid" || { status=1; why="${why:+$why; }the receiver did not get $((3 * count)) requests"; }
+  received=$(sed -n -E 's/^msrp file-transfer message-id=[^ ]+ type=[^ ]+ (bytes=[0-9]+ sha256=[0-9a-f]{64})$/\1/p' \
+    "$out/${name}_endpoint.log" | sort)
+  sent=$(sed -n -E 's/^msrp sent (bytes=[0-9]+ sha256=[0-9a-f]{64}) report=200$/\1/p' \
+    "$out/${name}"_sender-*.log | sort)
+  if [ "$(wc -l <<<"$sent")" -ne "$count" ] || [ "$sent" != "$received" ]; then
+    status=1
+    why="${why:+$why; }sent [$(echo $sent)], received [$(echo $received)]"
+  fi
   report "$name" "$status" "$why"
 }
 
@@ -226,6 +289,24 @@ for transport in udp tcp; do
   uas "uas-pager-$transport" "$transport" uas-pager.xml pager
   uas "uas-session-$transport" "$transport" uas-session.xml session
 done
+
+echo "== two endpoints, MSRP: large messages, files, a chat message; the receiver passive, then active"
+head -c 3000000 /dev/urandom >"$out/msrp-file.bin"
+head -c 200000 /dev/urandom | od -An -tx1 >"$out/msrp-note.txt"
+msrp_pair msrp-large-message-text large-message --text "A large message, over MSRP"
+msrp_pair msrp-large-message-file large-message --file "$out/msrp-note.txt"
+msrp_pair msrp-file-transfer-2k file-transfer --file "$out/msrp-file.bin" --chunk-size 2048
+msrp_pair msrp-file-transfer-64k file-transfer --file "$out/msrp-file.bin" --chunk-size 65536
+msrp_pair msrp-session session --text "Hello over MSRP"
+# The sender offers a=setup:passive: the receiver connects (active) and sends the
+# first SEND; then actpass, answered passive by a receiver told so.
+msrp_pair msrp-file-transfer-receiver-active file-transfer --file "$out/msrp-file.bin" --setup passive
+receiver_args="--setup passive" msrp_pair msrp-session-actpass session --text "actpass" --setup actpass
+# SIP over TCP.
+receiver_args="--transport tcp" msrp_pair msrp-large-message-tcp large-message \
+  --file "$out/msrp-file.bin" --transport tcp
+# Four sessions at once.
+msrp_parallel msrp-parallel 4
 
 echo "== the endpoint's TCP stream: a ping, two requests in one write, one byte at a time"
 name=stream-tcp

@@ -7,7 +7,8 @@
 //!     [--registrar sip:HOST:PORT [--password PW] [--auth-user NAME] [--expires S]]
 //! cargo run --example cpm_endpoint -- --send pager|large-message|session|file-transfer
 //!     --to sip:USER@127.0.0.1:PORT [--port 0] [--transport udp|tcp] [--release OMA2.0]
-//!     [--text TEXT] [--no-bye] [--seconds S] [--proxy sip:HOST:PORT]
+//!     [--text TEXT | --file PATH] [--chunk-size N] [--setup active|passive|actpass]
+//!     [--no-bye] [--no-msrp] [--seconds S] [--proxy sip:HOST:PORT]
 //!     [--registrar sip:HOST:PORT [--password PW] [--auth-user NAME] [--expires S]]
 //! ```
 //!
@@ -37,8 +38,21 @@
 //! answer gets `received` and `rport` (RFC 3581 4). The port
 //! is 5060 unless `--port` says another; `--port 0` takes any free port, and the first
 //! line printed names the address really bound. The Contact of the answers names that
-//! address, and the SDP answers name a TCP port where a small MSRP sink listens (it
-//! reads and discards: the example does not speak MSRP).
+//! address, and the SDP answers name the TCP port where the endpoint's MSRP listener
+//! waits (`msrp.rs`).
+//!
+//! **MSRP** (both roles, `msrp.rs`). Each accepted INVITE that sets up an MSRP session
+//! (large message 7.2.2.2, chat session 7.3.2, deferred group session 7.3.11, file
+//! transfer 7.4.2) runs one library [`MsrpSession`](cpm_client::msrp::MsrpSession) on
+//! a TCP connection and a thread of its own: the endpoint connects to the peer's
+//! `a=path` when its negotiated role is active, or takes the connection the peer
+//! opens to its listener when passive (RFC 4145; RFC 4975 sections 5.4 and 8.1). For
+//! every message received whole it prints
+//! `msrp <large-message|file-transfer|session|deferred-group-session> message-id=<id>
+//! type=<type> bytes=<n> sha256=<hex>`, the size and SHA-256 of the body as sent; the
+//! BYE of the dialog ends the session. `--setup` sets the `a=setup` role offered (a
+//! sender) or answered to an `actpass` offer (a receiver); by default the library's,
+//! `active` offered, so the answerer is passive.
 //!
 //! The run ends after `--max-requests` requests (retransmissions not counted) or
 //! `--seconds` seconds, whichever comes first, with a summary line:
@@ -50,13 +64,19 @@
 //! **Sending** (`--send`). The endpoint binds `--port` (default: any free port), builds
 //! the request with the library's outgoing builders, its Via and Contact naming that
 //! address, sends it to the host and port of `--to`, prints the status line
-//! of every response, and for a 2xx to an INVITE sends the ACK, then (unless
-//! `--no-bye`) a BYE, both along the dialog's route set (the 2xx's Record-Route). The
+//! of every response, and for a 2xx to an INVITE sends the ACK, then the content over
+//! MSRP (a large message: `--text`, or `--file` CPIM-wrapped; a file transfer:
+//! `--file`, offered with its name, type, size and SHA-1; a session: `--text` in
+//! CPIM) in chunks of `--chunk-size` bytes (2048) with `Success-Report: yes`, waits
+//! for the 200s and the REPORT, then (unless `--no-bye`) a BYE, both along the
+//! dialog's route set (the 2xx's Record-Route), and prints `msrp sent bytes=<n>
+//! sha256=<hex> report=<code>` (`--no-msrp`: no MSRP, the BYE follows the ACK). The
 //! transaction layer runs the request: over UDP it is sent again on Timers A and E, and
 //! given up on Timers B and F (32 s). Requests that arrive meanwhile are dispatched as
 //! when receiving. `--proxy sip:HOST:PORT` sends the request through that outbound
-//! proxy (RFC 3261 8.1.2). The exit status is 0 for a 2xx, 1 for any other final
-//! answer or none.
+//! proxy (RFC 3261 8.1.2). The exit status is 0 for a 2xx (and, with MSRP, the
+//! message acknowledged and reported 200), 1 for any other final answer or none, or
+//! an MSRP failure (said on stderr).
 //!
 //! **Registering** (both roles, `--registrar sip:HOST:PORT`). Before anything else the
 //! endpoint registers `--identity` with the library's
@@ -82,11 +102,12 @@
 //! `cpm_endpoint: peer services msg,session other-icsis=- iaris=-`.
 
 mod around;
+mod msrp;
 mod registration;
 mod sender;
 mod transport;
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::Arc;
@@ -94,8 +115,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use cpm_client::outgoing::{ContactAddress, MsrpEndpoint, Transport};
+use cpm_client::sdp::Setup;
 use cpm_client::{
-    ClientConfig, Decision, DeferredGroupSession, DeferredHandler, Dispatcher, FeatureTag,
+    Accept, ClientConfig, Decision, DeferredGroupSession, DeferredHandler, Dispatcher, FeatureTag,
     FileTransferHandler, FileTransferInvitation, LargeMessageHandler, LargeMessageInvitation,
     PagerHandler, PagerMessage, ReleaseVersion, RequestView, SessionHandler, SessionInvitation,
     TagSet,
@@ -107,12 +129,13 @@ use transport::{Engine, Listener, Stats};
 const USAGE: &str = "usage: cpm_endpoint [--port N] [--transport udp|tcp] [--release OMA2.0]
          [--enable pager,large-message,session,file-transfer,deferred]
          [--identity URI] [--max-requests N] [--seconds S] [--quiet]
-         [--no-imdn] [--accept-plain]
+         [--no-imdn] [--accept-plain] [--setup active|passive]
          [--registrar sip:HOST:PORT [--password PW] [--auth-user NAME] [--expires S]]
        cpm_endpoint --send pager|large-message|session|file-transfer|options --to URI
          [--imdn delivery,display,processing] [--plain]
          [--port N] [--transport udp|tcp] [--release OMA2.0] [--identity URI]
-         [--text TEXT] [--no-bye] [--seconds S] [--proxy sip:HOST:PORT]
+         [--text TEXT | --file PATH] [--chunk-size N] [--setup active|passive|actpass]
+         [--no-bye] [--no-msrp] [--seconds S] [--proxy sip:HOST:PORT]
          [--registrar sip:HOST:PORT [--password PW] [--auth-user NAME] [--expires S]]";
 
 /// The procedures `--enable` and `--send` name.
@@ -140,7 +163,15 @@ struct Args {
     send: Option<String>,
     to: Option<String>,
     text: String,
+    /// `--file`: the content of a large message or file transfer.
+    file: Option<String>,
+    /// `--chunk-size`: content bytes per MSRP SEND.
+    chunk_size: usize,
+    /// `--setup`: the `a=setup` role offered, or answered to an `actpass` offer.
+    setup: Option<Setup>,
     bye: bool,
+    /// `--no-msrp`: the sending role sets up the session and sends no MSRP.
+    msrp: bool,
     /// `--registrar`: register first, and send through it.
     registrar: Option<String>,
     /// `--no-imdn`: do not answer the messages that ask for a delivery notification.
@@ -169,7 +200,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         send: None,
         to: None,
         text: "Hello from cpm_endpoint".to_owned(),
+        file: None,
+        chunk_size: 2048,
+        setup: None,
         bye: true,
+        msrp: true,
         registrar: None,
         proxy: None,
         imdn_answers: true,
@@ -221,7 +256,27 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             }
             "--to" => parsed.to = Some(value()?),
             "--text" => parsed.text = value()?,
+            "--file" => parsed.file = Some(value()?),
+            "--chunk-size" => {
+                parsed.chunk_size = number(&flag, &value()?)?;
+                if parsed.chunk_size == 0 {
+                    return Err("--chunk-size: 0 is not a chunk size".to_owned());
+                }
+            }
+            "--setup" => {
+                parsed.setup = match value()?.to_ascii_lowercase().as_str() {
+                    "active" => Some(Setup::Active),
+                    "passive" => Some(Setup::Passive),
+                    "actpass" => Some(Setup::ActPass),
+                    other => {
+                        return Err(format!(
+                            "--setup: `{other}` is not active, passive or actpass"
+                        ))
+                    }
+                }
+            }
             "--no-bye" => parsed.bye = false,
+            "--no-msrp" => parsed.msrp = false,
             "--no-imdn" => parsed.imdn_answers = false,
             "--accept-plain" => parsed.accept_plain = true,
             "--imdn" => {
@@ -294,7 +349,7 @@ fn serve(args: &Args) -> Result<ExitCode, String> {
     let events = engine.subscribe();
     around::start_sending(&engine);
     println!(
-        "cpm_endpoint: listening on {} {local}, MSRP sink on tcp {}, release {}, procedures {}",
+        "cpm_endpoint: listening on {} {local}, MSRP on tcp {}, release {}, procedures {}",
         args.transport.uri_param(),
         endpoint.msrp,
         args.release,
@@ -360,7 +415,8 @@ fn serve(args: &Args) -> Result<ExitCode, String> {
     Ok(code)
 }
 
-/// What both roles set up: the client's configuration, the dispatcher, the MSRP sink.
+/// What both roles set up: the client's configuration, the dispatcher, the MSRP
+/// listener.
 struct Endpoint {
     config: ClientConfig,
     dispatcher: Arc<Dispatcher>,
@@ -370,7 +426,7 @@ struct Endpoint {
 impl Endpoint {
     /// The endpoint whose SIP address is `local`.
     fn start(args: &Args, local: SocketAddr) -> Result<Endpoint, String> {
-        let msrp = msrp_sink()?;
+        let msrp = msrp::hub()?.addr();
         let mut services = TagSet::EMPTY;
         for procedure in &args.enabled {
             services.insert(match procedure.as_str() {
@@ -393,7 +449,7 @@ impl Endpoint {
             .map_err(|e| format!("--identity: {e}"))?
             .with_release(args.release)
             .with_services(services)
-            .with_msrp(MsrpEndpoint::new().with_port(msrp.port()));
+            .with_msrp(msrp_endpoint(msrp.port(), args.setup));
         // Requests outside a dialog go through the registrar, or the proxy, first
         // (RFC 3261 8.1.2); the registrar needs the Contact's +sip.instance (7.1).
         let config = match args.registrar.as_deref().or(args.proxy.as_deref()) {
@@ -467,17 +523,14 @@ fn instance() -> String {
     )
 }
 
-/// A TCP port for the MSRP sessions the SDP answers offer. The example does not speak
-/// MSRP: it reads what a peer sends and drops it.
-fn msrp_sink() -> Result<SocketAddr, String> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("MSRP sink: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            std::thread::spawn(move || std::io::copy(&mut stream, &mut std::io::sink()));
-        }
-    });
-    Ok(addr)
+/// The MSRP end the offers and answers name: the hub's port, and `--setup` (the
+/// library's default, `active`, when not given).
+fn msrp_endpoint(port: u16, setup: Option<Setup>) -> MsrpEndpoint {
+    let endpoint = MsrpEndpoint::new().with_port(port);
+    match setup {
+        Some(setup) => endpoint.with_setup(setup),
+        None => endpoint,
+    }
 }
 
 /// The handlers: each prints what it was handed, then accepts. A session is answered
@@ -577,8 +630,22 @@ fn answer(dispatcher: &Dispatcher, bytes: Bytes, source: SocketAddr, quiet: bool
         .into_iter()
         .collect();
     // A handler that answered later: here the "user" accepts at once.
+    let mut negotiated = outcome.msrp().cloned();
     if let Some(pending) = outcome.take_pending() {
-        responses.push(pending.accept().into_bytes());
+        let (response, msrp) = pending.accept_with_msrp(Accept::default());
+        responses.push(response.into_bytes());
+        negotiated = negotiated.or(msrp);
+    }
+    // The MSRP session of an accepted INVITE runs on its own; a BYE ends it.
+    if let Some(request) = outcome.request() {
+        let call_id = RequestView::new(request).call_id().to_owned();
+        let method = request.method().as_str();
+        let kind = outcome.route().and_then(msrp::kind);
+        match (method, kind, negotiated) {
+            ("INVITE", Some(kind), Some(negotiated)) => msrp::receive(kind, &call_id, negotiated),
+            ("BYE", ..) => msrp::end_dialog(&call_id),
+            _ => {}
+        }
     }
     if !quiet {
         let (method, call_id) = match outcome.request() {

@@ -4,9 +4,13 @@
 //! INVITE the ACK and BYE of the dialog its 2xx sets up, sent along the dialog's route
 //! set (its Record-Route). With `--registrar` the endpoint registers first and
 //! de-registers at the end; the request then goes through the registrar (or the
-//! Service-Route it returned). A real client would send the large message or the file
-//! over MSRP between the ACK and the BYE; the example does not speak MSRP, so the BYE
-//! follows the ACK.
+//! Service-Route it returned). Between the ACK and the BYE of a large message, a file
+//! transfer or a session, the content goes over MSRP (`msrp.rs`): the endpoint
+//! connects to the path of the SDP answer, or takes the connection the peer opens,
+//! as the roles negotiated say (RFC 4145), sends the content in chunks of
+//! `--chunk-size` bytes with `Success-Report: yes` and waits for the 200s and the
+//! REPORT (RFC 4975 section 7.1.2), then sends the BYE and prints
+//! `msrp sent bytes=<n> sha256=<hex> report=<code>` (`--no-msrp`: signalling only).
 //!
 //! A 401 or 407 to the request is answered once with `--password` (as `--auth-user`,
 //! else the user part of `--identity`), by the library's `outgoing::authorize` (RFC
@@ -20,14 +24,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
+use cpm_client::cpim::CpimBuilder;
+use cpm_client::msrp::MsrpMessage;
 use cpm_client::outgoing::{
     authorize, Content, Dialog, DigestCredentials, FileSelector, FileTransfer, LargeMessage,
     OutgoingRequest, Pager, RandomIds, Session,
 };
+use cpm_client::sdp::{FileHash, NegotiatedMsrp, Sdp};
 use cpm_client::sip::{DigestChallenge, IncomingResponse};
 use cpm_client::transaction::{TransactionEvent, TransactionKey};
 use cpm_client::ClientConfig;
+use sha1::Digest;
 
+use crate::msrp::{self, Accepted};
 use crate::registration::{user_part, Registration};
 use crate::transport::{uri_address, Engine, Listener, Stats};
 use crate::{status_line, Args, Endpoint};
@@ -65,7 +74,16 @@ pub fn run(args: &Args, procedure: &str) -> Result<ExitCode, String> {
         }
         registration = Some(registering);
     }
-    let request = build(procedure, &config, to, &args.text)?;
+    let (request, message) = build(procedure, &config, to, args)?;
+    // A passive end (RFC 4145) must be ready for the peer's connection before the
+    // INVITE goes.
+    let transfer = match (message, request.local_msrp_path()) {
+        (Some(message), Some(path)) if args.msrp => Some(Transfer {
+            message,
+            accepted: msrp::hub()?.expect(path),
+        }),
+        _ => None,
+    };
     let peer = uri_address(request.next_hop())?;
     println!(
         "cpm_endpoint: sending {procedure} from {} {local} to {peer}, release {}",
@@ -81,6 +99,7 @@ pub fn run(args: &Args, procedure: &str) -> Result<ExitCode, String> {
         registration,
         wait,
         ack: None,
+        transfer,
         credentials: args.password.as_ref().map(|password| {
             let user = args
                 .auth_user
@@ -114,29 +133,114 @@ fn exit(success: bool) -> ExitCode {
 }
 
 /// The request the library builds for the procedure.
+/// The request the library builds for the procedure, and the MSRP message that goes
+/// once the session is up (large message, file transfer, session).
 fn build(
     procedure: &str,
     config: &ClientConfig,
     to: &str,
-    message: &str,
-) -> Result<OutgoingRequest, String> {
+    args: &Args,
+) -> Result<(OutgoingRequest, Option<MsrpMessage>), String> {
     let ids = &mut RandomIds::new();
     let now = SystemTime::now();
-    let built = match procedure {
-        "pager" => crate::around::asking(Pager::new(to, Content::text(message), now))
-            .build(config, ids)
-            .map(|standalone| standalone.into_pager()),
-        "large-message" => LargeMessage::new(to, Content::text(message), now)
-            .build(config, ids)
-            .map(|large| Some(large.invite)),
-        "session" => Session::one_to_one(to).build(config, ids).map(Some),
-        _ => FileTransfer::new(to, FileSelector::new("beach.jpg", "image/jpeg", 48213))
-            .build(config, ids)
-            .map(Some),
+    let text = args.text.as_str();
+    // `--file`: its bytes and a type guessed from its name; else `--text`.
+    let file = match &args.file {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| format!("--file {path}: {e}"))?;
+            Some((file_name(path), media_type(path), bytes))
+        }
+        None => None,
     };
-    built
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| "--text is too large for a pager-mode MESSAGE".to_owned())
+    let e = |e: cpm_client::BuildError| e.to_string();
+    let chunk = args.chunk_size;
+    Ok(match procedure {
+        "pager" => {
+            let pager = crate::around::asking(Pager::new(to, Content::text(text), now))
+                .build(config, ids)
+                .map_err(e)?
+                .into_pager()
+                .ok_or("--text is too large for a pager-mode MESSAGE")?;
+            (pager, None)
+        }
+        "large-message" => {
+            let content = match file {
+                Some((_, media_type, bytes)) => Content::new(media_type, bytes),
+                None => Content::text(text),
+            };
+            let large = LargeMessage::new(to, content, now)
+                .chunk_size(chunk)
+                .build(config, ids)
+                .map_err(e)?;
+            (large.invite, Some(large.message))
+        }
+        "session" => {
+            let invite = Session::one_to_one(to).build(config, ids).map_err(e)?;
+            // The session accepts message/cpim (7.3.1): the text goes wrapped.
+            let (cpim, _) = CpimBuilder::new(config.identity(), to, now, Content::text(text))
+                .write(ids)
+                .map_err(e)?;
+            let message =
+                MsrpMessage::new(local_path(&invite)?, "message/cpim", cpim).chunk_size(chunk);
+            (invite, Some(message))
+        }
+        _ => {
+            let (name, media_type, bytes) = file.unwrap_or_else(|| {
+                (
+                    "message.txt".to_owned(),
+                    "text/plain",
+                    text.as_bytes().to_vec(),
+                )
+            });
+            // RFC 5547 section 6: name, type, size and the SHA-1 of the file.
+            let sha1: [u8; 20] = sha1::Sha1::digest(&bytes).into();
+            let selector = FileSelector::new(&name, media_type, bytes.len() as u64)
+                .with_hash(FileHash::sha1(&sha1));
+            let invite = FileTransfer::new(to, selector)
+                .build(config, ids)
+                .map_err(e)?;
+            let message =
+                MsrpMessage::new(local_path(&invite)?, media_type, bytes).chunk_size(chunk);
+            (invite, Some(message))
+        }
+    })
+}
+
+/// The `a=path` of an INVITE's offer.
+fn local_path(invite: &OutgoingRequest) -> Result<&str, String> {
+    invite
+        .local_msrp_path()
+        .ok_or_else(|| "the INVITE offers no MSRP path".to_owned())
+}
+
+/// The last component of a path.
+fn file_name(path: &str) -> String {
+    std::path::Path::new(path)
+        .file_name()
+        .map_or_else(|| "file".to_owned(), |n| n.to_string_lossy().into_owned())
+}
+
+/// A media type from a file name's extension; `application/octet-stream` when unknown.
+fn media_type(path: &str) -> &'static str {
+    let extension = std::path::Path::new(path)
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    match extension.as_deref() {
+        Some("txt") => "text/plain",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("png") => "image/png",
+        Some("gif") => "image/gif",
+        Some("pdf") => "application/pdf",
+        Some("mp4") => "video/mp4",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The MSRP side of an INVITE: the message to send once the session is up, and where
+/// the peer's connection comes when this end is passive.
+struct Transfer {
+    message: MsrpMessage,
+    accepted: Receiver<Accepted>,
 }
 
 /// One client transaction at a time, with what the sender needs while it waits.
@@ -150,6 +254,8 @@ struct Client<'a> {
     /// The INVITE's transaction and the ACK sent for its 2xx, sent again for each copy
     /// of the 2xx (RFC 3261 13.2.2.4).
     ack: Option<(TransactionKey, Bytes, String)>,
+    /// The MSRP message of a large message, file transfer or session.
+    transfer: Option<Transfer>,
     /// `--password` (as `--auth-user`): answers one 401/407 to the request.
     credentials: Option<DigestCredentials>,
 }
@@ -239,9 +345,23 @@ impl Client<'_> {
         self.engine.send_direct(&ack, &hop)?;
         println!("-> {} (next hop {hop})", status_line(&ack));
         self.ack = Some((key, ack, hop.clone()));
+        // The content over MSRP, between the ACK and the BYE.
+        let sent = self
+            .transfer
+            .take()
+            .map(|transfer| transfer_msrp(request, &response, &transfer));
+        if let Some(Err(e)) = &sent {
+            eprintln!("cpm_endpoint: {e}");
+        }
+        let msrp_ok = match &sent {
+            None => true,
+            Some(Ok(sent)) => sent.report == 200,
+            Some(Err(_)) => false,
+        };
         if !bye {
             println!("cpm_endpoint: {procedure} answered {answered}");
-            return Ok(ExitCode::SUCCESS);
+            print_sent(sent.as_ref());
+            return Ok(exit(msrp_ok));
         }
         let bye = dialog.bye(ids);
         println!("   (the BYE goes to next hop {hop})");
@@ -251,8 +371,9 @@ impl Client<'_> {
             "cpm_endpoint: {procedure} answered {answered}; BYE answered {}",
             ended.as_deref().unwrap_or("nothing")
         );
+        print_sent(sent.as_ref());
         Ok(exit(
-            bye_answer.is_some_and(|r| (200..300).contains(&r.status())),
+            msrp_ok && bye_answer.is_some_and(|r| (200..300).contains(&r.status())),
         ))
     }
 
@@ -319,5 +440,32 @@ impl Client<'_> {
             registration.on_event(self.engine, event)?;
         }
         Ok(())
+    }
+}
+
+/// Sends the transfer's message over the MSRP session the INVITE's offer and its 2xx's
+/// answer set up.
+fn transfer_msrp(
+    invite: &OutgoingRequest,
+    answer: &IncomingResponse,
+    transfer: &Transfer,
+) -> Result<msrp::Sent, String> {
+    let offer = Sdp::parse(invite.body()).map_err(|e| format!("our SDP offer: {e}"))?;
+    let answered = Sdp::parse(answer.body()).map_err(|e| format!("the SDP answer: {e}"))?;
+    let (Some(local), Some(remote)) = (offer.msrp(), answered.msrp()) else {
+        return Err("no MSRP media in the SDP offer or answer".to_owned());
+    };
+    let negotiated = NegotiatedMsrp::from_media(&local, &remote, true)
+        .ok_or("the SDP answer has no MSRP path")?;
+    msrp::send(&negotiated, &transfer.accepted, transfer.message.clone())
+}
+
+/// `msrp sent bytes=<n> sha256=<hex> report=<code>`, for a transfer that got its REPORT.
+fn print_sent(sent: Option<&Result<msrp::Sent, String>>) {
+    if let Some(Ok(sent)) = sent {
+        msrp::print_line(&format!(
+            "msrp sent bytes={} sha256={} report={}",
+            sent.bytes, sent.sha256, sent.report
+        ));
     }
 }
