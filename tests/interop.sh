@@ -350,6 +350,30 @@ msrp_parallel msrp-parallel 4
 msrp_chat_imdn msrp-session-imdn --text "Tell me it arrived"
 msrp_chat_imdn msrp-session-imdn-receiver-active --text "Tell me it arrived, active" --setup passive
 
+echo "== an MSRP peer written from the wire formats (tests/msrp_peer.py) against the endpoint"
+# Deferred group session, chunks out of order, an interrupted message, a refused type,
+# a wrong To-Path, is-composing and IMDNs inside a session: one result per scenario.
+if ! command -v python3 >/dev/null; then
+  report msrp-peer 1 "python3 is not installed"
+else
+  python3 "$root/tests/msrp_peer.py" "$endpoint" "$out/msrp-peer_endpoint.log" >"$out/msrp-peer.log" 2>&1 || true
+  peer_results=0
+  while read -r word scenario result rest; do
+    [ "$word" = scenario ] || continue
+    peer_results=$((peer_results + 1))
+    if [ "$result" = ok ]; then
+      report "msrp-peer-$scenario" 0
+    else
+      report "msrp-peer-$scenario" 1 "$rest"
+      cp "$out/msrp-peer_endpoint.log" "$out/msrp-peer-${scenario}_endpoint.log" 2>/dev/null || true
+    fi
+  done <"$out/msrp-peer.log"
+  if [ "$peer_results" -eq 0 ] || grep -q '^msrp_peer: the endpoint did not end' "$out/msrp-peer.log" ||
+    grep -q '^Traceback' "$out/msrp-peer.log"; then
+    report msrp-peer 1 "msrp_peer.py: $(grep -v '^scenario ' "$out/msrp-peer.log" | tail -n 5 | tr '\n' ' ')"
+  fi
+fi
+
 echo "== the endpoint's TCP stream: a ping, two requests in one write, one byte at a time"
 name=stream-tcp
 if ! command -v python3 >/dev/null; then
