@@ -6,7 +6,8 @@
 # two requests in one write, a request one byte at a time); the transaction layer
 # over UDP (tests/udp_transactions.py: a copy of a request answered without a second
 # handler call, the 2xx to an INVITE resent until the ACK); two endpoints exchanging
-# large messages, files and a chat message over MSRP; then a load run of 20,000
+# large messages, files and a chat message over MSRP (with an IMDN back inside the
+# session); an independent MSRP peer (tests/msrp_peer.py); then a load run of 20,000
 # pager MESSAGEs; then plain RFC 3428 MESSAGEs both ways with baresip, a plain SIP
 # peer (configuration in tests/baresip/).
 #
@@ -231,6 +232,43 @@ msrp_pair() {
   report "$name" "$status" "$why"
 }
 
+# msrp_chat_imdn NAME [SENDER ARGS...]: a chat message asking for a delivery
+# notification (`--send session --imdn delivery`) to a receiver that answers it (no
+# --no-imdn): passes when both end well, the receiver printed the `msrp session`
+# line with the sender's bytes and hash and said it sent the IMDN about the
+# imdn.Message-ID the sender wrote, and the sender printed `imdn delivered
+# message-id=<that id> status=delivered` (the IMDN came back inside the session,
+# before the BYE).
+msrp_chat_imdn() {
+  local name=$1 status=0 why= sent received asked answered notified
+  shift
+  # shellcheck disable=SC2086 # receiver_args: words
+  imdn_flag='' start_endpoint "$name" --max-requests 3 --seconds "$timeout" ${receiver_args-} ||
+    { report "$name" 1 "endpoint did not start"; return 0; }
+  "$endpoint" --send session --imdn delivery --to "sip:+15550100002@127.0.0.1:$endpoint_port" \
+    --port 0 --seconds "$timeout" "$@" >"$out/${name}_sender.log" 2>&1 || { status=1; why="the sender failed"; }
+  wait "$endpoint_pid" || { status=1; why="${why:+$why; }the receiver did not get INVITE, ACK and BYE"; }
+  sent=$(sed -n -E 's/^msrp sent (bytes=[0-9]+ sha256=[0-9a-f]{64}) report=200$/\1/p' "$out/${name}_sender.log")
+  received=$(sed -n -E 's/^msrp session message-id=[^ ]+ type=message\/cpim (bytes=[0-9]+ sha256=[0-9a-f]{64})$/\1/p' \
+    "$out/${name}_endpoint.log")
+  asked=$(sed -n -E 's/^cpm_endpoint: chat message imdn\.Message-ID=([^ ]+) asks for .*$/\1/p' "$out/${name}_sender.log")
+  answered=$(sed -n -E 's/^-> imdn delivered message-id=([^ ]+) \(in the session\)$/\1/p' "$out/${name}_endpoint.log")
+  notified=$(sed -n -E 's/^imdn delivered message-id=([^ ]+) status=delivered$/\1/p' "$out/${name}_sender.log")
+  if [ -z "$sent" ] || [ "$sent" != "$received" ]; then
+    status=1
+    why="${why:+$why; }sent ${sent:-nothing}, received ${received:-nothing}"
+  fi
+  if [ -z "$asked" ] || [ "$answered" != "$asked" ] || [ "$notified" != "$asked" ]; then
+    status=1
+    why="${why:+$why; }asked for ${asked:-nothing}, the receiver answered ${answered:-nothing}, the sender was notified of ${notified:-nothing}"
+  fi
+  if [ "$status" -ne 0 ] && [ -s "$out/${name}_sender.log" ]; then
+    echo "---- $out/${name}_sender.log"
+    tail -n 30 "$out/${name}_sender.log"
+  fi
+  report "$name" "$status" "$why"
+}
+
 # msrp_parallel NAME COUNT: COUNT senders at once, each a file transfer of a file of
 # its own (the first COUNT x 100 kB of msrp-file.bin, less i bytes), to one receiver:
 # one MSRP session per INVITE, side by side. Passes when every sender ends well and
@@ -307,6 +345,34 @@ receiver_args="--transport tcp" msrp_pair msrp-large-message-tcp large-message \
   --file "$out/msrp-file.bin" --transport tcp
 # Four sessions at once.
 msrp_parallel msrp-parallel 4
+# A chat message asking for a delivery notification: the IMDN comes back inside the
+# session (RFC 5438 in MSRP, OMA CPM 7.3.2), the receiver passive, then active.
+msrp_chat_imdn msrp-session-imdn --text "Tell me it arrived"
+msrp_chat_imdn msrp-session-imdn-receiver-active --text "Tell me it arrived, active" --setup passive
+
+echo "== an MSRP peer written from the wire formats (tests/msrp_peer.py) against the endpoint"
+# Deferred group session, chunks out of order, an interrupted message, a refused type,
+# a wrong To-Path, is-composing and IMDNs inside a session: one result per scenario.
+if ! command -v python3 >/dev/null; then
+  report msrp-peer 1 "python3 is not installed"
+else
+  python3 "$root/tests/msrp_peer.py" "$endpoint" "$out/msrp-peer_endpoint.log" >"$out/msrp-peer.log" 2>&1 || true
+  peer_results=0
+  while read -r word scenario result rest; do
+    [ "$word" = scenario ] || continue
+    peer_results=$((peer_results + 1))
+    if [ "$result" = ok ]; then
+      report "msrp-peer-$scenario" 0
+    else
+      report "msrp-peer-$scenario" 1 "$rest"
+      cp "$out/msrp-peer_endpoint.log" "$out/msrp-peer-${scenario}_endpoint.log" 2>/dev/null || true
+    fi
+  done <"$out/msrp-peer.log"
+  if [ "$peer_results" -eq 0 ] || grep -q '^msrp_peer: the endpoint did not end' "$out/msrp-peer.log" ||
+    grep -q '^Traceback' "$out/msrp-peer.log"; then
+    report msrp-peer 1 "msrp_peer.py: $(grep -v '^scenario ' "$out/msrp-peer.log" | tail -n 5 | tr '\n' ' ')"
+  fi
+fi
 
 echo "== the endpoint's TCP stream: a ping, two requests in one write, one byte at a time"
 name=stream-tcp

@@ -26,7 +26,6 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use cpm_client::cpim::{Disposition, DispositionNotification};
 use cpm_client::imdn::{DeliveryStatus, ImdnStatus};
-use cpm_client::iscomposing::ComposingState;
 use cpm_client::outgoing::{
     accepts_cpim, CapabilityQuery, Content, OutgoingRequest, Pager, PeerCapabilities, RandomIds,
 };
@@ -98,6 +97,11 @@ pub fn parse_dispositions(list: &str) -> Result<DispositionNotification<'static>
 /// Remembers what `--imdn` asks for, for [`asking`].
 pub fn ask(disposition: DispositionNotification<'static>) {
     let _ = ASKED.set(disposition);
+}
+
+/// What `--imdn` asks for, if given (a chat message of `--send session` asks it too).
+pub fn asked() -> Option<DispositionNotification<'static>> {
+    ASKED.get().cloned()
 }
 
 /// Remembers `--plain`, for [`asking`].
@@ -300,16 +304,9 @@ pub fn wait_notification(wait: Duration) -> bool {
 
 impl NotificationHandler for Log {
     fn notification(&self, notification: &ImdnReceived<'_>) -> Decision {
-        let status = notification.status();
-        let kind = match status {
-            ImdnStatus::Delivery(_) => "delivered",
-            ImdnStatus::Display(_) => "displayed",
-            ImdnStatus::Processing(_) => "processed",
-        };
         println!(
-            "imdn {kind} message-id={} status={}",
-            notification.notified_message_id(),
-            status.status_name()
+            "{}",
+            crate::chat::imdn_line(notification.status(), notification.notified_message_id())
         );
         let (count, arrived) = &NOTIFIED;
         *count.lock().unwrap_or_else(PoisonError::into_inner) += 1;
@@ -320,11 +317,7 @@ impl NotificationHandler for Log {
 
 impl ComposingHandler for Log {
     fn is_composing(&self, indication: &ComposingReceived<'_>) -> Decision {
-        let state = match indication.state() {
-            ComposingState::Active => "active",
-            ComposingState::Idle => "idle",
-        };
-        println!("is-composing {state}");
+        println!("{}", crate::chat::composing_line(indication.state()));
         Decision::accept()
     }
 }

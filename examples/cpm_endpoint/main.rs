@@ -94,6 +94,15 @@
 //! sent as a client transaction to the address the message came from (`--no-imdn`:
 //! not sent). Each notification received prints `imdn delivered message-id=<id>
 //! status=delivered`, each is-composing indication `is-composing active` (or `idle`).
+//! In a chat session (7.3.2) or a deferred group session (7.3.11) the content of
+//! each MSRP message is read too (`chat.rs`): an IMDN or an is-composing indication in
+//! it prints the same lines, and a chat message of a one-to-one session asking for a
+//! delivery notification is answered with an IMDN `delivered` sent inside the session
+//! (`-> imdn delivered message-id=<id> (in the session)`; `--no-imdn`: not sent).
+//! `--send session --imdn delivery` asks for one in its chat message (printing
+//! `cpm_endpoint: chat message imdn.Message-ID=<id> asks for positive-delivery`) and,
+//! once the message is reported, waits up to 5 s inside the session for the IMDN,
+//! printing its `imdn delivered ...` line before the BYE.
 //! `--accept-plain` takes plain RFC 3428 MESSAGEs (printed like pager messages).
 //! `--send pager --imdn delivery,display` asks for notifications and waits up to 5 s
 //! for the first one; `--send pager --plain` sends the text bare, without CPIM, for a
@@ -102,6 +111,7 @@
 //! `cpm_endpoint: peer services msg,session other-icsis=- iaris=-`.
 
 mod around;
+mod chat;
 mod msrp;
 mod registration;
 mod sender;
@@ -444,6 +454,7 @@ impl Endpoint {
             (None, None) => "sip:+15550100002@127.0.0.1",
             (None, Some(_)) => "sip:+15550100001@127.0.0.1",
         };
+        chat::configure(identity, args.imdn_answers);
         let config = ClientConfig::new(identity, contact)
             .and_then(|c| c.with_product("cpm-endpoint/0.1"))
             .map_err(|e| format!("--identity: {e}"))?
@@ -638,11 +649,16 @@ fn answer(dispatcher: &Dispatcher, bytes: Bytes, source: SocketAddr, quiet: bool
     }
     // The MSRP session of an accepted INVITE runs on its own; a BYE ends it.
     if let Some(request) = outcome.request() {
-        let call_id = RequestView::new(request).call_id().to_owned();
+        let view = RequestView::new(request);
+        let call_id = view.call_id().to_owned();
+        // The other party: the To of what goes back in the session.
+        let peer = view.sender().map(|s| text(s.uri())).unwrap_or_default();
         let method = request.method().as_str();
         let kind = outcome.route().and_then(msrp::kind);
         match (method, kind, negotiated) {
-            ("INVITE", Some(kind), Some(negotiated)) => msrp::receive(kind, &call_id, negotiated),
+            ("INVITE", Some(kind), Some(negotiated)) => {
+                msrp::receive(kind, &call_id, negotiated, peer);
+            }
             ("BYE", ..) => msrp::end_dialog(&call_id),
             _ => {}
         }

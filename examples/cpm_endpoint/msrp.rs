@@ -29,8 +29,12 @@ use cpm_client::sdp::{NegotiatedMsrp, Setup};
 use cpm_client::Route;
 use sha2::{Digest, Sha256};
 
+use crate::chat;
+
 /// How long a passive end waits for the peer's connection.
 const ACCEPT_WAIT: Duration = Duration::from_secs(30);
+/// How long a sender waits, once its message is reported, for the IMDN it asked for.
+const NOTIFICATION_WAIT: Duration = Duration::from_secs(5);
 /// How long a sender waits for its message to be acknowledged and reported.
 const SEND_WAIT: Duration = Duration::from_secs(120);
 /// The longest a session's thread sleeps in a read without looking at its timers.
@@ -305,7 +309,7 @@ pub fn kind(route: Route) -> Option<&'static str> {
 /// its own: connects (active) or waits for the connection (passive, registered
 /// before this returns, so before the 200 goes out), and prints each message whole.
 /// The BYE of the dialog `call_id` ends it.
-pub fn receive(kind: &'static str, call_id: &str, negotiated: NegotiatedMsrp) {
+pub fn receive(kind: &'static str, call_id: &str, negotiated: NegotiatedMsrp, peer: String) {
     let hub = match hub() {
         Ok(hub) => hub,
         Err(e) => {
@@ -318,7 +322,7 @@ pub fn receive(kind: &'static str, call_id: &str, negotiated: NegotiatedMsrp) {
     lock(&hub.dialogs).insert(call_id.to_owned(), Arc::clone(&stop));
     let call_id = call_id.to_owned();
     std::thread::spawn(move || {
-        if let Err(e) = run_receiver(kind, &negotiated, accepted.as_ref(), &stop) {
+        if let Err(e) = run_receiver(kind, &negotiated, accepted.as_ref(), &stop, &peer) {
             eprintln!("cpm_endpoint: MSRP {kind} ({call_id}): {e}");
         }
         hub.forget(&negotiated.local_path);
@@ -340,6 +344,7 @@ fn run_receiver(
     negotiated: &NegotiatedMsrp,
     accepted: Option<&Receiver<Accepted>>,
     stop: &AtomicBool,
+    peer: &str,
 ) -> Result<(), String> {
     let connection = connect(negotiated, accepted, stop)?;
     let mut config = MsrpSessionConfig::from_negotiated(negotiated);
@@ -351,32 +356,59 @@ fn run_receiver(
     if let Some(selector) = &negotiated.file_selector {
         config = config.check_file(selector);
     }
+    // The content of a chat or deferred group session is read too (`chat.rs`): its
+    // bytes are kept besides the hash, up to `chat::MAX_READ`.
+    let reading = matches!(kind, "session" | "deferred-group-session");
+    // Notifications go back in a one-to-one session only: the focus offers a
+    // deferred group session `a=sendonly` (OMA CPM 7.3.11).
+    let answering = kind == "session";
     let mut link = Link::new(connection, MsrpSession::new(config)).map_err(|e| e.to_string())?;
-    let mut hashing: HashMap<Arc<str>, Sha256> = HashMap::new();
+    let mut hashing: HashMap<Arc<str>, Incoming> = HashMap::new();
     loop {
         let open = link.turn().map_err(|e| format!("MSRP connection: {e}"))?;
         while let Some(event) = link.session.poll_event() {
             match event {
                 MsrpEvent::MessageStarted { message_id, .. } => {
-                    hashing.insert(message_id, Sha256::new());
+                    hashing.insert(message_id, Incoming::new(reading));
                 }
                 MsrpEvent::Data {
                     message_id, data, ..
-                } => hashing.entry(message_id).or_default().update(&data),
+                } => hashing
+                    .entry(message_id)
+                    .or_insert_with(|| Incoming::new(reading))
+                    .update(&data),
                 MsrpEvent::MessageReceived(message) => {
-                    let mut hasher = hashing.remove(&message.message_id).unwrap_or_default();
+                    let mut incoming = hashing
+                        .remove(&message.message_id)
+                        .unwrap_or_else(|| Incoming::new(reading));
                     if let Some(body) = &message.body {
-                        hasher.update(body);
+                        incoming.update(body);
                     }
                     print_line(&format!(
                         "msrp {kind} message-id={} type={} bytes={} sha256={}",
                         message.message_id,
                         message.content_type,
                         message.size,
-                        hex(&hasher.finalize())
+                        hex(&incoming.hasher.finalize())
                     ));
                     if let Some(check) = message.file_check.filter(|c| !c.is_ok()) {
                         eprintln!("cpm_endpoint: MSRP file check failed: {check:?}");
+                    }
+                    if let Some(body) = incoming.kept {
+                        let content = chat::read(&message.content_type, &body, peer, answering);
+                        chat::print(&content);
+                        if let chat::Content::Chat {
+                            answer: Some((cpim, notified)),
+                        } = content
+                        {
+                            let imdn = link.session.message("message/cpim", cpim);
+                            match link.session.send(imdn) {
+                                Ok(_) => print_line(&format!(
+                                    "-> imdn delivered message-id={notified} (in the session)"
+                                )),
+                                Err(e) => eprintln!("cpm_endpoint: IMDN in the session: {e}"),
+                            }
+                        }
                     }
                 }
                 MsrpEvent::MessageInterrupted { message_id, .. }
@@ -393,6 +425,37 @@ fn run_receiver(
                 let _ = link.stream.write_all(&bytes);
             }
             return Ok(());
+        }
+    }
+}
+
+/// A message being received: its hash, and its bytes when its content is to be read
+/// (`None` once over [`chat::MAX_READ`]).
+struct Incoming {
+    hasher: Sha256,
+    kept: Option<Vec<u8>>,
+}
+
+impl Incoming {
+    fn new(reading: bool) -> Incoming {
+        Incoming {
+            hasher: Sha256::new(),
+            kept: reading.then(Vec::new),
+        }
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        self.hasher.update(data);
+        if let Some(kept) = &mut self.kept {
+            if kept.len() + data.len() > chat::MAX_READ {
+                eprintln!(
+                    "cpm_endpoint: MSRP message over {} bytes: content not read",
+                    chat::MAX_READ
+                );
+                self.kept = None;
+            } else {
+                kept.extend_from_slice(data);
+            }
         }
     }
 }
@@ -418,11 +481,16 @@ pub struct Sent {
 
 /// Sends `message` over the session `negotiated` describes (connecting, or taking
 /// the connection from `accepted`), with `Success-Report: yes`, and waits until every
-/// chunk is answered and the REPORT came.
+/// chunk is answered and the REPORT came; with `awaiting` (the `imdn.Message-ID` of a
+/// chat message that asks for a delivery notification), then up to
+/// [`NOTIFICATION_WAIT`] more for the IMDN about it to come back inside the session.
+/// Notifications and is-composing indications received meanwhile are printed as the
+/// receiving role prints them.
 pub fn send(
     negotiated: &NegotiatedMsrp,
     accepted: &Receiver<Accepted>,
     message: MsrpMessage,
+    awaiting: Option<&str>,
 ) -> Result<Sent, String> {
     let never = AtomicBool::new(false);
     let connection = connect(negotiated, Some(accepted), &never)?;
@@ -431,6 +499,8 @@ pub fn send(
     }
     let mut config = MsrpSessionConfig::from_negotiated(negotiated);
     config.report_timeout = Some(Duration::from_secs(30));
+    // What the peer sends back (an IMDN) is read whole.
+    config.receive = ReceivePolicy::Buffer;
     let bytes = message.content().len() as u64;
     let sha256 = hex(&Sha256::digest(message.content()));
     let mut link = Link::new(connection, MsrpSession::new(config)).map_err(|e| e.to_string())?;
@@ -440,6 +510,10 @@ pub fn send(
         .map_err(|e| format!("MSRP send: {e}"))?;
     let give_up = Instant::now() + SEND_WAIT;
     let (mut acknowledged, mut report) = (false, None);
+    let mut notified = awaiting.is_none();
+    // Set once the message is acknowledged and reported: how long the notification
+    // is waited for.
+    let mut notification_deadline = None;
     loop {
         if Instant::now() >= give_up {
             return Err(format!("MSRP: not done in {} s", SEND_WAIT.as_secs()));
@@ -466,16 +540,34 @@ pub fn send(
                 MsrpEvent::ReportTimedOut { message_id } if message_id == id => {
                     return Err("MSRP: no REPORT came".to_owned());
                 }
+                MsrpEvent::MessageReceived(received) => {
+                    let body = received.body.unwrap_or_default();
+                    let content = chat::read(&received.content_type, &body, "", false);
+                    chat::print(&content);
+                    if let chat::Content::Notification(imdn) = content {
+                        notified |= awaiting == Some(imdn.message_id.as_str());
+                    }
+                }
                 MsrpEvent::StreamFailed { error } => return Err(error.to_string()),
                 _ => {}
             }
         }
         if let (true, Some(report)) = (acknowledged, report) {
-            return Ok(Sent {
-                bytes,
-                sha256,
-                report,
-            });
+            let now = Instant::now();
+            let deadline = *notification_deadline.get_or_insert(now + NOTIFICATION_WAIT);
+            if notified || now >= deadline {
+                if !notified {
+                    print_line(&format!(
+                        "cpm_endpoint: no notification in {} s",
+                        NOTIFICATION_WAIT.as_secs()
+                    ));
+                }
+                return Ok(Sent {
+                    bytes,
+                    sha256,
+                    report,
+                });
+            }
         }
         if !open {
             return Err("MSRP: the peer closed the connection".to_owned());

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
-use cpm_client::cpim::CpimBuilder;
+use cpm_client::cpim::{CpimBuilder, Disposition};
 use cpm_client::msrp::MsrpMessage;
 use cpm_client::outgoing::{
     authorize, Content, Dialog, DigestCredentials, FileSelector, FileTransfer, LargeMessage,
@@ -74,13 +74,14 @@ pub fn run(args: &Args, procedure: &str) -> Result<ExitCode, String> {
         }
         registration = Some(registering);
     }
-    let (request, message) = build(procedure, &config, to, args)?;
+    let (request, message, awaiting) = build(procedure, &config, to, args)?;
     // A passive end (RFC 4145) must be ready for the peer's connection before the
     // INVITE goes.
     let transfer = match (message, request.local_msrp_path()) {
         (Some(message), Some(path)) if args.msrp => Some(Transfer {
             message,
             accepted: msrp::hub()?.expect(path),
+            awaiting,
         }),
         _ => None,
     };
@@ -132,15 +133,15 @@ fn exit(success: bool) -> ExitCode {
     }
 }
 
-/// The request the library builds for the procedure.
-/// The request the library builds for the procedure, and the MSRP message that goes
-/// once the session is up (large message, file transfer, session).
+/// The request the library builds for the procedure, the MSRP message that goes
+/// once the session is up (large message, file transfer, session), and the
+/// `imdn.Message-ID` of a chat message that asks for a delivery notification.
 fn build(
     procedure: &str,
     config: &ClientConfig,
     to: &str,
     args: &Args,
-) -> Result<(OutgoingRequest, Option<MsrpMessage>), String> {
+) -> Result<(OutgoingRequest, Option<MsrpMessage>, Option<String>), String> {
     let ids = &mut RandomIds::new();
     let now = SystemTime::now();
     let text = args.text.as_str();
@@ -161,7 +162,7 @@ fn build(
                 .map_err(e)?
                 .into_pager()
                 .ok_or("--text is too large for a pager-mode MESSAGE")?;
-            (pager, None)
+            (pager, None, None)
         }
         "large-message" => {
             let content = match file {
@@ -172,17 +173,32 @@ fn build(
                 .chunk_size(chunk)
                 .build(config, ids)
                 .map_err(e)?;
-            (large.invite, Some(large.message))
+            (large.invite, Some(large.message), None)
         }
         "session" => {
             let invite = Session::one_to_one(to).build(config, ids).map_err(e)?;
-            // The session accepts message/cpim (7.3.1): the text goes wrapped.
-            let (cpim, _) = CpimBuilder::new(config.identity(), to, now, Content::text(text))
-                .write(ids)
-                .map_err(e)?;
+            // The session accepts message/cpim (7.3.1): the text goes wrapped, asking
+            // for the notifications of `--imdn` (RFC 5438 section 6.2).
+            let mut builder = CpimBuilder::new(config.identity(), to, now, Content::text(text));
+            let asked = crate::around::asked();
+            if let Some(disposition) = asked.clone() {
+                builder = builder.disposition(disposition);
+            }
+            let (cpim, message_id) = builder.write(ids).map_err(e)?;
             let message =
                 MsrpMessage::new(local_path(&invite)?, "message/cpim", cpim).chunk_size(chunk);
-            (invite, Some(message))
+            // A delivery notification comes back inside the session (msrp.rs).
+            let awaiting = match (&asked, message_id) {
+                (Some(d), Some(id)) if d.contains(Disposition::PositiveDelivery) => {
+                    println!(
+                        "cpm_endpoint: chat message imdn.Message-ID={id} asks for {}",
+                        d.as_str()
+                    );
+                    Some(id)
+                }
+                _ => None,
+            };
+            (invite, Some(message), awaiting)
         }
         _ => {
             let (name, media_type, bytes) = file.unwrap_or_else(|| {
@@ -201,7 +217,7 @@ fn build(
                 .map_err(e)?;
             let message =
                 MsrpMessage::new(local_path(&invite)?, media_type, bytes).chunk_size(chunk);
-            (invite, Some(message))
+            (invite, Some(message), None)
         }
     })
 }
@@ -241,6 +257,8 @@ fn media_type(path: &str) -> &'static str {
 struct Transfer {
     message: MsrpMessage,
     accepted: Receiver<Accepted>,
+    /// The `imdn.Message-ID` whose delivery notification is waited for.
+    awaiting: Option<String>,
 }
 
 /// One client transaction at a time, with what the sender needs while it waits.
@@ -457,7 +475,12 @@ fn transfer_msrp(
     };
     let negotiated = NegotiatedMsrp::from_media(&local, &remote, true)
         .ok_or("the SDP answer has no MSRP path")?;
-    msrp::send(&negotiated, &transfer.accepted, transfer.message.clone())
+    msrp::send(
+        &negotiated,
+        &transfer.accepted,
+        transfer.message.clone(),
+        transfer.awaiting.as_deref(),
+    )
 }
 
 /// `msrp sent bytes=<n> sha256=<hex> report=<code>`, for a transfer that got its REPORT.
