@@ -440,9 +440,9 @@ fn is_composing_is_told_apart_from_text_bare_or_in_cpim() {
     let composing: Vec<(Option<&str>, ComposingState)> = events
         .iter()
         .filter_map(|e| match e {
-            ConversationEvent::Composing { from, indication } => {
-                Some((from.as_deref(), indication.state))
-            }
+            ConversationEvent::Composing {
+                from, indication, ..
+            } => Some((from.as_deref(), indication.state)),
             _ => None,
         })
         .collect();
@@ -552,19 +552,32 @@ fn imdns_in_the_session_name_the_message_its_disposition_and_status() {
         "each has its own id"
     );
     pump(&mut alice, &mut bob, now);
+    let mut carriers = Vec::new();
     let notifications: Vec<(Option<String>, Option<String>, Imdn)> = events(&mut alice)
         .into_iter()
         .filter_map(|e| match e {
             ConversationEvent::Notification {
+                msrp_message_id,
                 from,
                 notification_id,
                 imdn,
-            } => Some((from, notification_id, imdn)),
+            } => {
+                carriers.push(msrp_message_id);
+                Some((from, notification_id, imdn))
+            }
             ConversationEvent::ChatMessage(m) => panic!("an IMDN read as a chat message: {m:?}"),
             _ => None,
         })
         .collect();
     assert_eq!(notifications.len(), 2);
+    assert_eq!(
+        carriers,
+        [
+            delivered.msrp_message_id.clone(),
+            displayed.msrp_message_id.clone()
+        ],
+        "each event names the MSRP message that carried it"
+    );
     let statuses: Vec<ImdnStatus> = notifications.iter().map(|n| n.2.status).collect();
     assert_eq!(
         statuses,
@@ -598,7 +611,8 @@ fn an_imdn_built_by_another_stack_is_read_and_a_message_without_id_cannot_be_not
         <?xml version=\"1.0\"?><imdn xmlns=\"urn:ietf:params:xml:ns:imdn\">\
         <message-id>orig-1</message-id><delivery-notification><status><failed/></status>\
         </delivery-notification></imdn>";
-    bob.send_file("message/cpim", cpim.as_bytes().to_vec())
+    let queued = bob
+        .send_file("message/cpim", cpim.as_bytes().to_vec())
         .unwrap();
     pump(&mut alice, &mut bob, now);
     let got: Vec<ConversationEvent> = events(&mut alice)
@@ -606,6 +620,7 @@ fn an_imdn_built_by_another_stack_is_read_and_a_message_without_id_cannot_be_not
         .filter(|e| matches!(e, ConversationEvent::Notification { .. }))
         .collect();
     let [ConversationEvent::Notification {
+        msrp_message_id,
         from,
         notification_id,
         imdn,
@@ -613,6 +628,7 @@ fn an_imdn_built_by_another_stack_is_read_and_a_message_without_id_cannot_be_not
     else {
         panic!("one notification: {got:?}")
     };
+    assert_eq!(msrp_message_id, &queued.msrp_message_id);
     assert_eq!(from.as_deref(), Some(BOB));
     assert_eq!(notification_id.as_deref(), Some("n-77"));
     assert_eq!(imdn.message_id, "orig-1");

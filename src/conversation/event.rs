@@ -140,6 +140,8 @@ pub enum ConversationEvent {
     DeferredMessage(SessionMessage),
     /// An is-composing indication (RFC 3994), bare or inside CPIM.
     Composing {
+        /// The MSRP Message-ID that carried it.
+        msrp_message_id: Arc<str>,
         /// Who is composing: the CPIM `From` (`None` when sent bare; in a one-to-one
         /// session, the peer).
         from: Option<String>,
@@ -156,6 +158,8 @@ pub enum ConversationEvent {
     /// An IMDN (RFC 5438): `message/imdn+xml` inside CPIM with `Content-Disposition:
     /// notification`.
     Notification {
+        /// The MSRP Message-ID that carried it.
+        msrp_message_id: Arc<str>,
         /// The CPIM `From`: who tells.
         from: Option<String>,
         /// The notification's own `imdn.Message-ID`, when it has one.

@@ -103,12 +103,15 @@ pub(super) fn call(handler: &mut impl ConversationHandler, event: ConversationEv
         ConversationEvent::LargeMessage(m) => handler.large_message(m),
         ConversationEvent::ChatMessage(m) => handler.chat_message(m),
         ConversationEvent::DeferredMessage(m) => handler.deferred_message(m),
-        ConversationEvent::Composing { from, indication } => handler.composing(from, indication),
+        ConversationEvent::Composing {
+            from, indication, ..
+        } => handler.composing(from, indication),
         ConversationEvent::ComposingExpired { from } => handler.composing_expired(from),
         ConversationEvent::Notification {
             from,
             notification_id,
             imdn,
+            ..
         } => handler.notification_received(from, notification_id, imdn),
         ConversationEvent::FileStarted {
             msrp_message_id,

@@ -704,7 +704,9 @@ impl Conversation {
     /// 120 seconds, the receiver's default in the same section.
     fn note_composing(&mut self, event: &ConversationEvent) {
         let (from, deadline) = match event {
-            ConversationEvent::Composing { from, indication } => {
+            ConversationEvent::Composing {
+                from, indication, ..
+            } => {
                 let deadline = match (indication.state, indication.refresh, self.now) {
                     (ComposingState::Active, refresh, Some(now)) => now.checked_add(
                         Duration::from_secs(refresh.map_or(DEFAULT_COMPOSING_REFRESH, u64::from)),
@@ -736,7 +738,11 @@ const DEFAULT_COMPOSING_REFRESH: u64 = 120;
 /// An is-composing indication, or why it does not read.
 fn composing_event(id: Arc<str>, from: Option<String>, body: &[u8]) -> ConversationEvent {
     match IsComposing::parse(body) {
-        Ok(indication) => ConversationEvent::Composing { from, indication },
+        Ok(indication) => ConversationEvent::Composing {
+            msrp_message_id: id,
+            from,
+            indication,
+        },
         Err(error) => ConversationEvent::Malformed {
             msrp_message_id: id,
             error: ContentError::IsComposing(error),
@@ -753,6 +759,7 @@ fn notification_event(
 ) -> ConversationEvent {
     match Imdn::parse(body) {
         Ok(imdn) => ConversationEvent::Notification {
+            msrp_message_id: id,
             from,
             notification_id,
             imdn,
