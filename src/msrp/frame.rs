@@ -81,6 +81,21 @@ pub(crate) fn find_end_line(bytes: &[u8], mut from: usize, tid: &[u8]) -> EndLin
     }
 }
 
+/// Whether `bytes` could be the start of the end-line of transaction `tid` (CRLF
+/// included) that more bytes would complete.
+pub(crate) fn may_start_end_line(bytes: &[u8], tid: &[u8]) -> bool {
+    let open = 2 + DASHES.len();
+    bytes.iter().enumerate().all(|(i, &b)| match i {
+        0 => b == b'\r',
+        1 => b == b'\n',
+        _ if i < open => b == b'-',
+        _ if i < open + tid.len() => tid.get(i - open) == Some(&b),
+        _ if i == open + tid.len() => Continuation::from_flag(b).is_some(),
+        _ if i == open + tid.len() + 1 => b == b'\r',
+        _ => false,
+    })
+}
+
 /// The longest transaction id (an RFC 4975 `ident`: 4 to 32 characters).
 pub(crate) const MAX_IDENT: usize = 32;
 

@@ -3,7 +3,8 @@
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::frame::{
-    find_blank_line, find_crlf, find_end_line, start_line, EndLine, DASHES, MAX_IDENT,
+    find_blank_line, find_crlf, find_end_line, may_start_end_line, start_line, EndLine, DASHES,
+    MAX_IDENT,
 };
 
 /// The room a new reader starts with.
@@ -376,6 +377,8 @@ impl MsrpStreamReader {
         let end_window = blank.map_or(window, |b| (b + 2 + needle_len + 3).min(window));
         let end = find_end_line(&self.buffer[..end_window], from, tid_bytes);
         let head_over = |len: usize| len > limit;
+        // Past this many bytes, whatever is undecided is beyond the head limit.
+        let beyond = self.buffer.len() >= limit.saturating_add(needle_len + 3);
         match (blank, end) {
             // No body: headers, then the end-line (or a blank line right before it).
             (_, EndLine::Found(at, end)) if blank.map_or(true, |b| at <= b + 2) => {
@@ -385,13 +388,25 @@ impl MsrpStreamReader {
                 Ok(Step::Frame(end))
             }
             (Some(b), EndLine::NeedMore(at)) if at <= b + 2 => {
+                if beyond {
+                    return Err(self.fail(MsrpStreamErrorKind::HeadTooLarge { limit }));
+                }
                 self.searched = at.min(b);
                 Ok(Step::Wait)
             }
+            (Some(b), _) if head_over(b + 4) => {
+                Err(self.fail(MsrpStreamErrorKind::HeadTooLarge { limit }))
+            }
+            // Bytes after the blank line that may yet become an end-line right after
+            // it (a message with an empty line and no body): wait to know.
+            (Some(b), _)
+                if self.buffer.len() < b + 2 + needle_len + 3
+                    && may_start_end_line(&self.buffer[b + 2..], tid_bytes) =>
+            {
+                self.searched = b;
+                Ok(Step::Wait)
+            }
             (Some(b), _) => {
-                if head_over(b + 4) {
-                    return Err(self.fail(MsrpStreamErrorKind::HeadTooLarge { limit }));
-                }
                 self.searched = b + 4;
                 self.state = State::Body {
                     tid,
@@ -400,6 +415,9 @@ impl MsrpStreamReader {
                 Ok(Step::Again)
             }
             (None, EndLine::NeedMore(at)) => {
+                if beyond {
+                    return Err(self.fail(MsrpStreamErrorKind::HeadTooLarge { limit }));
+                }
                 self.searched = at.min(window.saturating_sub(3));
                 Ok(Step::Wait)
             }
@@ -547,6 +565,56 @@ mod tests {
                 "step {step}"
             );
             assert_eq!(reader.buffered(), 0);
+        }
+    }
+
+    #[test]
+    fn an_end_line_right_after_the_blank_line_is_waited_for() {
+        // Found by the fuzz target: cut inside the dashes, the reader took the bytes
+        // after the blank line for a body and missed the end-line that starts at its
+        // second CRLF.
+        let wire = b"MSRP abcd SEND\r\nX: y\r\n\r\n-------abcd$\r\n";
+        for cut in 0..=wire.len() {
+            let mut reader = MsrpStreamReader::new();
+            let mut frames = Vec::new();
+            for piece in [&wire[..cut], &wire[cut..]] {
+                reader.push(piece);
+                frames.extend(read_all(&mut reader));
+            }
+            assert_eq!(frames, vec![Ok(Bytes::from_static(wire))], "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn an_end_line_cut_by_the_head_limit_is_a_head_too_large() {
+        // Found by the fuzz target: an end-line of the transaction straddling the
+        // head limit left the reader waiting for ever, its buffer growing.
+        let limits = MsrpLimits {
+            max_head_size: 64,
+            ..MsrpLimits::DEFAULT
+        };
+        let mut wire = b"MSRP abcd SEND\r\nX: ".to_vec();
+        wire.resize(64 + 2, b'y');
+        wire.extend_from_slice(b"\r\n-------abcd$\r\n");
+        let whole = {
+            let mut reader = MsrpStreamReader::with_limits(limits);
+            reader.push(&wire);
+            read_all(&mut reader)
+        };
+        assert_eq!(
+            whole,
+            vec![Err(MsrpStreamErrorKind::HeadTooLarge { limit: 64 })]
+        );
+        for step in 1..wire.len() {
+            let mut reader = MsrpStreamReader::with_limits(limits);
+            let mut out = Vec::new();
+            for piece in wire.chunks(step) {
+                reader.push(piece);
+                if !reader.is_failed() {
+                    out.extend(read_all(&mut reader));
+                }
+            }
+            assert_eq!(out, whole, "step {step}");
         }
     }
 
