@@ -499,13 +499,17 @@ pub(crate) fn start_line(bytes: &[u8]) -> Result<StartLine, MsrpError> {
     let line_end = find_crlf(bytes).ok_or_else(bad)?;
     let line = &bytes[..line_end];
     let rest = line.strip_prefix(b"MSRP ").ok_or_else(bad)?;
-    let tid_len = memchr::memchr(b' ', rest).ok_or_else(bad)?;
+    // Start lines are short: plain loops beat setting up vector searches.
+    let tid_len = rest.iter().position(|&b| b == b' ').ok_or_else(bad)?;
     if !is_ident(&rest[..tid_len]) {
         return Err(bad());
     }
     let tid = 5..5 + tid_len;
     let after = tid.end + 1;
-    let word_end = memchr::memchr(b' ', &line[after..]).map_or(line.len(), |n| after + n);
+    let word_end = line[after..]
+        .iter()
+        .position(|&b| b == b' ')
+        .map_or(line.len(), |n| after + n);
     let word = &line[after..word_end];
     let kind = if word.len() == 3 && word.iter().all(u8::is_ascii_digit) {
         let code = word.iter().fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'));

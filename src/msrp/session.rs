@@ -1528,7 +1528,10 @@ impl Sink {
 
 /// The first URI of a path (the next hop).
 fn first_uri(path: &str) -> &str {
-    path.split(' ').next().unwrap_or_default()
+    match path.bytes().position(|b| b == b' ') {
+        Some(at) => path.get(..at).unwrap_or_default(),
+        None => path,
+    }
 }
 
 fn sha1_of(data: &[u8]) -> [u8; 20] {

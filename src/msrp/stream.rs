@@ -377,8 +377,8 @@ impl MsrpStreamReader {
         let end_window = blank.map_or(window, |b| (b + 2 + needle_len + 3).min(window));
         let end = find_end_line(&self.buffer[..end_window], from, tid_bytes);
         let head_over = |len: usize| len > limit;
-        // Past this many bytes, whatever is undecided is beyond the head limit.
-        let beyond = self.buffer.len() >= limit.saturating_add(needle_len + 3);
+        // Where an end-line that starts at `at` would end.
+        let end_of = |at: usize| at + needle_len + 3;
         match (blank, end) {
             // No body: headers, then the end-line (or a blank line right before it).
             (_, EndLine::Found(at, end)) if blank.map_or(true, |b| at <= b + 2) => {
@@ -388,7 +388,8 @@ impl MsrpStreamReader {
                 Ok(Step::Frame(end))
             }
             (Some(b), EndLine::NeedMore(at)) if at <= b + 2 => {
-                if beyond {
+                // Over the limit whether the end-line comes or a body starts.
+                if head_over(end_of(at)) && head_over(b + 4) {
                     return Err(self.fail(MsrpStreamErrorKind::HeadTooLarge { limit }));
                 }
                 self.searched = at.min(b);
@@ -415,7 +416,8 @@ impl MsrpStreamReader {
                 Ok(Step::Again)
             }
             (None, EndLine::NeedMore(at)) => {
-                if beyond {
+                // The end-line would end past the limit, and anything else later.
+                if head_over(end_of(at)) {
                     return Err(self.fail(MsrpStreamErrorKind::HeadTooLarge { limit }));
                 }
                 self.searched = at.min(window.saturating_sub(3));

@@ -108,8 +108,11 @@ impl<'a> MsrpUri<'a> {
             };
             (host, port)
         } else {
-            match host_port.split_once(':') {
-                Some((host, port)) => (host, Some(port)),
+            match host_port.bytes().position(|b| b == b':') {
+                Some(colon) => (
+                    host_port.get(..colon).unwrap_or_default(),
+                    host_port.get(colon + 1..),
+                ),
                 None => (host_port, None),
             }
         };
@@ -122,13 +125,15 @@ impl<'a> MsrpUri<'a> {
         let port = match port_text {
             None => None,
             Some(port) => {
-                let valid = !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit());
-                Some(
-                    port.parse::<u16>()
-                        .ok()
-                        .filter(|_| valid)
-                        .ok_or(err(host_at + host_port.len() - port.len(), "a port"))?,
-                )
+                let number = (!port.is_empty()).then_some(port).and_then(|port| {
+                    port.bytes().try_fold(0u16, |n, d| {
+                        if !d.is_ascii_digit() {
+                            return None;
+                        }
+                        n.checked_mul(10)?.checked_add(u16::from(d - b'0'))
+                    })
+                });
+                Some(number.ok_or(err(host_at + host_port.len() - port.len(), "a port"))?)
             }
         };
         let mut at = rest_at + authority_len;
