@@ -1,10 +1,14 @@
 //! MSRP (RFC 4975) format: the RFC's example messages read and written back byte for
 //! byte, the stream reader at every split, and hostile input.
 //!
-//! The examples are typed in here from the RFC's text: section 4 (a message without
+//! The examples are meant to be those of the RFC's text: section 4 (a message without
 //! reports and its 200, a message in two chunks) and section 11 (11.1, a basic IM
 //! session; 11.4, a system message with `Failure-Report: no`; 11.5, a message with
-//! `Success-Report: yes` and its REPORT). The RFC's examples carry Byte-Range values
+//! `Success-Report: yes` and its REPORT). They were typed from memory and have not
+//! been checked against the RFC's own text: section 4's SEND and 200, the headers of
+//! 11.1's SEND, 11.1's 200 and 11.5's REPORT agree byte for byte with test vectors of
+//! other MSRP implementations that quote the RFC; the two chunks, 11.4 and 11.5's
+//! SEND could not be checked at all. The RFC's examples carry Byte-Range values
 //! that do not always match their bodies (`1-16/16` for the 14 bytes of
 //! `Hi, I'm Alice!`): the format reads and writes them as they are.
 
