@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fills fuzz/corpus/TARGET/ with seed inputs for the six fuzz targets, generated from
+# Fills fuzz/corpus/TARGET/ with seed inputs for the seven fuzz targets, generated from
 # the SIP messages the project already has:
 #   tests/data/**/*.sip, tests/corpus/*.sip and, when it is beside the repository,
 #   ../shared/corpus/**/*.sip
@@ -9,6 +9,7 @@
 #   accept_contact          each Accept-Contact (or compact `a`) header value, folds kept
 #   cpim, sdp               each message body (what follows the first empty line), and
 #                           each part of a multipart body
+#   msrp                    only its dedicated seeds (MSRP messages and streams)
 #
 # Every seed is named by the SHA-1 of its bytes (as libFuzzer names corpus entries),
 # so running the script again adds nothing twice. Needs bash and python3.
@@ -19,7 +20,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(parse route accept_contact cpim sdp dispatch)
+  targets=(parse route accept_contact cpim sdp dispatch msrp)
 fi
 
 python3 - "$root" "$here" "${targets[@]}" <<'PY'

@@ -3,7 +3,8 @@
 //! function the cargo-fuzz target calls, in `tests/common/fuzz_checks.rs`), which
 //! panics on a panic of the library or an outcome that is not well formed.
 //!
-//! For each of `parse`, `route`, `accept_contact`, `cpim`, `sdp` and `dispatch`:
+//! For each of `parse`, `route`, `accept_contact`, `cpim`, `sdp`, `dispatch` and
+//! `msrp`:
 //! - `*_random`: arbitrary bytes;
 //! - `*_mutated`: the target's seeds, edited a few times (byte flips, insertions of the
 //!   punctuation the grammars care about, deletions, duplications, cuts, splices of
@@ -11,7 +12,7 @@
 //!
 //! The seeds are those `fuzz/seed.sh` gives the fuzzer: the project's SIP messages
 //! (`tests/corpus`, `tests/data`) whole, their Accept-Contact values, their bodies,
-//! plus the dedicated seeds in `fuzz/seeds/TARGET/`. `seeds_pass_every_check` runs the
+//! plus the dedicated seeds in `fuzz/seeds/TARGET/` (`msrp` has only those). `seeds_pass_every_check` runs the
 //! checks on every seed unmutated, and `fuzz_regressions` replays every input the
 //! fuzzer once failed on (`tests/data/fuzz/TARGET-*`).
 //!
@@ -38,13 +39,14 @@ use proptest::sample::{select, Index};
 /// A check and the name of its target.
 type Check = fn(&[u8]);
 
-const TARGETS: [(&str, Check); 6] = [
+const TARGETS: [(&str, Check); 7] = [
     ("parse", fuzz_checks::parse),
     ("route", fuzz_checks::route),
     ("accept_contact", fuzz_checks::accept_contact),
     ("cpim", fuzz_checks::cpim),
     ("sdp", fuzz_checks::sdp),
     ("dispatch", fuzz_checks::dispatch),
+    ("msrp", fuzz_checks::msrp),
 ];
 
 fn config(cases: u32) -> ProptestConfig {
@@ -98,6 +100,8 @@ fn seeds(target: &str) -> &'static [Vec<u8>] {
                                 .collect::<Vec<_>>()
                         })
                         .collect(),
+                    // MSRP has only its dedicated seeds: SIP messages are not MSRP.
+                    "msrp" => Vec::new(),
                     "cpim" | "sdp" => messages
                         .iter()
                         .map(|m| split_head(m).1.to_vec())
@@ -155,6 +159,12 @@ const TOKENS: &[&[u8]] = &[
     b"Content-Length: 0",
     b"99999999999999999999",
     b"+g.3gpp.icsi-ref=",
+    b"MSRP ",
+    b"-------",
+    b"$\r\n",
+    b"+\r\n",
+    b"#\r\n",
+    b"Byte-Range: 1-*/*\r\n",
 ];
 
 #[derive(Debug, Clone)]
@@ -254,6 +264,7 @@ target_properties! {
     cpim: 2048, cpim_random, cpim_mutated;
     sdp: 2048, sdp_random, sdp_mutated;
     dispatch: 512, dispatch_random, dispatch_mutated;
+    msrp: 512, msrp_random, msrp_mutated;
 }
 
 #[test]

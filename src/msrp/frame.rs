@@ -3,12 +3,98 @@
 
 use std::fmt;
 use std::ops::Range;
+use std::sync::LazyLock;
 
 use bytes::Bytes;
-use memchr::memmem;
+use memchr::memmem::Finder;
 
 /// The seven dashes that open an end-line (RFC 4975 section 9).
 pub(crate) const DASHES: &[u8] = b"-------";
+
+/// A searcher for the empty line that ends a head, built once: building a searcher
+/// costs more than searching a head with it.
+static BLANK_LINE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\r\n\r\n"));
+
+/// A searcher for `CRLF -------`, the part of an end-line that does not depend on the
+/// transaction id (RFC 4975 section 9), built once.
+static END_LINE_START: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\r\n-------"));
+
+/// Where the first `CRLF CRLF` of `bytes` starts.
+pub(crate) fn find_blank_line(bytes: &[u8]) -> Option<usize> {
+    BLANK_LINE.find(bytes)
+}
+
+/// Where the first CRLF of `bytes` starts.
+pub(crate) fn find_crlf(bytes: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    loop {
+        let newline = from + memchr::memchr(b'\n', bytes.get(from..)?)?;
+        if newline > 0 && bytes.get(newline - 1) == Some(&b'\r') {
+            return Some(newline - 1);
+        }
+        from = newline + 1;
+    }
+}
+
+/// What a search for an end-line found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EndLine {
+    /// The CRLF before the dashes is at `.0`; the end-line ends at `.1`.
+    Found(usize, usize),
+    /// A candidate at `.0` that the bytes end in: more bytes decide.
+    NeedMore(usize),
+    /// None; searching again (with more bytes) may start at `.0`.
+    NotFound(usize),
+}
+
+/// Looks for the end-line of transaction `tid` (`CRLF -------<tid><flag> CRLF`, RFC
+/// 4975 section 9) in `bytes` from `from`, with one pass of a searcher built once:
+/// each `CRLF -------` found is checked for the id, a flag and CRLF.
+pub(crate) fn find_end_line(bytes: &[u8], mut from: usize, tid: &[u8]) -> EndLine {
+    const OPEN: usize = 2 + DASHES.len();
+    loop {
+        let Some(at) = bytes.get(from..).and_then(|rest| END_LINE_START.find(rest)) else {
+            return EndLine::NotFound(bytes.len().saturating_sub(OPEN - 1).max(from));
+        };
+        let at = from + at;
+        let rest = bytes.get(at + OPEN..).unwrap_or_default();
+        let tail_len = tid.len() + 3;
+        if rest.len() < tail_len {
+            // The bytes end inside what may be this end-line.
+            let shown = rest.len().min(tid.len());
+            let flag_ok = rest
+                .get(tid.len())
+                .map_or(true, |&f| Continuation::from_flag(f).is_some());
+            let cr_ok = rest.get(tid.len() + 1).map_or(true, |&c| c == b'\r');
+            if rest.get(..shown) == tid.get(..shown) && flag_ok && cr_ok {
+                return EndLine::NeedMore(at);
+            }
+        } else if rest.get(..tid.len()) == Some(tid)
+            && rest
+                .get(tid.len())
+                .is_some_and(|&f| Continuation::from_flag(f).is_some())
+            && rest.get(tid.len() + 1..tail_len) == Some(b"\r\n")
+        {
+            return EndLine::Found(at, at + OPEN + tail_len);
+        }
+        from = at + 1;
+    }
+}
+
+/// Whether `bytes` could be the start of the end-line of transaction `tid` (CRLF
+/// included) that more bytes would complete.
+pub(crate) fn may_start_end_line(bytes: &[u8], tid: &[u8]) -> bool {
+    let open = 2 + DASHES.len();
+    bytes.iter().enumerate().all(|(i, &b)| match i {
+        0 => b == b'\r',
+        1 => b == b'\n',
+        _ if i < open => b == b'-',
+        _ if i < open + tid.len() => tid.get(i - open) == Some(&b),
+        _ if i == open + tid.len() => Continuation::from_flag(b).is_some(),
+        _ if i == open + tid.len() + 1 => b == b'\r',
+        _ => false,
+    })
+}
 
 /// The longest transaction id (an RFC 4975 `ident`: 4 to 32 characters).
 pub(crate) const MAX_IDENT: usize = 32;
@@ -103,11 +189,12 @@ impl ByteRange {
 
     /// Reads a Byte-Range value (white space around it ignored).
     pub fn parse(value: &str) -> Option<ByteRange> {
-        let (start, rest) = value.trim().split_once('-')?;
-        let (end, total) = rest.split_once('/')?;
-        let start = decimal(start)?;
-        let end = star_or_decimal(end)?;
-        let total = star_or_decimal(total)?;
+        let value = value.trim().as_bytes();
+        let dash = memchr::memchr(b'-', value)?;
+        let slash = dash + 1 + memchr::memchr(b'/', value.get(dash + 1..)?)?;
+        let start = decimal_bytes(value.get(..dash)?)?;
+        let end = star_or_decimal(value.get(dash + 1..slash)?)?;
+        let total = star_or_decimal(value.get(slash + 1..)?)?;
         let range = ByteRange { start, end, total };
         range.is_valid().then_some(range)
     }
@@ -143,18 +230,23 @@ impl fmt::Display for ByteRange {
 }
 
 /// `1*DIGIT` as a `u64`; `None` when empty, not digits, or past 2^64 - 1.
-pub(crate) fn decimal(text: &str) -> Option<u64> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+fn decimal_bytes(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
         return None;
     }
-    text.parse().ok()
+    digits.iter().try_fold(0u64, |n, &d| {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
 }
 
-fn star_or_decimal(text: &str) -> Option<Option<u64>> {
-    if text == "*" {
+fn star_or_decimal(text: &[u8]) -> Option<Option<u64>> {
+    if text == b"*" {
         Some(None)
     } else {
-        decimal(text).map(Some)
+        decimal_bytes(text).map(Some)
     }
 }
 
@@ -404,16 +496,20 @@ enum StartKind {
 /// Reads the first line of `bytes`, up to its CRLF.
 pub(crate) fn start_line(bytes: &[u8]) -> Result<StartLine, MsrpError> {
     let bad = || MsrpError::new(MsrpErrorKind::BadStartLine, 0);
-    let line_end = memmem::find(bytes, b"\r\n").ok_or_else(bad)?;
+    let line_end = find_crlf(bytes).ok_or_else(bad)?;
     let line = &bytes[..line_end];
     let rest = line.strip_prefix(b"MSRP ").ok_or_else(bad)?;
-    let tid_len = memchr::memchr(b' ', rest).ok_or_else(bad)?;
+    // Start lines are short: plain loops beat setting up vector searches.
+    let tid_len = rest.iter().position(|&b| b == b' ').ok_or_else(bad)?;
     if !is_ident(&rest[..tid_len]) {
         return Err(bad());
     }
     let tid = 5..5 + tid_len;
     let after = tid.end + 1;
-    let word_end = memchr::memchr(b' ', &line[after..]).map_or(line.len(), |n| after + n);
+    let word_end = line[after..]
+        .iter()
+        .position(|&b| b == b' ')
+        .map_or(line.len(), |n| after + n);
     let word = &line[after..word_end];
     let kind = if word.len() == 3 && word.iter().all(u8::is_ascii_digit) {
         let code = word.iter().fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'));
@@ -511,7 +607,7 @@ fn parse(bytes: &[u8], framed: bool) -> Result<Parsed, MsrpError> {
     // `text` runs through the CRLF before the end-line.
     let text_end = tail_start;
     let from = start.end - 2;
-    let (head, body) = match memmem::find(&bytes[from..text_end], b"\r\n\r\n") {
+    let (head, body) = match find_blank_line(&bytes[from..text_end]) {
         // No empty line: header lines then the end-line.
         None => (start.end..text_end, None),
         Some(at) => {
@@ -521,23 +617,9 @@ fn parse(bytes: &[u8], framed: bool) -> Result<Parsed, MsrpError> {
         }
     };
     if let (false, Some(body)) = (framed, &body) {
-        let mut needle = [0u8; 2 + 7 + MAX_IDENT];
-        let needle = end_line_needle(tid, &mut needle);
-        let searched = &bytes[body.start..text_end];
         // The end-line itself is at the very end: look for an earlier one.
-        let mut from = 0;
-        while let Some(at) = memmem::find(&searched[from..], needle) {
-            let after = from + at + needle.len();
-            if after + 3 <= searched.len()
-                && Continuation::from_flag(searched[after]).is_some()
-                && &searched[after + 1..after + 3] == b"\r\n"
-            {
-                return Err(MsrpError::new(
-                    MsrpErrorKind::EndLineInBody,
-                    body.start + from + at,
-                ));
-            }
-            from += at + 1;
+        if let EndLine::Found(at, _) = find_end_line(&bytes[..text_end], body.start, tid) {
+            return Err(MsrpError::new(MsrpErrorKind::EndLineInBody, at));
         }
     }
     let fields = read_headers(bytes, head.clone())?;
@@ -548,15 +630,6 @@ fn parse(bytes: &[u8], framed: bool) -> Result<Parsed, MsrpError> {
         continuation,
         fields,
     })
-}
-
-/// `CRLF -------<tid>` written into `buffer`, returned as a slice of it.
-pub(crate) fn end_line_needle<'b>(tid: &[u8], buffer: &'b mut [u8; 2 + 7 + MAX_IDENT]) -> &'b [u8] {
-    let tid = &tid[..tid.len().min(MAX_IDENT)];
-    buffer[..2].copy_from_slice(b"\r\n");
-    buffer[2..9].copy_from_slice(DASHES);
-    buffer[9..9 + tid.len()].copy_from_slice(tid);
-    &buffer[..9 + tid.len()]
 }
 
 /// One header line: where it starts, its name, and its value with white space around
@@ -574,10 +647,14 @@ fn header_lines(bytes: &[u8], head: Range<usize>) -> impl Iterator<Item = Header
         if pos >= head.end {
             return None;
         }
-        let end = memmem::find(&bytes[pos..head.end], b"\r\n").map_or(head.end, |n| pos + n);
+        let end = find_crlf(&bytes[pos..head.end]).map_or(head.end, |n| pos + n);
         let at = pos;
         pos = end + 2;
-        let Some(colon) = memchr::memchr(b':', &bytes[at..end]).map(|n| at + n) else {
+        let Some(colon) = bytes[at..end]
+            .iter()
+            .position(|&b| b == b':')
+            .map(|n| at + n)
+        else {
             return Some(HeaderLine {
                 at,
                 name: at..end,
@@ -600,9 +677,10 @@ fn header_lines(bytes: &[u8], head: Range<usize>) -> impl Iterator<Item = Header
 }
 
 fn read_headers(bytes: &[u8], head: Range<usize>) -> Result<Fields, MsrpError> {
-    if std::str::from_utf8(&bytes[head.clone()]).is_err() {
+    let Ok(head_text) = std::str::from_utf8(&bytes[head.clone()]) else {
         return Err(MsrpError::new(MsrpErrorKind::NotUtf8, head.start));
-    }
+    };
+    let head_start = head.start;
     let mut fields = Fields::default();
     for line in header_lines(bytes, head) {
         let at = line.at;
@@ -615,7 +693,9 @@ fn read_headers(bytes: &[u8], head: Range<usize>) -> Result<Fields, MsrpError> {
         }
         let value = &bytes[range.clone()];
         // The head was checked to be UTF-8 and the value starts and ends on ASCII.
-        let text = std::str::from_utf8(value).unwrap_or_default();
+        let text = head_text
+            .get(range.start - head_start..range.end - head_start)
+            .unwrap_or_default();
         let bad = |name| MsrpError::new(MsrpErrorKind::BadHeaderValue(name), at);
         let dup = |name| MsrpError::new(MsrpErrorKind::DuplicateHeader(name), at);
         macro_rules! once {
@@ -672,10 +752,20 @@ fn read_headers(bytes: &[u8], head: Range<usize>) -> Result<Fields, MsrpError> {
 
 /// Whether `text` is one or more MSRP URIs separated by single spaces.
 fn is_path(text: &str) -> bool {
-    !text.is_empty()
-        && text
-            .split(' ')
-            .all(|uri| super::MsrpUri::parse(uri).is_ok())
+    let mut rest = text;
+    loop {
+        let (uri, more) = match rest.bytes().position(|b| b == b' ') {
+            Some(at) => (rest.get(..at), rest.get(at + 1..)),
+            None => (Some(rest), None),
+        };
+        if !uri.is_some_and(|uri| super::MsrpUri::parse(uri).is_ok()) {
+            return false;
+        }
+        match more {
+            Some(more) => rest = more,
+            None => return true,
+        }
+    }
 }
 
 /// Reads a `Range` of `bytes` as text (the head was checked to be UTF-8 when read).

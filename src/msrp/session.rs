@@ -500,6 +500,9 @@ pub struct MsrpSession {
     established: bool,
     /// Whether [`MsrpEvent::StreamFailed`] was given (once).
     stream_failed: bool,
+    /// Whether the local path is a path (checked once): responses to requests read
+    /// are then written without checking their fields again.
+    local_path_valid: bool,
 }
 
 impl std::fmt::Debug for MsrpSession {
@@ -529,7 +532,9 @@ impl MsrpSession {
         ids: impl IdGenerator + Send + 'static,
     ) -> MsrpSession {
         let reader = MsrpStreamReader::with_limits(config.limits);
+        let local_path_valid = super::check_path("From-Path", &config.local_path).is_ok();
         MsrpSession {
+            local_path_valid,
             bootstrap_due: config.setup == Setup::Active,
             config,
             ids: Box::new(ids),
@@ -753,10 +758,12 @@ impl MsrpSession {
 
     fn on_request(&mut self, request: &MsrpRequest) {
         let to = first_uri(request.to_path());
-        let ours = matches!(
-            (MsrpUri::parse(to), MsrpUri::parse(&self.config.local_path)),
-            (Ok(a), Ok(b)) if a == b
-        );
+        // The same text is the same URI; other text may be too (RFC 4975 section 6.1).
+        let ours = to == self.config.local_path
+            || matches!(
+                (MsrpUri::parse(to), MsrpUri::parse(&self.config.local_path)),
+                (Ok(a), Ok(b)) if a == b
+            );
         let method = request.method();
         if !ours {
             tracing::debug!(to, "MSRP request for another session: 481");
@@ -801,13 +808,15 @@ impl MsrpSession {
             self.respond(request, code);
             return;
         }
-        if !self.incoming.contains_key(mid) && self.completed.iter().any(|id| &**id == mid) {
+        // One lookup for what follows (the map is keyed by text: each one hashes it).
+        let known = self.incoming.contains_key(mid);
+        if !known && self.completed.iter().any(|id| &**id == mid) {
             // A late repeat of a chunk of a message already whole.
             self.respond(request, 200);
             return;
         }
         let body = request.body_bytes();
-        if body.is_none() && !self.incoming.contains_key(mid) {
+        if body.is_none() && !known {
             // An empty SEND: the active end's first one, or an empty message.
             self.respond(request, 200);
             return;
@@ -839,7 +848,7 @@ impl MsrpSession {
             None if flag == Continuation::Complete => Some(end),
             None => None,
         };
-        if !self.incoming.contains_key(mid) {
+        if !known {
             let total = complete_total(range.total);
             let content_type = request.content_type().unwrap_or("application/octet-stream");
             if !self.accepts(content_type) {
@@ -949,23 +958,22 @@ impl MsrpSession {
         }
         message.received.insert(start, end);
         let received = message.received.covered();
-        self.respond(request, 200);
-        let Some(message) = self.incoming.get(mid) else {
-            return;
-        };
-        if message
+        let whole = message
             .total
-            .is_some_and(|total| message.received.covers(total))
-        {
-            if let Some(message) = self.incoming.remove(mid) {
-                self.finish(message);
+            .is_some_and(|total| message.received.covers(total));
+        let progress = (!whole).then(|| MsrpEvent::ChunkReceived {
+            message_id: Arc::clone(&message.id),
+            received,
+            total: message.total,
+        });
+        self.respond(request, 200);
+        match progress {
+            Some(event) => self.events.push_back(event),
+            None => {
+                if let Some(message) = self.incoming.remove(mid) {
+                    self.finish(message);
+                }
             }
-        } else {
-            self.events.push_back(MsrpEvent::ChunkReceived {
-                message_id: Arc::clone(&message.id),
-                received,
-                total: message.total,
-            });
         }
     }
 
@@ -1437,7 +1445,16 @@ impl MsrpSession {
             _ => {}
         }
         let to = first_uri(request.from_path());
-        self.respond_raw(request.transaction_id(), code, to);
+        if self.local_path_valid {
+            // The transaction id and the From-Path were checked when the request was
+            // read, the local path when the session was made.
+            MsrpResponseWriter::new(request.transaction_id(), code, to, &self.config.local_path)
+                .write_trusted(&mut self.out);
+            let bytes = self.out.split().freeze();
+            self.transmits.push_back(bytes);
+        } else {
+            self.respond_raw(request.transaction_id(), code, to);
+        }
     }
 
     fn respond_raw(&mut self, tid: &str, code: u16, to: &str) {
@@ -1511,7 +1528,10 @@ impl Sink {
 
 /// The first URI of a path (the next hop).
 fn first_uri(path: &str) -> &str {
-    path.split(' ').next().unwrap_or_default()
+    match path.bytes().position(|b| b == b' ') {
+        Some(at) => path.get(..at).unwrap_or_default(),
+        None => path,
+    }
 }
 
 fn sha1_of(data: &[u8]) -> [u8; 20] {

@@ -1,12 +1,18 @@
 //! Cutting MSRP messages out of a byte stream, without I/O: [`MsrpStreamReader`].
 
 use bytes::{Buf, Bytes, BytesMut};
-use memchr::memmem;
 
-use super::frame::{end_line_needle, start_line, Continuation, MAX_IDENT};
+use super::frame::{
+    find_blank_line, find_crlf, find_end_line, may_start_end_line, start_line, EndLine, DASHES,
+    MAX_IDENT,
+};
 
 /// The room a new reader starts with.
 const INITIAL_CAPACITY: usize = 16 * 1024;
+
+/// The most room the reader makes for messages ahead of the one under way (see
+/// [`MsrpStreamReader::push`]).
+const MAX_ROOM: usize = 1024 * 1024;
 
 /// How large an MSRP message's parts may be, for [`MsrpStreamReader`].
 ///
@@ -147,34 +153,6 @@ enum State {
     Failed(MsrpStreamError),
 }
 
-/// What a search for an end-line found.
-enum EndLine {
-    /// The CRLF before the dashes is at `.0`; the message ends at `.1`.
-    Found(usize, usize),
-    /// A candidate at `.0` whose flag and CRLF have not arrived.
-    NeedMore(usize),
-    /// None; searching again may start at `.0`.
-    NotFound(usize),
-}
-
-/// Looks for `CRLF -------<tid><flag> CRLF` in `buffer` from `from`.
-fn find_end_line(buffer: &[u8], mut from: usize, needle: &[u8]) -> EndLine {
-    loop {
-        let Some(at) = memmem::find(&buffer[from.min(buffer.len())..], needle) else {
-            return EndLine::NotFound(buffer.len().saturating_sub(needle.len() - 1).max(from));
-        };
-        let at = from + at;
-        let after = at + needle.len();
-        match buffer.get(after..after + 3) {
-            None => return EndLine::NeedMore(at),
-            Some([flag, b'\r', b'\n']) if Continuation::from_flag(*flag).is_some() => {
-                return EndLine::Found(at, after + 3)
-            }
-            Some(_) => from = at + 1,
-        }
-    }
-}
-
 /// A sans-IO reader of MSRP messages on a stream: bytes in with
 /// [`push`](Self::push) (or into [`buffer_mut`](Self::buffer_mut)), whole messages out
 /// with [`next_frame`](Self::next_frame) as [`Bytes`] cut from its buffer without
@@ -233,6 +211,11 @@ pub struct MsrpStreamReader {
     searched: usize,
     /// Bytes taken out of the buffer since the start of the stream.
     consumed: u64,
+    /// The room the buffer was last grown to: a power of two, eight times the
+    /// largest message seen, at most [`MAX_ROOM`].
+    room: usize,
+    /// The largest message handed out.
+    largest: usize,
 }
 
 impl Default for MsrpStreamReader {
@@ -255,14 +238,34 @@ impl MsrpStreamReader {
             state: State::Start,
             searched: 0,
             consumed: 0,
+            room: INITIAL_CAPACITY,
+            largest: 0,
         }
     }
 
     /// Adds bytes read from the stream (dropped after a fatal error).
+    ///
+    /// The buffer keeps room for several messages of the largest size seen (from 8 KiB
+    /// up, eight of them up to 1 MiB in all): the part of a message that a read cut off, at the end of the buffer, is
+    /// then moved back to its start once per several messages rather than at every
+    /// read.
     pub fn push(&mut self, bytes: &[u8]) {
         if let State::Failed(_) = self.state {
             self.consumed = self.consumed.saturating_add(bytes.len() as u64);
             return;
+        }
+        // Messages under 8 KiB fit several to the initial room already.
+        if self.largest >= 8 * 1024 && self.buffer.capacity() - self.buffer.len() < bytes.len() {
+            let room = self
+                .largest
+                .saturating_mul(8)
+                .checked_next_power_of_two()
+                .unwrap_or(MAX_ROOM)
+                .min(MAX_ROOM);
+            if room > self.room {
+                self.room = room;
+                self.buffer.reserve(room.max(bytes.len()));
+            }
         }
         self.buffer.extend_from_slice(bytes);
     }
@@ -314,24 +317,20 @@ impl MsrpStreamReader {
                     Step::Again => {}
                     Step::Wait => return Ok(None),
                 },
-                State::Skipping { tid } => {
-                    let mut needle = [0u8; 2 + 7 + MAX_IDENT];
-                    let needle = end_line_needle(tid.as_bytes(), &mut needle);
-                    match find_end_line(&self.buffer, 0, needle) {
-                        EndLine::Found(_, end) => {
-                            self.drop_front(end);
-                            self.state = State::Start;
-                        }
-                        EndLine::NeedMore(at) => {
-                            self.drop_front(at);
-                            return Ok(None);
-                        }
-                        EndLine::NotFound(from) => {
-                            self.drop_front(from);
-                            return Ok(None);
-                        }
+                State::Skipping { tid } => match find_end_line(&self.buffer, 0, tid.as_bytes()) {
+                    EndLine::Found(_, end) => {
+                        self.drop_front(end);
+                        self.state = State::Start;
                     }
-                }
+                    EndLine::NeedMore(at) => {
+                        self.drop_front(at);
+                        return Ok(None);
+                    }
+                    EndLine::NotFound(from) => {
+                        self.drop_front(from);
+                        return Ok(None);
+                    }
+                },
             }
         }
     }
@@ -345,7 +344,7 @@ impl MsrpStreamReader {
         }
         let window = self.buffer.len().min(self.limits.max_head_size);
         let from = self.searched.min(window);
-        let Some(at) = memmem::find(&self.buffer[from..window], b"\r\n") else {
+        let Some(at) = find_crlf(&self.buffer[from..window]) else {
             if self.buffer.len() >= self.limits.max_head_size {
                 let limit = self.limits.max_head_size;
                 return Err(self.fail(MsrpStreamErrorKind::HeadTooLarge { limit }));
@@ -366,20 +365,20 @@ impl MsrpStreamReader {
 
     /// Looks for the end of the head.
     fn head(&mut self, tid: Tid) -> Result<Step, MsrpStreamError> {
-        let mut needle = [0u8; 2 + 7 + MAX_IDENT];
-        let needle = end_line_needle(tid.as_bytes(), &mut needle);
+        let tid_bytes = tid.as_bytes();
+        // The end-line's length but for its flag and CRLF.
+        let needle_len = 2 + DASHES.len() + tid_bytes.len();
         let limit = self.limits.max_head_size;
-        let window = self
-            .buffer
-            .len()
-            .min(limit.saturating_add(needle.len() + 3));
+        let window = self.buffer.len().min(limit.saturating_add(needle_len + 3));
         let from = self.searched.min(window);
-        let blank = memmem::find(&self.buffer[from..window], b"\r\n\r\n").map(|at| from + at);
+        let blank = find_blank_line(&self.buffer[from..window]).map(|at| from + at);
         // The end-line of a message without body comes before the blank line, or
         // right after its first CRLF: the body past it is not searched here.
-        let end_window = blank.map_or(window, |b| (b + 2 + needle.len() + 3).min(window));
-        let end = find_end_line(&self.buffer[..end_window], from, needle);
+        let end_window = blank.map_or(window, |b| (b + 2 + needle_len + 3).min(window));
+        let end = find_end_line(&self.buffer[..end_window], from, tid_bytes);
         let head_over = |len: usize| len > limit;
+        // Where an end-line that starts at `at` would end.
+        let end_of = |at: usize| at + needle_len + 3;
         match (blank, end) {
             // No body: headers, then the end-line (or a blank line right before it).
             (_, EndLine::Found(at, end)) if blank.map_or(true, |b| at <= b + 2) => {
@@ -389,13 +388,26 @@ impl MsrpStreamReader {
                 Ok(Step::Frame(end))
             }
             (Some(b), EndLine::NeedMore(at)) if at <= b + 2 => {
+                // Over the limit whether the end-line comes or a body starts.
+                if head_over(end_of(at)) && head_over(b + 4) {
+                    return Err(self.fail(MsrpStreamErrorKind::HeadTooLarge { limit }));
+                }
                 self.searched = at.min(b);
                 Ok(Step::Wait)
             }
+            (Some(b), _) if head_over(b + 4) => {
+                Err(self.fail(MsrpStreamErrorKind::HeadTooLarge { limit }))
+            }
+            // Bytes after the blank line that may yet become an end-line right after
+            // it (a message with an empty line and no body): wait to know.
+            (Some(b), _)
+                if self.buffer.len() < b + 2 + needle_len + 3
+                    && may_start_end_line(&self.buffer[b + 2..], tid_bytes) =>
+            {
+                self.searched = b;
+                Ok(Step::Wait)
+            }
             (Some(b), _) => {
-                if head_over(b + 4) {
-                    return Err(self.fail(MsrpStreamErrorKind::HeadTooLarge { limit }));
-                }
                 self.searched = b + 4;
                 self.state = State::Body {
                     tid,
@@ -404,6 +416,10 @@ impl MsrpStreamReader {
                 Ok(Step::Again)
             }
             (None, EndLine::NeedMore(at)) => {
+                // The end-line would end past the limit, and anything else later.
+                if head_over(end_of(at)) {
+                    return Err(self.fail(MsrpStreamErrorKind::HeadTooLarge { limit }));
+                }
                 self.searched = at.min(window.saturating_sub(3));
                 Ok(Step::Wait)
             }
@@ -412,7 +428,7 @@ impl MsrpStreamReader {
                     return Err(self.fail(MsrpStreamErrorKind::HeadTooLarge { limit }));
                 }
                 // Both searches may resume a few bytes back.
-                self.searched = window.saturating_sub(needle.len() + 3).max(from);
+                self.searched = window.saturating_sub(needle_len + 3).max(from);
                 Ok(Step::Wait)
             }
         }
@@ -420,13 +436,11 @@ impl MsrpStreamReader {
 
     /// Looks for the end-line after a body.
     fn body(&mut self, tid: Tid, body_start: usize) -> Result<Step, MsrpStreamError> {
-        let mut needle = [0u8; 2 + 7 + MAX_IDENT];
-        let needle = end_line_needle(tid.as_bytes(), &mut needle);
         let limit = self.limits.max_body_size;
         // The body's first byte may be the CR of the end-line's CRLF (an empty body).
         let from = self.searched.max(body_start);
         let too_large = |at: usize| at - body_start > limit;
-        match find_end_line(&self.buffer, from, needle) {
+        match find_end_line(&self.buffer, from, tid.as_bytes()) {
             EndLine::Found(at, end) => {
                 if too_large(at) {
                     let error = self.set_aside(body_start, limit, tid);
@@ -470,6 +484,7 @@ impl MsrpStreamReader {
 
     /// The message of `len` bytes at the front.
     fn take(&mut self, len: usize) -> Bytes {
+        self.largest = self.largest.max(len);
         self.consumed = self.consumed.saturating_add(len as u64);
         self.searched = 0;
         self.state = State::Start;
@@ -552,6 +567,56 @@ mod tests {
                 "step {step}"
             );
             assert_eq!(reader.buffered(), 0);
+        }
+    }
+
+    #[test]
+    fn an_end_line_right_after_the_blank_line_is_waited_for() {
+        // Found by the fuzz target: cut inside the dashes, the reader took the bytes
+        // after the blank line for a body and missed the end-line that starts at its
+        // second CRLF.
+        let wire = b"MSRP abcd SEND\r\nX: y\r\n\r\n-------abcd$\r\n";
+        for cut in 0..=wire.len() {
+            let mut reader = MsrpStreamReader::new();
+            let mut frames = Vec::new();
+            for piece in [&wire[..cut], &wire[cut..]] {
+                reader.push(piece);
+                frames.extend(read_all(&mut reader));
+            }
+            assert_eq!(frames, vec![Ok(Bytes::from_static(wire))], "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn an_end_line_cut_by_the_head_limit_is_a_head_too_large() {
+        // Found by the fuzz target: an end-line of the transaction straddling the
+        // head limit left the reader waiting for ever, its buffer growing.
+        let limits = MsrpLimits {
+            max_head_size: 64,
+            ..MsrpLimits::DEFAULT
+        };
+        let mut wire = b"MSRP abcd SEND\r\nX: ".to_vec();
+        wire.resize(64 + 2, b'y');
+        wire.extend_from_slice(b"\r\n-------abcd$\r\n");
+        let whole = {
+            let mut reader = MsrpStreamReader::with_limits(limits);
+            reader.push(&wire);
+            read_all(&mut reader)
+        };
+        assert_eq!(
+            whole,
+            vec![Err(MsrpStreamErrorKind::HeadTooLarge { limit: 64 })]
+        );
+        for step in 1..wire.len() {
+            let mut reader = MsrpStreamReader::with_limits(limits);
+            let mut out = Vec::new();
+            for piece in wire.chunks(step) {
+                reader.push(piece);
+                if !reader.is_failed() {
+                    out.extend(read_all(&mut reader));
+                }
+            }
+            assert_eq!(out, whole, "step {step}");
         }
     }
 

@@ -73,9 +73,13 @@ impl<'a> MsrpUri<'a> {
         };
         let rest = &text[rest_at..];
         // The authority runs to the session-id's `/` or the transport's `;`.
-        let authority_len = rest.find(['/', ';']).ok_or(err(text.len(), "/ or ;"))?;
+        // URIs are short: a plain loop beats setting up a vector search.
+        let authority_len = rest
+            .bytes()
+            .position(|b| b == b'/' || b == b';')
+            .ok_or(err(text.len(), "/ or ;"))?;
         let authority = &rest[..authority_len];
-        let (userinfo, host_port, host_at) = match authority.rfind('@') {
+        let (userinfo, host_port, host_at) = match authority.bytes().rposition(|b| b == b'@') {
             Some(at) => (
                 Some(&authority[..at]),
                 &authority[at + 1..],
@@ -104,8 +108,11 @@ impl<'a> MsrpUri<'a> {
             };
             (host, port)
         } else {
-            match host_port.split_once(':') {
-                Some((host, port)) => (host, Some(port)),
+            match host_port.bytes().position(|b| b == b':') {
+                Some(colon) => (
+                    host_port.get(..colon).unwrap_or_default(),
+                    host_port.get(colon + 1..),
+                ),
                 None => (host_port, None),
             }
         };
@@ -118,20 +125,25 @@ impl<'a> MsrpUri<'a> {
         let port = match port_text {
             None => None,
             Some(port) => {
-                let valid = !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit());
-                Some(
-                    port.parse::<u16>()
-                        .ok()
-                        .filter(|_| valid)
-                        .ok_or(err(host_at + host_port.len() - port.len(), "a port"))?,
-                )
+                let number = (!port.is_empty()).then_some(port).and_then(|port| {
+                    port.bytes().try_fold(0u16, |n, d| {
+                        if !d.is_ascii_digit() {
+                            return None;
+                        }
+                        n.checked_mul(10)?.checked_add(u16::from(d - b'0'))
+                    })
+                });
+                Some(number.ok_or(err(host_at + host_port.len() - port.len(), "a port"))?)
             }
         };
         let mut at = rest_at + authority_len;
         let after_authority = &text[at..];
         let (session_id, after_session) = match after_authority.strip_prefix('/') {
             Some(path) => {
-                let end = path.find(';').ok_or(err(text.len(), "; and a transport"))?;
+                let end = path
+                    .bytes()
+                    .position(|b| b == b';')
+                    .ok_or(err(text.len(), "; and a transport"))?;
                 let session = &path[..end];
                 if session.is_empty() || !session.bytes().all(is_session_char) {
                     return Err(err(at + 1, "a session-id"));
@@ -145,7 +157,10 @@ impl<'a> MsrpUri<'a> {
             .strip_prefix(';')
             .ok_or(err(at, "; and a transport"))?;
         at += 1;
-        let transport_len = params.find(';').unwrap_or(params.len());
+        let transport_len = params
+            .bytes()
+            .position(|b| b == b';')
+            .unwrap_or(params.len());
         let transport = &params[..transport_len];
         if transport.is_empty() || !transport.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(err(at, "a transport (tcp)"));
@@ -281,30 +296,60 @@ fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
 }
 
 /// RFC 3986 unreserved characters.
-fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
-}
+const UNRESERVED: u8 = 1;
+/// RFC 3986 sub-delims.
+const SUB_DELIM: u8 = 2;
+/// `%`, `:`, `+`, `=`, `/`: each in one class below.
+const PERCENT: u8 = 4;
+const COLON: u8 = 8;
+const SESSION_EXTRA: u8 = 16;
 
-fn is_sub_delim(b: u8) -> bool {
-    matches!(
-        b,
-        b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
-    )
+/// The character classes of the URI grammar, one table lookup per byte.
+static CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~') {
+            table[b] |= UNRESERVED;
+        }
+        if matches!(
+            c,
+            b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
+        ) {
+            table[b] |= SUB_DELIM;
+        }
+        if c == b'%' {
+            table[b] |= PERCENT;
+        }
+        if c == b':' {
+            table[b] |= COLON;
+        }
+        if matches!(c, b'+' | b'=' | b'/') {
+            table[b] |= SESSION_EXTRA;
+        }
+        b += 1;
+    }
+    table
+};
+
+fn class(b: u8) -> u8 {
+    CLASS[usize::from(b)]
 }
 
 /// RFC 3986 `reg-name` (and IPv4) characters, percent-escapes included.
 fn is_reg_name_char(b: u8) -> bool {
-    (is_unreserved(b) || is_sub_delim(b) || b == b'%') && b != b';'
+    class(b) & (UNRESERVED | SUB_DELIM | PERCENT) != 0 && b != b';'
 }
 
 fn is_userinfo_char(b: u8) -> bool {
-    is_unreserved(b) || is_sub_delim(b) || matches!(b, b'%' | b':')
+    class(b) & (UNRESERVED | SUB_DELIM | PERCENT | COLON) != 0
 }
 
 /// RFC 4975 `session-id = 1*( unreserved / "+" / "=" / "/" )`; `%` is taken too, as
 /// deployed clients escape with it.
 fn is_session_char(b: u8) -> bool {
-    is_unreserved(b) || matches!(b, b'+' | b'=' | b'/' | b'%')
+    class(b) & (UNRESERVED | SESSION_EXTRA | PERCENT) != 0
 }
 
 #[cfg(test)]

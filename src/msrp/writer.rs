@@ -342,6 +342,18 @@ impl<'a> MsrpResponseWriter<'a> {
             }
             check_text("header value", value)?;
         }
+        self.put(out);
+        Ok(())
+    }
+
+    /// Appends the response to `out` without checking its fields: for a response to
+    /// a request the frame reader has read (its transaction id and From-Path are
+    /// checked there) from a path checked once.
+    pub(crate) fn write_trusted<B: BufMut>(&self, out: &mut B) {
+        self.put(out);
+    }
+
+    fn put<B: BufMut>(&self, out: &mut B) {
         start(out, self.transaction_id);
         put_three(out, self.code);
         if let Some(comment) = self.comment {
@@ -355,7 +367,6 @@ impl<'a> MsrpResponseWriter<'a> {
             header(out, name, value);
         }
         end_line(out, self.transaction_id, Continuation::Complete);
-        Ok(())
     }
 
     /// The response as bytes.

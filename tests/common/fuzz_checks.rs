@@ -11,6 +11,7 @@
 //! | [`accept_contact`] | `accept_contact::tags` | errors lie inside the value; tighter limits only refuse; the router reads the value in a request the same way |
 //! | [`cpim`] | `body::CpimMessage::parse` | every accessor returns a slice of the body; the content is where `content_offset` says |
 //! | [`sdp`] | `body::Sdp::parse` | every accessor returns a slice of the body; media sections are in order |
+//! | [`msrp`] | `msrp::MsrpFrame::parse`, `MsrpStreamReader`, `MsrpSession::handle_bytes` | both frame readers agree; the stream reads the same however it is cut, each frame it yields reads again as itself, its buffer stays under its limits; every response the session writes reads back |
 //! | [`dispatch`] | `Dispatcher::dispatch` | the outcome agrees with the reader; every response reads back and copies Via, From, Call-ID and CSeq; the 400 to bytes that do not read, which copies their headers as written, is framed |
 //!
 //! The checks panic rather than return errors so that libFuzzer (which treats a panic
@@ -861,5 +862,194 @@ fn check_response(x: &[u8], request: Option<&RoutedRequest>, response: &Response
             .ok()
             .and_then(|t| t.tag().map(<[u8]>::len));
         assert!(tag.is_some_and(|n| n > 0), "no To-tag in {}", show(bytes));
+    }
+}
+
+/// The limits of the readers in [`msrp`]: small, so that short inputs reach them.
+const MSRP_LIMITS: cpm_client::msrp::MsrpLimits = cpm_client::msrp::MsrpLimits {
+    max_head_size: 512,
+    max_body_size: 1024,
+};
+
+/// What an `MsrpStreamReader` under [`MSRP_LIMITS`] cuts out of `x` pushed in pieces
+/// that end at `cuts`: each frame or error kind, and the offsets of the errors.
+fn msrp_stream(
+    x: &[u8],
+    cuts: &[usize],
+) -> Vec<Result<Bytes, (cpm_client::msrp::MsrpStreamErrorKind, u64)>> {
+    use cpm_client::msrp::MsrpStreamReader;
+    let mut reader = MsrpStreamReader::with_limits(MSRP_LIMITS);
+    let mut out = Vec::new();
+    let mut pushed = 0;
+    let mut from = 0;
+    for &cut in cuts.iter().chain(std::iter::once(&x.len())) {
+        let cut = cut.clamp(from, x.len());
+        let piece = &x[from..cut];
+        from = cut;
+        pushed += piece.len();
+        reader.push(piece);
+        if let Some(Err((kind, offset))) = out.last().filter(|_| reader.is_failed()) {
+            // A fatal error comes back at every call, the same.
+            let again = reader
+                .next_frame()
+                .expect_err("a failed reader fails again");
+            assert_eq!((*again.kind(), again.offset()), (*kind, *offset));
+            assert_eq!(reader.buffered(), 0, "a failed reader holds nothing");
+            continue;
+        }
+        loop {
+            match reader.next_frame() {
+                Ok(Some(frame)) => out.push(Ok(frame)),
+                Ok(None) => break,
+                Err(e) => {
+                    assert!(e.offset() <= pushed as u64, "error past the input: {e}");
+                    let fatal = e.is_fatal();
+                    assert_eq!(fatal, reader.is_failed());
+                    if let Some(head) = e.head() {
+                        assert!(head.len() <= MSRP_LIMITS.max_head_size);
+                    }
+                    out.push(Err((*e.kind(), e.offset())));
+                    if fatal {
+                        break;
+                    }
+                }
+            }
+        }
+        // Bounded memory: a head, a body and an end-line (with its flag and CRLF)
+        // besides the piece just pushed.
+        let bound = MSRP_LIMITS.max_head_size + MSRP_LIMITS.max_body_size + 2 + 7 + 32 + 3;
+        assert!(
+            reader.buffered() <= bound + piece.len(),
+            "the reader holds {} bytes",
+            reader.buffered()
+        );
+        assert!(reader.position() <= pushed as u64);
+    }
+    out
+}
+
+/// Reads `frame` with both readers of `MsrpFrame` and checks what they give.
+fn msrp_frame(frame: &Bytes, framed: bool) {
+    use cpm_client::msrp::{MsrpFrame, MsrpStatus};
+    let parsed = if framed {
+        MsrpFrame::parse_framed(frame.clone())
+    } else {
+        MsrpFrame::parse(frame.clone())
+    };
+    let frame_bytes: &[u8] = frame;
+    match parsed {
+        Err(e) => assert!(e.offset() <= frame.len(), "offset past the input: {e}"),
+        Ok(MsrpFrame::Request(r)) => {
+            assert_inside!(frame_bytes, r.transaction_id(), r.to_path(), r.from_path());
+            assert!((4..=32).contains(&r.transaction_id().len()));
+            for (name, value) in r.headers() {
+                assert_inside!(frame_bytes, name, value);
+            }
+            for v in [
+                r.message_id(),
+                r.content_type(),
+                r.content_id(),
+                r.content_description(),
+                r.content_disposition(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                assert_inside!(frame_bytes, v);
+            }
+            if let Some(body) = r.body() {
+                assert_inside!(frame_bytes, body);
+                assert!(r.content_type().is_some(), "a body without Content-Type");
+            }
+            if let Some(range) = r.byte_range() {
+                assert!(range.start >= 1);
+                let again = cpm_client::msrp::ByteRange::parse(&range.to_string());
+                assert_eq!(again, Some(range), "Byte-Range written reads back");
+            }
+            if let Some(status) = r.status() {
+                assert_eq!(MsrpStatus::parse(&status.to_string()), Some(status));
+            }
+            if !framed {
+                // What reads whole reads the same way as a frame.
+                let MsrpFrame::Request(f) =
+                    MsrpFrame::parse_framed(frame.clone()).expect("parse_framed agrees")
+                else {
+                    panic!("parse_framed reads a response in {}", show(frame));
+                };
+                assert_eq!(f.body(), r.body());
+                assert_eq!(
+                    f.headers().collect::<Vec<_>>(),
+                    r.headers().collect::<Vec<_>>()
+                );
+            }
+        }
+        Ok(MsrpFrame::Response(r)) => {
+            assert_inside!(frame_bytes, r.transaction_id(), r.to_path(), r.from_path());
+            assert!(r.code() <= 999, "three digits (RFC 4975 section 9: 3DIGIT)");
+            for (name, value) in r.headers() {
+                assert_inside!(frame_bytes, name, value);
+            }
+        }
+    }
+}
+
+/// `msrp`: `MsrpFrame::parse` and `parse_framed` on the input; an `MsrpStreamReader`
+/// under small limits on the input cut at several points (the frames and errors do not
+/// depend on the cuts, each frame read again by a fresh reader is itself, memory stays
+/// bounded); a receiving `MsrpSession` on the input in two pieces (every response it
+/// writes reads back).
+pub fn msrp(x: &[u8]) {
+    use cpm_client::msrp::{MsrpSession, MsrpSessionConfig};
+    msrp_frame(&Bytes::copy_from_slice(x), false);
+    let whole = msrp_stream(x, &[]);
+    let n = x.len();
+    let byte_cuts: Vec<usize> = (1..n.min(64)).collect();
+    for cuts in [
+        vec![n / 2],
+        vec![n / 3, 2 * n / 3],
+        vec![1, n.saturating_sub(1)],
+        byte_cuts,
+    ] {
+        assert_eq!(
+            msrp_stream(x, &cuts),
+            whole,
+            "the stream cut at {cuts:?} reads otherwise: {}",
+            show(x)
+        );
+    }
+    let mut total = 0;
+    for frame in whole.iter().filter_map(|r| r.as_ref().ok()) {
+        total += frame.len();
+        assert!(frame.starts_with(b"MSRP "));
+        assert!(frame.ends_with(b"\r\n"));
+        assert_eq!(
+            msrp_stream(frame, &[]),
+            vec![Ok(frame.clone())],
+            "a frame read again is itself: {}",
+            show(frame)
+        );
+        msrp_frame(frame, true);
+        msrp_frame(frame, false);
+    }
+    assert!(total <= n);
+
+    let local = "msrp://192.0.2.20:2856/z9y8x7w6v5;tcp";
+    let mut config = MsrpSessionConfig::new(
+        local,
+        "msrp://192.0.2.10:2855/a1b2c3d4e5;tcp",
+        cpm_client::sdp::Setup::Passive,
+    );
+    config.limits = MSRP_LIMITS;
+    config.max_buffered_size = 1 << 16;
+    config.max_pending_bytes = 1 << 12;
+    let mut session = MsrpSession::new(config);
+    let now = std::time::Instant::now();
+    for piece in [&x[..n / 2], &x[n / 2..]] {
+        session.handle_bytes(now, piece);
+        while let Some(out) = session.poll_transmit(now) {
+            let read = cpm_client::msrp::MsrpFrame::parse(out.clone());
+            assert!(read.is_ok(), "the session wrote {}: {read:?}", show(&out));
+        }
+        while session.poll_event().is_some() {}
     }
 }
