@@ -1,16 +1,12 @@
 //! MSRP (RFC 4975) format: the RFC's example messages read and written back byte for
 //! byte, the stream reader at every split, and hostile input.
 //!
-//! The examples are meant to be those of the RFC's text: section 4 (a message without
-//! reports and its 200, a message in two chunks) and section 11 (11.1, a basic IM
-//! session; 11.4, a system message with `Failure-Report: no`; 11.5, a message with
-//! `Success-Report: yes` and its REPORT). They were typed from memory and have not
-//! been checked against the RFC's own text: section 4's SEND and 200, the headers of
-//! 11.1's SEND, 11.1's 200 and 11.5's REPORT agree byte for byte with test vectors of
-//! other MSRP implementations that quote the RFC; the two chunks, 11.4 and 11.5's
-//! SEND could not be checked at all. The RFC's examples carry Byte-Range values
-//! that do not always match their bodies (`1-16/16` for the 14 bytes of
-//! `Hi, I'm Alice!`): the format reads and writes them as they are.
+//! The examples are those of the RFC's text (sections 4, 5.1 and 11.1 to 11.6),
+//! taken from the published RFC: lines as printed, without the page's indent, ended
+//! with CRLF. Where a figure is not a whole message (section 5.1 leaves out the
+//! paths) the constant says what was added. Their Byte-Range values do not always
+//! match their bodies (`1-16/16` for the 14 bytes of `Hi, I'm Alice!`): the format
+//! reads and writes them as they are.
 
 use bytes::Bytes;
 use cpm_client::msrp::{
@@ -19,7 +15,7 @@ use cpm_client::msrp::{
     MsrpStreamErrorKind, MsrpStreamReader,
 };
 
-/// RFC 4975 section 4: Alice's first message, no reports asked.
+/// Section 4, figure 2: Alice's first message, no reports asked.
 const OVERVIEW_SEND: &str = "MSRP a786hjs2 SEND\r\n\
 To-Path: msrp://biloxi.example.com:12763/kjhd37s2s20w2a;tcp\r\n\
 From-Path: msrp://atlanta.example.com:7654/jshA7weztas;tcp\r\n\
@@ -30,35 +26,37 @@ Content-Type: text/plain\r\n\
 Hey Bob, are you there?\r\n\
 -------a786hjs2$\r\n";
 
-/// RFC 4975 section 4: Bob's 200.
+/// Section 4, figure 2: Bob's 200.
 const OVERVIEW_OK: &str = "MSRP a786hjs2 200 OK\r\n\
 To-Path: msrp://atlanta.example.com:7654/jshA7weztas;tcp\r\n\
 From-Path: msrp://biloxi.example.com:12763/kjhd37s2s20w2a;tcp\r\n\
 -------a786hjs2$\r\n";
 
-/// RFC 4975 section 4: the first chunk of a message in two (`+`, end unknown).
+/// Section 5.1, figure 3: the first of two chunks (`+`, its end not said). The
+/// figure leaves To-Path and From-Path out; section 4's are added, as both are
+/// required (section 7.1.1).
 const CHUNK_1: &str = "MSRP dkei38sd SEND\r\n\
 To-Path: msrp://biloxi.example.com:12763/kjhd37s2s20w2a;tcp\r\n\
 From-Path: msrp://atlanta.example.com:7654/jshA7weztas;tcp\r\n\
 Message-ID: 4564dpWd\r\n\
-Byte-Range: 1-*/8191\r\n\
+Byte-Range: 1-*/8\r\n\
 Content-Type: text/plain\r\n\
 \r\n\
-abcd...\r\n\
+abcd\r\n\
 -------dkei38sd+\r\n";
 
-/// RFC 4975 section 4: the second and last chunk.
+/// Section 5.1, figure 3: the second and last chunk, with section 4's paths added.
 const CHUNK_2: &str = "MSRP dkei38ia SEND\r\n\
 To-Path: msrp://biloxi.example.com:12763/kjhd37s2s20w2a;tcp\r\n\
 From-Path: msrp://atlanta.example.com:7654/jshA7weztas;tcp\r\n\
 Message-ID: 4564dpWd\r\n\
-Byte-Range: 4097-8191/8191\r\n\
+Byte-Range: 5-8/8\r\n\
 Content-Type: text/plain\r\n\
 \r\n\
-abcd...\r\n\
+EFGH\r\n\
 -------dkei38ia$\r\n";
 
-/// RFC 4975 section 11.1: a basic IM session, no reports.
+/// Section 11.1, step 4: Alice's message in a basic IM session.
 const BASIC_SEND: &str = "MSRP d93kswow SEND\r\n\
 To-Path: msrp://bob.example.com:8888/9di4eae923wzd;tcp\r\n\
 From-Path: msrp://alicepc.example.com:7777/iau39soe2843z;tcp\r\n\
@@ -69,24 +67,97 @@ Content-Type: text/plain\r\n\
 Hi, I'm Alice!\r\n\
 -------d93kswow$\r\n";
 
+/// Section 11.1, step 5: Bob's 200.
 const BASIC_OK: &str = "MSRP d93kswow 200 OK\r\n\
 To-Path: msrp://alicepc.example.com:7777/iau39soe2843z;tcp\r\n\
 From-Path: msrp://bob.example.com:8888/9di4eae923wzd;tcp\r\n\
 -------d93kswow$\r\n";
 
-/// RFC 4975 section 11.4: a system message, `Failure-Report: no`.
-const SYSTEM: &str = "MSRP 5ks9gk3 SEND\r\n\
+/// Section 11.1, step 6: Bob's message.
+const BASIC_REPLY: &str = "MSRP dkei38sd SEND\r\n\
+To-Path: msrp://alicepc.example.com:7777/iau39soe2843z;tcp\r\n\
+From-Path: msrp://bob.example.com:8888/9di4eae923wzd;tcp\r\n\
+Message-ID: 456s9wlk3\r\n\
+Byte-Range: 1-21/21\r\n\
+Content-Type: text/plain\r\n\
+\r\n\
+Hi, Alice!  I'm Bob!\r\n\
+-------dkei38sd$\r\n";
+
+/// Section 11.1, step 7: Alice's 200.
+const BASIC_REPLY_OK: &str = "MSRP dkei38sd 200 OK\r\n\
+To-Path: msrp://bob.example.com:8888/9di4eae923wzd;tcp\r\n\
+From-Path: msrp://alicepc.example.com:7777/iau39soe2843z;tcp\r\n\
+-------dkei38sd$\r\n";
+
+/// Section 11.2, figure 13: a message with XHTML content, its body's lines
+/// ended with CRLF.
+const XHTML: &str = "MSRP dsdfoe38sd SEND\r\n\
+To-Path: msrp://alice.example.com:7777/iau39soe2843z;tcp\r\n\
+From-Path: msrp://bob.example.com:8888/9di4eae923wzd;tcp\r\n\
+Message-ID: 456so39s\r\n\
+Byte-Range: 1-374/374\r\n\
+Content-Type: application/xhtml+xml\r\n\
+\r\n\
+<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n\
+<!DOCTYPE html\r\n\
+PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN\"\r\n\
+\"_http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd_\">\r\n\
+<html xmlns=\"http://www.w3.org/1999/xhtml\" xml:lang=\"en\" lang=\"en\">\r\n\
+  <head>\r\n\
+    <title>FY2005 Results</title>\r\n\
+</head>\r\n\
+  <body>\r\n\
+   <p>See the results at <a\r\n\
+href=\"http://example.org/\">example.org</a>.</p>\r\n\
+  </body>\r\n\
+</html>\r\n\
+-------dsdfoe38sd$\r\n";
+
+/// Section 11.4, figure 14: the first chunk of a CPIM message, the CPIM headers
+/// in it.
+const CPIM_CHUNK_1: &str = "MSRP d93kswow SEND\r\n\
+To-Path: msrp://bobpc.example.com:8888/9di4eae923wzd;tcp\r\n\
+From-Path: msrp://alicepc.example.com:7654/iau39soe2843z;tcp\r\n\
+Message-ID: 12339sdqwer\r\n\
+Byte-Range: 1-137/148\r\n\
+Content-Type: message/cpim\r\n\
+\r\n\
+To: Bob <sip:bob@example.com>\r\n\
+From: Alice <sip:alice@example.com>\r\n\
+DateTime: 2006-05-15T15:02:31-03:00\r\n\
+Content-Type: text/plain\r\n\
+\r\n\
+ABCD\r\n\
+-------d93kswow+\r\n";
+
+/// Section 11.4, figure 15: its second and last chunk.
+const CPIM_CHUNK_2: &str = "MSRP op2nc9a SEND\r\n\
+To-Path: msrp://bobpc.example.com:8888/9di4eae923wzd;tcp\r\n\
+From-Path: msrp://alicepc.example.com:7654/iau39soe2843z;tcp\r\n\
+Message-ID: 12339sdqwer\r\n\
+Byte-Range: 138-148/148\r\n\
+Content-Type: message/cpim\r\n\
+\r\n\
+1234567890\r\n\
+-------op2nc9a$\r\n";
+
+/// Section 11.5: a system message, no reports of either kind. It writes
+/// Failure-Report before Success-Report, 11.6 the other way round; the writers
+/// follow 11.6.
+const SYSTEM: &str = "MSRP d93kswow SEND\r\n\
 To-Path: msrp://alicepc.example.com:8888/9di4eae923wzd;tcp\r\n\
 From-Path: msrp://example.com:7777/iau39soe2843z;tcp\r\n\
-Message-ID: 3479jfkdr\r\n\
-Byte-Range: 1-37/37\r\n\
+Message-ID: 12339sdqwer\r\n\
+Byte-Range: 1-38/38\r\n\
 Failure-Report: no\r\n\
+Success-Report: no\r\n\
 Content-Type: text/plain\r\n\
 \r\n\
 This conference will end in 5 minutes\r\n\
--------5ks9gk3$\r\n";
+-------d93kswow$\r\n";
 
-/// RFC 4975 section 11.5: a message with reports asked...
+/// Section 11.6, figure 16: a message asking for a success report...
 const REPORTED_SEND: &str = "MSRP d93kswow SEND\r\n\
 To-Path: msrp://bob.example.com:8888/9di4eae923wzd;tcp\r\n\
 From-Path: msrp://alicepc.example.com:7777/iau39soe2843z;tcp\r\n\
@@ -103,7 +174,7 @@ Content-Type: text/html\r\n\
 </body></html>\r\n\
 -------d93kswow$\r\n";
 
-/// ... and its success REPORT.
+/// ... and figure 17, its REPORT.
 const REPORT: &str = "MSRP dkei38sd REPORT\r\n\
 To-Path: msrp://alicepc.example.com:7777/iau39soe2843z;tcp\r\n\
 From-Path: msrp://bob.example.com:8888/9di4eae923wzd;tcp\r\n\
@@ -112,17 +183,32 @@ Byte-Range: 1-106/106\r\n\
 Status: 000 200 OK\r\n\
 -------dkei38sd$\r\n";
 
-const EXAMPLES: [&str; 9] = [
+/// Every example, in the RFC's order.
+const EXAMPLES: [&str; 14] = [
     OVERVIEW_SEND,
     OVERVIEW_OK,
     CHUNK_1,
     CHUNK_2,
     BASIC_SEND,
     BASIC_OK,
+    BASIC_REPLY,
+    BASIC_REPLY_OK,
+    XHTML,
+    CPIM_CHUNK_1,
+    CPIM_CHUNK_2,
     SYSTEM,
     REPORTED_SEND,
     REPORT,
 ];
+
+/// An example as the writers put it: byte for byte, but for 11.5's two report
+/// headers, which the writers put in 11.6's order.
+fn as_written(example: &str) -> String {
+    example.replace(
+        "Failure-Report: no\r\nSuccess-Report: no\r\n",
+        "Success-Report: no\r\nFailure-Report: no\r\n",
+    )
+}
 
 fn parse(text: &str) -> MsrpFrame {
     MsrpFrame::parse(Bytes::copy_from_slice(text.as_bytes()))
@@ -163,8 +249,9 @@ fn rewrite(frame: &MsrpFrame) -> Bytes {
 fn the_rfc_examples_read_and_write_back_byte_for_byte() {
     for example in EXAMPLES {
         let frame = parse(example);
-        assert_eq!(rewrite(&frame), example.as_bytes(), "{example}");
+        assert_eq!(rewrite(&frame), as_written(example).as_bytes(), "{example}");
     }
+    assert_ne!(as_written(SYSTEM), SYSTEM, "11.5's report headers swapped");
 }
 
 #[test]
@@ -198,19 +285,51 @@ fn the_rfc_examples_read_as_the_rfc_says() {
         Some(ByteRange {
             start: 1,
             end: None,
-            total: Some(8191)
+            total: Some(8)
         })
     );
+    assert_eq!(first.body(), Some(&b"abcd"[..]));
     let MsrpFrame::Request(last) = parse(CHUNK_2) else {
         panic!()
     };
     assert_eq!(last.continuation(), Continuation::Complete);
     assert_eq!(first.message_id(), last.message_id());
+    assert_eq!(
+        last.byte_range(),
+        Some(ByteRange {
+            start: 5,
+            end: Some(8),
+            total: Some(8)
+        })
+    );
+    assert_eq!(last.body(), Some(&b"EFGH"[..]));
+
+    let MsrpFrame::Request(cpim) = parse(CPIM_CHUNK_1) else {
+        panic!()
+    };
+    assert_eq!(cpim.content_type(), Some("message/cpim"));
+    assert_eq!(cpim.continuation(), Continuation::More);
+    assert!(cpim
+        .body()
+        .unwrap()
+        .starts_with(b"To: Bob <sip:bob@example.com>\r\n"));
+    let MsrpFrame::Request(rest) = parse(CPIM_CHUNK_2) else {
+        panic!()
+    };
+    assert_eq!(rest.message_id(), cpim.message_id());
+    assert_eq!(rest.body(), Some(&b"1234567890"[..]));
+
+    let MsrpFrame::Request(xhtml) = parse(XHTML) else {
+        panic!()
+    };
+    assert_eq!(xhtml.content_type(), Some("application/xhtml+xml"));
+    assert!(xhtml.body().unwrap().ends_with(b"</html>"));
 
     let MsrpFrame::Request(system) = parse(SYSTEM) else {
         panic!()
     };
     assert_eq!(system.failure_report(), Some(FailureReport::No));
+    assert_eq!(system.success_report(), Some(false));
 
     let MsrpFrame::Request(reported) = parse(REPORTED_SEND) else {
         panic!()
@@ -243,7 +362,7 @@ fn send_from(text: &str) -> String {
 
 #[test]
 fn the_rfc_examples_are_built_from_scratch() {
-    // 11.5's REPORT, as a receiver writes it.
+    // 11.6's REPORT, as a receiver writes it.
     let report = MsrpRequestWriter::report(
         "dkei38sd",
         "msrp://alicepc.example.com:7777/iau39soe2843z;tcp",
@@ -253,7 +372,7 @@ fn the_rfc_examples_are_built_from_scratch() {
         MsrpStatus::ok(),
     );
     assert_eq!(report.to_bytes().unwrap(), REPORT.as_bytes());
-    // Section 4's first chunk.
+    // Section 5.1's first chunk (with section 4's paths).
     let mut chunk = MsrpRequestWriter::send(
         "dkei38sd",
         "msrp://biloxi.example.com:12763/kjhd37s2s20w2a;tcp",
@@ -263,9 +382,9 @@ fn the_rfc_examples_are_built_from_scratch() {
     chunk.byte_range = Some(ByteRange {
         start: 1,
         end: None,
-        total: Some(8191),
+        total: Some(8),
     });
-    chunk.content = Some(MsrpContent::new("text/plain", b"abcd..."));
+    chunk.content = Some(MsrpContent::new("text/plain", b"abcd"));
     chunk.continuation = Continuation::More;
     assert_eq!(chunk.to_bytes().unwrap(), CHUNK_1.as_bytes());
 }
