@@ -13,7 +13,7 @@
 #
 #   bash tests/interop.sh
 #
-# Needs `sipp` (Debian/Ubuntu package sip-tester), `baresip` (package baresip; without
+# Needs `sipp` (Debian/Ubuntu package sip-tester), `baresip` (package baresip-core; without
 # it the baresip runs fail), `python3` (standard library only)
 # and Linux (free ports are checked in /proc/net). Logs go to target/interop/ (CARGO_TARGET_DIR/interop/ when that is
 # set). On a failure the SIPp error log, the end of SIPp's screen and the endpoint's
@@ -424,7 +424,7 @@ else
 fi
 report "$name" "$status" "$why"
 
-# ---- A plain SIP peer: baresip (Debian/Ubuntu package baresip), with the
+# ---- A plain SIP peer: baresip (Debian/Ubuntu package baresip-core), with the
 # configuration of tests/baresip/ (loopback only, no audio, commands on standard
 # input). Plain RFC 3428 MESSAGEs over UDP both ways: baresip sends one to the endpoint
 # started with --accept-plain, which must print it as a plain message with its text;
@@ -451,7 +451,7 @@ free_pair() {
 baresip_exchange() {
   local dir=$out/baresip log=$out/plain-baresip.log port pid input tries status why
   if ! command -v baresip >/dev/null; then
-    report plain-from-baresip 1 "baresip is not installed (Debian/Ubuntu: apt-get install baresip)"
+    report plain-from-baresip 1 "baresip is not installed (Debian/Ubuntu: apt-get install baresip-core)"
     return 0
   fi
   start_endpoint plain-from-baresip --accept-plain --max-requests 1 --seconds "$timeout" ||
