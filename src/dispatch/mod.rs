@@ -43,6 +43,8 @@ mod dialog;
 mod handler;
 mod view;
 
+use view::Indication;
+
 use std::cell::{Cell, OnceCell};
 use std::hash::{BuildHasher, Hash};
 use std::net::SocketAddr;
@@ -62,11 +64,11 @@ pub use view::{
     LargeMessageInvitation, PagerMessage, PlainMessage, RequestView, SessionInvitation,
 };
 
-use crate::error::ParseError;
+use crate::error::{ParseError, ValueError};
 use crate::outgoing::ClientConfig;
 use crate::routing::{FeatureTag, Route, RoutedRequest, TagSet};
 use crate::sdp::answer::{answer_setup, refused_streams, Offered, SdpAnswer};
-use crate::sdp::{Direction, NegotiatedMsrp, Sdp, Setup};
+use crate::sdp::{Answering, Direction, NegotiatedMsrp, Sdp, Setup};
 use crate::sip::{
     Echo, KnownHeader, Limits, Method, NameAddr, Response, ResponseWriter, Salvaged, Source,
     StatusCode,
@@ -581,10 +583,18 @@ impl Dispatcher {
     fn handle(&self, request: RoutedRequest, source: Option<SocketAddr>) -> Outcome {
         let route = request.route();
         let method = request.method();
-        let responder = Responder::new(&self.settings, &request, route, source);
+        // From is read once: for its check here and for the To-tag's identity.
+        let from = request
+            .first_known(KnownHeader::From)
+            .map(|h| (h.value(), NameAddr::parse_in(KnownHeader::From, h.value())));
+        let from_tag = match &from {
+            Some((_, Ok(address))) => address.tag(),
+            _ => None,
+        };
+        let responder = Responder::with_from_tag(&self.settings, &request, route, source, from_tag);
         let in_dialog = DialogId::of(&request);
         if method != Method::Ack {
-            if let Some(error) = malformed_address(&request) {
+            if let Some(error) = malformed_address(&request, from) {
                 let reason = error.to_string();
                 let response =
                     responder.reject(&Reject::new(StatusCode::BAD_REQUEST).with_reason(reason));
@@ -693,11 +703,10 @@ impl Dispatcher {
         let decision = match request.route() {
             Route::Pager => {
                 let message = PagerMessage::new(request);
-                if message.is_notification() {
-                    return self.notification(message, responder);
-                }
-                if message.is_composing_indication() {
-                    return self.composing(message, responder);
+                match message.indication() {
+                    Indication::Notification => return self.notification(message, responder),
+                    Indication::Composing => return self.composing(message, responder),
+                    Indication::None => {}
                 }
                 h.pager
                     .as_ref()
@@ -900,15 +909,22 @@ fn reachable_scheme(uri: &[u8]) -> bool {
 /// `tag=value` once (see [`NameAddr::parse_in`]): the reader leaves them unread, but a
 /// response must carry them (To with exactly one tag) and dialogs are named by their
 /// tags. The error names the line and the byte of the fault.
-fn malformed_address(request: &RoutedRequest) -> Option<ParseError> {
-    [KnownHeader::From, KnownHeader::To]
-        .into_iter()
-        .find_map(|wanted| {
-            let value = request.first_known(wanted)?.value();
-            let fault = NameAddr::parse_in(wanted, value).err()?;
-            let at = request.offset_of(value).unwrap_or_default() + fault.offset();
-            Some(ParseError::at(fault.kind().clone(), request.buffer(), at))
-        })
+///
+/// `from` is the first From's value with what [`NameAddr::parse_in`] made of it, read
+/// by the caller.
+fn malformed_address<'r>(
+    request: &'r RoutedRequest,
+    from: Option<(&'r [u8], Result<NameAddr<'r>, ValueError>)>,
+) -> Option<ParseError> {
+    let to = request
+        .first_known(KnownHeader::To)
+        .map(|h| (h.value(), NameAddr::parse_in(KnownHeader::To, h.value())));
+    // From first, then To.
+    [from, to].into_iter().flatten().find_map(|(value, read)| {
+        let fault = read.err()?;
+        let at = request.offset_of(value).unwrap_or_default() + fault.offset();
+        Some(ParseError::at(fault.kind().clone(), request.buffer(), at))
+    })
 }
 
 /// A MESSAGE naming no CPM service at all: no CPM tag in Accept-Contact and no
@@ -967,10 +983,23 @@ impl<'a> Responder<'a> {
         route: Route,
         source: Option<SocketAddr>,
     ) -> Self {
+        let from_tag = RequestView::new(request).sender().and_then(|f| f.tag());
+        Responder::with_from_tag(settings, request, route, source, from_tag)
+    }
+
+    /// [`Responder::new`] with the tag of the request's From (`None` when From does
+    /// not read or has none) read by the caller.
+    fn with_from_tag(
+        settings: &'a Settings,
+        request: &'a RoutedRequest,
+        route: Route,
+        source: Option<SocketAddr>,
+        from_tag: Option<&[u8]>,
+    ) -> Self {
         let view = RequestView::new(request);
         let identity = (
             view.call_id_bytes(),
-            view.sender().and_then(|f| f.tag()),
+            from_tag,
             request.header_values("Via").next(),
             request.cseq(),
         );
@@ -1194,7 +1223,6 @@ impl<'a> Responder<'a> {
             let refusal = Reject::new(StatusCode::NOT_ACCEPTABLE_HERE).with_reason(why);
             return self.reject(&refusal);
         }
-        self.negotiated.set(self.negotiated(&sdp));
         let mut w = self.start(status, status.canonical_reason());
         w.server(&self.settings.server);
         w.finish(Some(("application/sdp", &sdp)))
@@ -1253,7 +1281,7 @@ impl<'a> Responder<'a> {
         };
         let (refused_before, refused_after) = refused_streams(&offer, media.media().offset());
         let file = self.route == Route::FileTransfer;
-        SdpAnswer {
+        let answer = SdpAnswer {
             session_id: ids.sdp_session,
             host,
             port,
@@ -1271,8 +1299,22 @@ impl<'a> Responder<'a> {
             max_size: accept.max_size,
             refused_before: &refused_before,
             refused_after: &refused_after,
-        }
-        .write(out);
+        };
+        answer.write(out);
+        // The session is made from the values just written; the answer is read back
+        // only when the writer had to change one of them.
+        let answering = Answering {
+            path: answer.path,
+            setup: answer.setup,
+            direction: answer.direction,
+            tls,
+            accept_types: answer.accept_types,
+            max_size: answer.max_size,
+            file_selector: answer.file_selector,
+        };
+        let negotiated =
+            NegotiatedMsrp::answering(&media, &answering).or_else(|| self.negotiated(out));
+        self.negotiated.set(negotiated);
         Ok(())
     }
 

@@ -77,7 +77,12 @@ macro_rules! known_headers {
                     .iter()
                     .take_while(|&&i| i != u8::MAX)
                     .map(|&i| NAMES[usize::from(i)])
-                    .find(|(full, _)| full.eq_ignore_ascii_case(name))
+                    // Equal first bytes but for bit 0x20 (needed to be equal in any
+                    // case) before the whole comparison: most candidates fail there.
+                    .find(|(full, _)| {
+                        matches!((full.first(), name.first()), (Some(a), Some(b)) if (a ^ b) & !0x20 == 0)
+                            && full.eq_ignore_ascii_case(name)
+                    })
                     .map(|(_, header)| header)
             }
         }
