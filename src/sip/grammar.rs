@@ -589,14 +589,13 @@ pub(crate) fn address<'a>(whole: &'a [u8], i: &'a [u8]) -> Result<(&'a [u8], &'a
 /// Whether `uri` starts with `scheme ":"`, `scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" /
 /// ".")` (RFC 3261 section 25.1, after RFC 2396).
 pub(crate) fn has_scheme(uri: &[u8]) -> bool {
-    let Some(colon) = memchr::memchr(b':', uri) else {
-        return false;
-    };
-    let scheme = &uri[..colon];
-    scheme.first().is_some_and(u8::is_ascii_alphabetic)
-        && scheme
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+    // The scheme is short: its bytes are read up to the first that is not a scheme
+    // byte, which must be the colon (any later colon has that byte before it).
+    let scheme_len = uri
+        .iter()
+        .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        .count();
+    uri.first().is_some_and(u8::is_ascii_alphabetic) && uri.get(scheme_len) == Some(&b':')
 }
 
 /// Skips a display name (`quoted-string` or `*(token LWS)`) and returns the input from
