@@ -583,7 +583,8 @@ impl Dispatcher {
     fn handle(&self, request: RoutedRequest, source: Option<SocketAddr>) -> Outcome {
         let route = request.route();
         let method = request.method();
-        // From is read once: for its check here and for the To-tag's identity.
+        // From and To are read once: for their checks here, for the To-tag's
+        // identity (From) and for whether a response adds a To-tag (To).
         let from = request
             .first_known(KnownHeader::From)
             .map(|h| (h.value(), NameAddr::parse_in(KnownHeader::From, h.value())));
@@ -591,10 +592,18 @@ impl Dispatcher {
             Some((_, Ok(address))) => address.tag(),
             _ => None,
         };
-        let responder = Responder::with_from_tag(&self.settings, &request, route, source, from_tag);
+        let to = request
+            .first_known(KnownHeader::To)
+            .map(|h| (h.value(), NameAddr::parse_in(KnownHeader::To, h.value())));
+        let to_tagged = match &to {
+            Some((_, Ok(address))) => Some(address.tag().is_some()),
+            _ => None,
+        };
+        let responder =
+            Responder::with_addresses(&self.settings, &request, route, source, from_tag, to_tagged);
         let in_dialog = DialogId::of(&request);
         if method != Method::Ack {
-            if let Some(error) = malformed_address(&request, from) {
+            if let Some(error) = malformed_address(&request, from, to) {
                 let reason = error.to_string();
                 let response =
                     responder.reject(&Reject::new(StatusCode::BAD_REQUEST).with_reason(reason));
@@ -910,15 +919,13 @@ fn reachable_scheme(uri: &[u8]) -> bool {
 /// response must carry them (To with exactly one tag) and dialogs are named by their
 /// tags. The error names the line and the byte of the fault.
 ///
-/// `from` is the first From's value with what [`NameAddr::parse_in`] made of it, read
-/// by the caller.
+/// `from` and `to` are the first From's and To's values with what
+/// [`NameAddr::parse_in`] made of them, read by the caller.
 fn malformed_address<'r>(
     request: &'r RoutedRequest,
     from: Option<(&'r [u8], Result<NameAddr<'r>, ValueError>)>,
+    to: Option<(&'r [u8], Result<NameAddr<'r>, ValueError>)>,
 ) -> Option<ParseError> {
-    let to = request
-        .first_known(KnownHeader::To)
-        .map(|h| (h.value(), NameAddr::parse_in(KnownHeader::To, h.value())));
     // From first, then To.
     [from, to].into_iter().flatten().find_map(|(value, read)| {
         let fault = read.err()?;
@@ -974,6 +981,8 @@ struct Responder<'a> {
     source: Option<SocketAddr>,
     /// The MSRP session of the SDP answer written, if any.
     negotiated: Cell<Option<NegotiatedMsrp>>,
+    /// Whether the request's To has a tag, when known (`None`: the writer reads To).
+    to_tagged: Option<bool>,
 }
 
 impl<'a> Responder<'a> {
@@ -984,17 +993,19 @@ impl<'a> Responder<'a> {
         source: Option<SocketAddr>,
     ) -> Self {
         let from_tag = RequestView::new(request).sender().and_then(|f| f.tag());
-        Responder::with_from_tag(settings, request, route, source, from_tag)
+        Responder::with_addresses(settings, request, route, source, from_tag, None)
     }
 
     /// [`Responder::new`] with the tag of the request's From (`None` when From does
-    /// not read or has none) read by the caller.
-    fn with_from_tag(
+    /// not read or has none) and whether its To has a tag (`None`: To does not read,
+    /// or was not read) read by the caller.
+    fn with_addresses(
         settings: &'a Settings,
         request: &'a RoutedRequest,
         route: Route,
         source: Option<SocketAddr>,
         from_tag: Option<&[u8]>,
+        to_tagged: Option<bool>,
     ) -> Self {
         let view = RequestView::new(request);
         let identity = (
@@ -1013,6 +1024,7 @@ impl<'a> Responder<'a> {
             offer: OnceCell::new(),
             source,
             negotiated: Cell::new(None),
+            to_tagged,
         }
     }
 
@@ -1060,6 +1072,7 @@ impl<'a> Responder<'a> {
             record_route: dialog_creating,
             cpm_ids: self.route != Route::NotCpm,
             source: self.source,
+            to_tagged: self.to_tagged,
         };
         let mut w = ResponseWriter::start(status, reason, Source::Request(self.request), echo);
         if dialog_creating {
