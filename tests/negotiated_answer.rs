@@ -43,6 +43,9 @@ fn the_session_handed_out_is_the_one_the_answer_reads_to() {
         ("session", "v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\na=setup:passive\r\na=sendonly\r\nm=audio 4000 RTP/AVP 0\r\nm=message 2855 TCP/TLS/MSRP *\r\na=path:msrps://192.0.2.9:1/r msrps://192.0.2.10:2855/s2;tcp\r\nm=video 4002 RTP/AVP 96\r\n"),
         ("filetransfer", "v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\nm=message 9 TCP/MSRP *\r\na=accept-types:message/cpim\r\na=file-selector:name:\"a b.jpg\" type:image/jpeg size:7\r\na=file-transfer-id:ft1\r\na=path:msrp://192.0.2.10:9/f1;tcp\r\na=setup:active\r\na=sendonly\r\n"),
         ("session", "v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\nm=message 9 TCP/MSRP *\r\na=path:\r\n"),
+        // Repeated attributes: the first of each name counts; a bare maxsize has no value.
+        ("session", "v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\nm=message 9 TCP/MSRP *\r\na=maxsize\r\na=max-size:10\r\na=PATH:msrp://192.0.2.10:9/p1;tcp\r\na=path:msrp://192.0.2.10:9/p2;tcp\r\na=accept-types:\r\na=accept-types:text/plain\r\na=setup:passive\r\n"),
+        ("filetransfer", "v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\nm=message 9 TCP/MSRP *\r\na=file-selector\r\na=file-selector:name:\"x\" type:a/b size:1\r\na=MaxSize: 77 \r\na=path:msrp://192.0.2.10:9/f2;tcp\r\n"),
     ];
     let accepts = [
         Accept::default(),

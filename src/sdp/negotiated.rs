@@ -126,7 +126,29 @@ impl NegotiatedMsrp {
             return None;
         }
         let local_path = answer.path.split_ascii_whitespace().next()?.to_owned();
-        let remote_path = remote.path().collect::<Vec<_>>().join(" ");
+        // The peer's attributes in one pass, each the first of its name (as the
+        // accessors of `MsrpMedia` read them one pass each).
+        let (mut path, mut accept_types, mut max_size, mut file_selector) =
+            (None, None, None, None);
+        for attribute in remote.attributes() {
+            let is = |name: &str| attribute.name.eq_ignore_ascii_case(name);
+            // An attribute without a value reads as an empty one (`find_attribute`).
+            let value = attribute.value.unwrap_or_default();
+            if is("path") {
+                path = path.or(Some(value));
+            } else if is("accept-types") {
+                accept_types = accept_types.or(Some(value));
+            } else if is("max-size") || is("maxsize") {
+                max_size = max_size.or(Some(attribute.value));
+            } else if is("file-selector") {
+                file_selector = file_selector.or(Some(value));
+            }
+        }
+        let remote_path = path
+            .unwrap_or_default()
+            .split_ascii_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         if remote_path.is_empty() {
             return None;
         }
@@ -148,12 +170,16 @@ impl NegotiatedMsrp {
                 .split_ascii_whitespace()
                 .map(str::to_owned)
                 .collect(),
-            remote_accept_types: remote.accept_types().map(str::to_owned).collect(),
+            remote_accept_types: accept_types
+                .unwrap_or_default()
+                .split_ascii_whitespace()
+                .map(str::to_owned)
+                .collect(),
             max_size: answer.max_size,
-            remote_max_size: remote.max_size(),
-            file_selector: remote
-                .file_selector()
-                .or_else(|| answer.file_selector.map(FileSelector::parse))
+            remote_max_size: max_size.flatten().and_then(|v| v.trim().parse().ok()),
+            file_selector: file_selector
+                .or(answer.file_selector)
+                .map(FileSelector::parse)
                 .map(FileSelector::into_owned),
         })
     }
