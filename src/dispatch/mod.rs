@@ -1274,7 +1274,16 @@ impl<'a> Responder<'a> {
             Some(path) => (path.as_str(), msrp_uri_port(path).unwrap_or(port)),
             None => {
                 let scheme = if tls { "msrps" } else { "msrp" };
-                default_path = format!("{scheme}://{host}:{port}/{};tcp", ids.msrp_session);
+                // `scheme://host:port/session;tcp`, pushed piece by piece (no fmt).
+                let mut path = String::with_capacity(host.len() + ids.msrp_session.len() + 24);
+                for part in [scheme, "://", host, ":"] {
+                    path.push_str(part);
+                }
+                push_decimal(&mut path, port);
+                for part in ["/", ids.msrp_session.as_str(), ";tcp"] {
+                    path.push_str(part);
+                }
+                default_path = path;
                 (default_path.as_str(), port)
             }
         };
@@ -1337,10 +1346,40 @@ impl<'a> Responder<'a> {
     /// `o=` session id.
     fn answer_ids(&self) -> AnswerIds {
         let draw = |salt: u8| self.settings.secret.hash_one((self.seed, salt));
+        let mut msrp_session = String::with_capacity(32);
+        for word in [draw(1), draw(2)] {
+            push_hex(&mut msrp_session, word);
+        }
         AnswerIds {
-            msrp_session: format!("{:016x}{:016x}", draw(1), draw(2)),
+            msrp_session,
             sdp_session: draw(3) >> 32,
         }
+    }
+}
+
+/// Appends the 16 lower-case hex digits of `word` (as `{:016x}` writes them).
+fn push_hex(out: &mut String, word: u64) {
+    for shift in (0..16).rev() {
+        let nibble = (word >> (shift * 4)) & 0xf;
+        out.push(char::from(b"0123456789abcdef"[nibble as usize]));
+    }
+}
+
+/// Appends the decimal digits of `n` (as `{}` writes them).
+fn push_decimal(out: &mut String, n: u16) {
+    let mut digits = [b'0'; 5];
+    let mut at = digits.len();
+    let mut rest = n;
+    while at > 0 {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
     }
 }
 
@@ -1375,5 +1414,24 @@ impl std::fmt::Display for ContactValue<'_, '_> {
             None => write!(f, "<sip:{host}>")?,
         }
         write!(f, "{}", self.tags.icsi_ref_param())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digits_pushed_as_formatting_writes_them() {
+        for word in [0, 1, 0xabc, u64::MAX, 0x0123_4567_89ab_cdef] {
+            let mut out = String::new();
+            push_hex(&mut out, word);
+            assert_eq!(out, format!("{word:016x}"));
+        }
+        for n in [0u16, 9, 10, 2855, 9999, 65535] {
+            let mut out = String::from("x");
+            push_decimal(&mut out, n);
+            assert_eq!(out, format!("x{n}"));
+        }
     }
 }
