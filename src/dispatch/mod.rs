@@ -556,13 +556,16 @@ impl Dispatcher {
             Ok(request) => request,
             Err((error, bytes)) => return self.malformed(&bytes, error, source),
         };
-        span.record("method", request.method().as_str());
-        span.record(
-            "call_id",
-            tracing::field::display(String::from_utf8_lossy(
-                RequestView::new(&request).call_id_bytes(),
-            )),
-        );
+        // The fields are computed only when a subscriber takes the span.
+        if !span.is_disabled() {
+            span.record("method", request.method().as_str());
+            span.record(
+                "call_id",
+                tracing::field::display(String::from_utf8_lossy(
+                    RequestView::new(&request).call_id_bytes(),
+                )),
+            );
+        }
         let outcome = self.handle(request, source);
         match &outcome.response {
             Some(response) => tracing::debug!(
@@ -601,7 +604,11 @@ impl Dispatcher {
         };
         let responder =
             Responder::with_addresses(&self.settings, &request, route, source, from_tag, to_tagged);
-        let in_dialog = DialogId::of(&request);
+        // A To read without a tag names no dialog: no second reading of it.
+        let in_dialog = match to_tagged {
+            Some(false) => None,
+            _ => DialogId::of(&request),
+        };
         if method != Method::Ack {
             if let Some(error) = malformed_address(&request, from, to) {
                 let reason = error.to_string();
@@ -1011,7 +1018,10 @@ impl<'a> Responder<'a> {
         let identity = (
             view.call_id_bytes(),
             from_tag,
-            request.header_values("Via").next(),
+            // The top Via's first value (a Via the walk accepted always has one).
+            request
+                .first_known(KnownHeader::Via)
+                .and_then(|via| via.values().next()),
             request.cseq(),
         );
         let seed = settings.secret.hash_one(identity);
@@ -1171,6 +1181,8 @@ impl<'a> Responder<'a> {
     /// section 8.2.2.3): the client implements no SIP extension a request could
     /// require. `None` when the request requires nothing.
     fn unsupported_extensions(&self) -> Option<Response> {
+        // Most requests have no Require: the header index says so without a walk.
+        self.request.first_known(KnownHeader::Require)?;
         let mut options = self.request.header_values("Require").peekable();
         options.peek()?;
         let mut w = self.start(StatusCode::BAD_EXTENSION, "Bad Extension");
@@ -1251,7 +1263,7 @@ impl<'a> Responder<'a> {
     /// Writes the SDP answer to the request's MSRP offer (RFC 3264, RFC 4975, RFC 4145,
     /// RFC 5547), or says why there can be none.
     fn sdp_answer(&self, accept: &Accept, out: &mut Vec<u8>) -> Result<(), &'static str> {
-        if DialogId::of(self.request).is_some() {
+        if self.to_tagged != Some(false) && DialogId::of(self.request).is_some() {
             return Err("a re-INVITE is answered with the application's own SDP");
         }
         let request = self.request;
