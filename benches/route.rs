@@ -17,8 +17,9 @@
 //!   `contenders::floor`).
 //!
 //! Then the scaling groups: `route` on one request padded with extra headers from
-//! 1 KiB to 64 KiB (time per byte should stay flat), and one `Dispatcher` shared by
-//! one and by two threads (throughput in requests).
+//! 1 KiB to 64 KiB (time per byte should stay flat), `route` from one and from two
+//! threads, and one `Dispatcher` shared by one and by two threads (throughput in
+//! requests).
 //!
 //! At the end the run prints a summary table: the median time per message of each
 //! contender and the ratios the targets in `docs/performance.md` are stated in.
@@ -235,6 +236,43 @@ fn scaling(c: &mut Criterion) {
     group.finish();
 }
 
+/// `route` on the session INVITE from one and from two threads at once; throughput in
+/// requests, so two threads on two cores should show about double (the target: at
+/// least 1.8 times one thread). Each thread reads a buffer of its own.
+fn route_threads(c: &mut Criterion) {
+    let request = load("session-invite.sip");
+    let mut group = c.benchmark_group("route-threads");
+    for threads in [1u64, 2] {
+        group.throughput(Throughput::Elements(threads));
+        group.bench_function(BenchmarkId::from_parameter(threads), |b| {
+            b.iter_custom(|iters| {
+                let start = Barrier::new(threads as usize);
+                std::thread::scope(|s| {
+                    let workers: Vec<_> = (0..threads)
+                        .map(|_| {
+                            s.spawn(|| {
+                                let request = request.clone();
+                                start.wait();
+                                let begin = Instant::now();
+                                for _ in 0..iters {
+                                    drop(black_box(route(black_box(&request))));
+                                }
+                                begin.elapsed()
+                            })
+                        })
+                        .collect();
+                    workers
+                        .into_iter()
+                        .map(|w| w.join().unwrap())
+                        .max()
+                        .unwrap()
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
 /// One `Dispatcher` dispatching the session INVITE from one and from two threads at
 /// once; throughput in requests, so two threads on two cores should show about double.
 fn threads(c: &mut Criterion) {
@@ -333,6 +371,7 @@ fn main() {
         .configure_from_args();
     messages(&mut c);
     scaling(&mut c);
+    route_threads(&mut c);
     threads(&mut c);
     c.final_summary();
     summary();

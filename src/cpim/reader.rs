@@ -50,6 +50,9 @@ pub struct CpimMessage<'a> {
     content_headers: &'a [u8],
     content: &'a [u8],
     content_at: usize,
+    /// The first content header `Content-Type`, found by the pass of
+    /// [`CpimMessage::parse`] that reads Content-Length.
+    content_type: Option<&'a str>,
 }
 
 impl<'a> CpimMessage<'a> {
@@ -93,8 +96,23 @@ impl<'a> CpimMessage<'a> {
             content_headers,
             content,
             content_at: body.len() - content.len(),
+            content_type: None,
         };
-        if let Some(n) = message.content_length() {
+        // Content-Type and Content-Length in one pass over the content headers, the
+        // first of each (as `content_header` finds them).
+        let (mut content_type, mut content_length) = (None, None);
+        for (name, value) in message.content_headers() {
+            if content_type.is_none() && name.eq_ignore_ascii_case("Content-Type") {
+                content_type = Some(value);
+            } else if content_length.is_none() && name.eq_ignore_ascii_case("Content-Length") {
+                content_length = Some(value);
+            }
+            if content_type.is_some() && content_length.is_some() {
+                break;
+            }
+        }
+        message.content_type = content_type;
+        if let Some(n) = content_length.and_then(|v| v.trim().parse::<u64>().ok()) {
             if let Ok(n) = usize::try_from(n) {
                 if n < content.len() {
                     message.content = &content[..n];
@@ -209,7 +227,7 @@ impl<'a> CpimMessage<'a> {
 
     /// The Content-Type of the content, as written.
     pub fn content_type_raw(&self) -> Option<&'a str> {
-        self.content_header("Content-Type")
+        self.content_type
     }
 
     /// The Content-Type of the content, when present and well-formed.

@@ -43,6 +43,8 @@ mod dialog;
 mod handler;
 mod view;
 
+use view::Indication;
+
 use std::cell::{Cell, OnceCell};
 use std::hash::{BuildHasher, Hash};
 use std::net::SocketAddr;
@@ -62,11 +64,11 @@ pub use view::{
     LargeMessageInvitation, PagerMessage, PlainMessage, RequestView, SessionInvitation,
 };
 
-use crate::error::ParseError;
+use crate::error::{ParseError, ValueError};
 use crate::outgoing::ClientConfig;
 use crate::routing::{FeatureTag, Route, RoutedRequest, TagSet};
 use crate::sdp::answer::{answer_setup, refused_streams, Offered, SdpAnswer};
-use crate::sdp::{Direction, NegotiatedMsrp, Sdp, Setup};
+use crate::sdp::{Answering, Direction, NegotiatedMsrp, Sdp, Setup};
 use crate::sip::{
     Echo, KnownHeader, Limits, Method, NameAddr, Response, ResponseWriter, Salvaged, Source,
     StatusCode,
@@ -554,13 +556,16 @@ impl Dispatcher {
             Ok(request) => request,
             Err((error, bytes)) => return self.malformed(&bytes, error, source),
         };
-        span.record("method", request.method().as_str());
-        span.record(
-            "call_id",
-            tracing::field::display(String::from_utf8_lossy(
-                RequestView::new(&request).call_id_bytes(),
-            )),
-        );
+        // The fields are computed only when a subscriber takes the span.
+        if !span.is_disabled() {
+            span.record("method", request.method().as_str());
+            span.record(
+                "call_id",
+                tracing::field::display(String::from_utf8_lossy(
+                    RequestView::new(&request).call_id_bytes(),
+                )),
+            );
+        }
         let outcome = self.handle(request, source);
         match &outcome.response {
             Some(response) => tracing::debug!(
@@ -581,10 +586,31 @@ impl Dispatcher {
     fn handle(&self, request: RoutedRequest, source: Option<SocketAddr>) -> Outcome {
         let route = request.route();
         let method = request.method();
-        let responder = Responder::new(&self.settings, &request, route, source);
-        let in_dialog = DialogId::of(&request);
+        // From and To are read once: for their checks here, for the To-tag's
+        // identity (From) and for whether a response adds a To-tag (To).
+        let from = request
+            .first_known(KnownHeader::From)
+            .map(|h| (h.value(), NameAddr::parse_in(KnownHeader::From, h.value())));
+        let from_tag = match &from {
+            Some((_, Ok(address))) => address.tag(),
+            _ => None,
+        };
+        let to = request
+            .first_known(KnownHeader::To)
+            .map(|h| (h.value(), NameAddr::parse_in(KnownHeader::To, h.value())));
+        let to_tagged = match &to {
+            Some((_, Ok(address))) => Some(address.tag().is_some()),
+            _ => None,
+        };
+        let responder =
+            Responder::with_addresses(&self.settings, &request, route, source, from_tag, to_tagged);
+        // A To read without a tag names no dialog: no second reading of it.
+        let in_dialog = match to_tagged {
+            Some(false) => None,
+            _ => DialogId::of(&request),
+        };
         if method != Method::Ack {
-            if let Some(error) = malformed_address(&request) {
+            if let Some(error) = malformed_address(&request, from, to) {
                 let reason = error.to_string();
                 let response =
                     responder.reject(&Reject::new(StatusCode::BAD_REQUEST).with_reason(reason));
@@ -693,11 +719,10 @@ impl Dispatcher {
         let decision = match request.route() {
             Route::Pager => {
                 let message = PagerMessage::new(request);
-                if message.is_notification() {
-                    return self.notification(message, responder);
-                }
-                if message.is_composing_indication() {
-                    return self.composing(message, responder);
+                match message.indication() {
+                    Indication::Notification => return self.notification(message, responder),
+                    Indication::Composing => return self.composing(message, responder),
+                    Indication::None => {}
                 }
                 h.pager
                     .as_ref()
@@ -900,15 +925,20 @@ fn reachable_scheme(uri: &[u8]) -> bool {
 /// `tag=value` once (see [`NameAddr::parse_in`]): the reader leaves them unread, but a
 /// response must carry them (To with exactly one tag) and dialogs are named by their
 /// tags. The error names the line and the byte of the fault.
-fn malformed_address(request: &RoutedRequest) -> Option<ParseError> {
-    [KnownHeader::From, KnownHeader::To]
-        .into_iter()
-        .find_map(|wanted| {
-            let value = request.first_known(wanted)?.value();
-            let fault = NameAddr::parse_in(wanted, value).err()?;
-            let at = request.offset_of(value).unwrap_or_default() + fault.offset();
-            Some(ParseError::at(fault.kind().clone(), request.buffer(), at))
-        })
+///
+/// `from` and `to` are the first From's and To's values with what
+/// [`NameAddr::parse_in`] made of them, read by the caller.
+fn malformed_address<'r>(
+    request: &'r RoutedRequest,
+    from: Option<(&'r [u8], Result<NameAddr<'r>, ValueError>)>,
+    to: Option<(&'r [u8], Result<NameAddr<'r>, ValueError>)>,
+) -> Option<ParseError> {
+    // From first, then To.
+    [from, to].into_iter().flatten().find_map(|(value, read)| {
+        let fault = read.err()?;
+        let at = request.offset_of(value).unwrap_or_default() + fault.offset();
+        Some(ParseError::at(fault.kind().clone(), request.buffer(), at))
+    })
 }
 
 /// A MESSAGE naming no CPM service at all: no CPM tag in Accept-Contact and no
@@ -958,6 +988,8 @@ struct Responder<'a> {
     source: Option<SocketAddr>,
     /// The MSRP session of the SDP answer written, if any.
     negotiated: Cell<Option<NegotiatedMsrp>>,
+    /// Whether the request's To has a tag, when known (`None`: the writer reads To).
+    to_tagged: Option<bool>,
 }
 
 impl<'a> Responder<'a> {
@@ -967,11 +999,29 @@ impl<'a> Responder<'a> {
         route: Route,
         source: Option<SocketAddr>,
     ) -> Self {
+        let from_tag = RequestView::new(request).sender().and_then(|f| f.tag());
+        Responder::with_addresses(settings, request, route, source, from_tag, None)
+    }
+
+    /// [`Responder::new`] with the tag of the request's From (`None` when From does
+    /// not read or has none) and whether its To has a tag (`None`: To does not read,
+    /// or was not read) read by the caller.
+    fn with_addresses(
+        settings: &'a Settings,
+        request: &'a RoutedRequest,
+        route: Route,
+        source: Option<SocketAddr>,
+        from_tag: Option<&[u8]>,
+        to_tagged: Option<bool>,
+    ) -> Self {
         let view = RequestView::new(request);
         let identity = (
             view.call_id_bytes(),
-            view.sender().and_then(|f| f.tag()),
-            request.header_values("Via").next(),
+            from_tag,
+            // The top Via's first value (a Via the walk accepted always has one).
+            request
+                .first_known(KnownHeader::Via)
+                .and_then(|via| via.values().next()),
             request.cseq(),
         );
         let seed = settings.secret.hash_one(identity);
@@ -984,6 +1034,7 @@ impl<'a> Responder<'a> {
             offer: OnceCell::new(),
             source,
             negotiated: Cell::new(None),
+            to_tagged,
         }
     }
 
@@ -1031,6 +1082,7 @@ impl<'a> Responder<'a> {
             record_route: dialog_creating,
             cpm_ids: self.route != Route::NotCpm,
             source: self.source,
+            to_tagged: self.to_tagged,
         };
         let mut w = ResponseWriter::start(status, reason, Source::Request(self.request), echo);
         if dialog_creating {
@@ -1129,6 +1181,8 @@ impl<'a> Responder<'a> {
     /// section 8.2.2.3): the client implements no SIP extension a request could
     /// require. `None` when the request requires nothing.
     fn unsupported_extensions(&self) -> Option<Response> {
+        // Most requests have no Require: the header index says so without a walk.
+        self.request.first_known(KnownHeader::Require)?;
         let mut options = self.request.header_values("Require").peekable();
         options.peek()?;
         let mut w = self.start(StatusCode::BAD_EXTENSION, "Bad Extension");
@@ -1194,7 +1248,6 @@ impl<'a> Responder<'a> {
             let refusal = Reject::new(StatusCode::NOT_ACCEPTABLE_HERE).with_reason(why);
             return self.reject(&refusal);
         }
-        self.negotiated.set(self.negotiated(&sdp));
         let mut w = self.start(status, status.canonical_reason());
         w.server(&self.settings.server);
         w.finish(Some(("application/sdp", &sdp)))
@@ -1210,7 +1263,7 @@ impl<'a> Responder<'a> {
     /// Writes the SDP answer to the request's MSRP offer (RFC 3264, RFC 4975, RFC 4145,
     /// RFC 5547), or says why there can be none.
     fn sdp_answer(&self, accept: &Accept, out: &mut Vec<u8>) -> Result<(), &'static str> {
-        if DialogId::of(self.request).is_some() {
+        if self.to_tagged != Some(false) && DialogId::of(self.request).is_some() {
             return Err("a re-INVITE is answered with the application's own SDP");
         }
         let request = self.request;
@@ -1233,7 +1286,16 @@ impl<'a> Responder<'a> {
             Some(path) => (path.as_str(), msrp_uri_port(path).unwrap_or(port)),
             None => {
                 let scheme = if tls { "msrps" } else { "msrp" };
-                default_path = format!("{scheme}://{host}:{port}/{};tcp", ids.msrp_session);
+                // `scheme://host:port/session;tcp`, pushed piece by piece (no fmt).
+                let mut path = String::with_capacity(host.len() + ids.msrp_session.len() + 24);
+                for part in [scheme, "://", host, ":"] {
+                    path.push_str(part);
+                }
+                push_decimal(&mut path, port);
+                for part in ["/", ids.msrp_session.as_str(), ";tcp"] {
+                    path.push_str(part);
+                }
+                default_path = path;
                 (default_path.as_str(), port)
             }
         };
@@ -1253,7 +1315,7 @@ impl<'a> Responder<'a> {
         };
         let (refused_before, refused_after) = refused_streams(&offer, media.media().offset());
         let file = self.route == Route::FileTransfer;
-        SdpAnswer {
+        let answer = SdpAnswer {
             session_id: ids.sdp_session,
             host,
             port,
@@ -1271,8 +1333,22 @@ impl<'a> Responder<'a> {
             max_size: accept.max_size,
             refused_before: &refused_before,
             refused_after: &refused_after,
-        }
-        .write(out);
+        };
+        answer.write(out);
+        // The session is made from the values just written; the answer is read back
+        // only when the writer had to change one of them.
+        let answering = Answering {
+            path: answer.path,
+            setup: answer.setup,
+            direction: answer.direction,
+            tls,
+            accept_types: answer.accept_types,
+            max_size: answer.max_size,
+            file_selector: answer.file_selector,
+        };
+        let negotiated =
+            NegotiatedMsrp::answering(&media, &answering).or_else(|| self.negotiated(out));
+        self.negotiated.set(negotiated);
         Ok(())
     }
 
@@ -1282,10 +1358,40 @@ impl<'a> Responder<'a> {
     /// `o=` session id.
     fn answer_ids(&self) -> AnswerIds {
         let draw = |salt: u8| self.settings.secret.hash_one((self.seed, salt));
+        let mut msrp_session = String::with_capacity(32);
+        for word in [draw(1), draw(2)] {
+            push_hex(&mut msrp_session, word);
+        }
         AnswerIds {
-            msrp_session: format!("{:016x}{:016x}", draw(1), draw(2)),
+            msrp_session,
             sdp_session: draw(3) >> 32,
         }
+    }
+}
+
+/// Appends the 16 lower-case hex digits of `word` (as `{:016x}` writes them).
+fn push_hex(out: &mut String, word: u64) {
+    for shift in (0..16).rev() {
+        let nibble = (word >> (shift * 4)) & 0xf;
+        out.push(char::from(b"0123456789abcdef"[nibble as usize]));
+    }
+}
+
+/// Appends the decimal digits of `n` (as `{}` writes them).
+fn push_decimal(out: &mut String, n: u16) {
+    let mut digits = [b'0'; 5];
+    let mut at = digits.len();
+    let mut rest = n;
+    while at > 0 {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
     }
 }
 
@@ -1320,5 +1426,24 @@ impl std::fmt::Display for ContactValue<'_, '_> {
             None => write!(f, "<sip:{host}>")?,
         }
         write!(f, "{}", self.tags.icsi_ref_param())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digits_pushed_as_formatting_writes_them() {
+        for word in [0, 1, 0xabc, u64::MAX, 0x0123_4567_89ab_cdef] {
+            let mut out = String::new();
+            push_hex(&mut out, word);
+            assert_eq!(out, format!("{word:016x}"));
+        }
+        for n in [0u16, 9, 10, 2855, 9999, 65535] {
+            let mut out = String::from("x");
+            push_decimal(&mut out, n);
+            assert_eq!(out, format!("x{n}"));
+        }
     }
 }

@@ -13,7 +13,7 @@ use std::time::SystemTime;
 
 use crate::cpim::{CpimMessage, Disposition};
 use crate::error::BuildError;
-use crate::imdn::{is_notification, Imdn, ImdnStatus};
+use crate::imdn::{is_notification, is_notification_typed, Imdn, ImdnStatus};
 use crate::iscomposing::{ComposingState, IsComposing, ISCOMPOSING_CONTENT_TYPE};
 use crate::mime::{BodyError, MediaType};
 use crate::multipart::{Multipart, DEFAULT_MAX_PARTS};
@@ -223,6 +223,17 @@ impl fmt::Debug for RequestView<'_> {
     }
 }
 
+/// What a pager message carries besides a message, as the dispatcher tells them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Indication {
+    /// An IMDN (RFC 5438).
+    Notification,
+    /// An is-composing indication (RFC 3994).
+    Composing,
+    /// Neither: a message.
+    None,
+}
+
 /// A Pager Mode message (7.2.2.1), stored ones (7.2.3.2) included, as received. (The
 /// one a client sends is built by [`outgoing::Pager`](crate::outgoing::Pager).)
 ///
@@ -294,6 +305,23 @@ impl PagerMessage<'_> {
     pub fn is_composing_indication(&self) -> bool {
         self.content_type()
             .is_some_and(|t| t.is(ISCOMPOSING_CONTENT_TYPE))
+    }
+
+    /// [`is_notification`](Self::is_notification) and
+    /// [`is_composing_indication`](Self::is_composing_indication) with the content
+    /// type read once, as the dispatcher asks both.
+    pub(crate) fn indication(&self) -> Indication {
+        let content_type = self.content_type();
+        if self
+            .cpim()
+            .is_some_and(|cpim| is_notification_typed(cpim, content_type))
+        {
+            Indication::Notification
+        } else if content_type.is_some_and(|t| t.is(ISCOMPOSING_CONTENT_TYPE)) {
+            Indication::Composing
+        } else {
+            Indication::None
+        }
     }
 
     /// Whether the sender asked for `disposition` (`imdn.Disposition-Notification`

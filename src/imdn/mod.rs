@@ -33,6 +33,7 @@ pub use xml::{XmlBodyError, MAX_XML_BYTES, MAX_XML_DEPTH, MAX_XML_ELEMENTS};
 
 use crate::cpim::{Content, CpimMessage, Disposition};
 use crate::error::BuildError;
+use crate::mime::MediaType;
 
 /// The namespace of the IMDN document (RFC 5438).
 pub const IMDN_XML_NS: &str = "urn:ietf:params:xml:ns:imdn";
@@ -367,9 +368,18 @@ impl Imdn {
 /// the type but no disposition counts too, since some stacks leave the header out and
 /// the type alone is unambiguous.
 pub fn is_notification(message: &CpimMessage<'_>) -> bool {
-    let typed = message
-        .content_type()
-        .is_some_and(|t| t.is(IMDN_CONTENT_TYPE));
+    is_notification_typed(message, message.content_type())
+}
+
+/// [`is_notification`] with the content type already read (`content_type`, that of
+/// `message`'s content): the disposition is looked up only for an IMDN's type.
+pub(crate) fn is_notification_typed(
+    message: &CpimMessage<'_>,
+    content_type: Option<MediaType<'_>>,
+) -> bool {
+    if !content_type.is_some_and(|t| t.is(IMDN_CONTENT_TYPE)) {
+        return false;
+    }
     let disposition = message.content_header("Content-Disposition").map(|d| {
         d.split(';')
             .next()
@@ -377,5 +387,5 @@ pub fn is_notification(message: &CpimMessage<'_>) -> bool {
             .trim()
             .eq_ignore_ascii_case("notification")
     });
-    typed && disposition != Some(false)
+    disposition != Some(false)
 }

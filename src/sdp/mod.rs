@@ -33,6 +33,7 @@ mod negotiated;
 mod offer;
 mod reader;
 
+pub(crate) use negotiated::Answering;
 pub use negotiated::NegotiatedMsrp;
 pub use offer::MsrpSdp;
 pub use reader::{Attribute, Connection, Media, MsrpMedia, MsrpTransport, Origin, Sdp};

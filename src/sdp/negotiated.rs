@@ -109,4 +109,97 @@ impl NegotiatedMsrp {
                 .map(FileSelector::into_owned),
         })
     }
+
+    /// What [`from_media`](Self::from_media) reads, this end having answered the
+    /// `remote` offer (RFC 3264 section 6) with an answer that holds `answer`'s values,
+    /// without reading that answer again: the answer's `a=setup` is this end's role
+    /// (RFC 4145 section 4.1), its first `a=path` URI is `local_path`. `None` when a
+    /// value of `answer` holds a control character (written otherwise than given, the
+    /// answer is then to be read back) or the peer's path is empty.
+    pub(crate) fn answering(remote: &MsrpMedia<'_>, answer: &Answering<'_>) -> Option<Self> {
+        let plain = |text: &str| !text.bytes().any(|b| b < 0x20 || b == 0x7f);
+        if ![answer.path, answer.accept_types]
+            .into_iter()
+            .chain(answer.file_selector)
+            .all(plain)
+        {
+            return None;
+        }
+        let local_path = answer.path.split_ascii_whitespace().next()?.to_owned();
+        // The peer's attributes in one pass, each the first of its name (as the
+        // accessors of `MsrpMedia` read them one pass each).
+        let (mut path, mut accept_types, mut max_size, mut file_selector) =
+            (None, None, None, None);
+        for attribute in remote.attributes() {
+            let is = |name: &str| attribute.name.eq_ignore_ascii_case(name);
+            // An attribute without a value reads as an empty one (`find_attribute`).
+            let value = attribute.value.unwrap_or_default();
+            if is("path") {
+                path = path.or(Some(value));
+            } else if is("accept-types") {
+                accept_types = accept_types.or(Some(value));
+            } else if is("max-size") || is("maxsize") {
+                max_size = max_size.or(Some(attribute.value));
+            } else if is("file-selector") {
+                file_selector = file_selector.or(Some(value));
+            }
+        }
+        let remote_path = path
+            .unwrap_or_default()
+            .split_ascii_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if remote_path.is_empty() {
+            return None;
+        }
+        // The answerer's a=setup as written; actpass (which an answer may not carry)
+        // counts as `active` (RFC 4145 section 4).
+        let setup = match answer.setup {
+            Setup::Passive => Setup::Passive,
+            Setup::HoldConn => Setup::HoldConn,
+            _ => Setup::Active,
+        };
+        Some(NegotiatedMsrp {
+            local_path,
+            remote_path,
+            setup,
+            direction: answer.direction,
+            tls: answer.tls,
+            accept_types: answer
+                .accept_types
+                .split_ascii_whitespace()
+                .map(str::to_owned)
+                .collect(),
+            remote_accept_types: accept_types
+                .unwrap_or_default()
+                .split_ascii_whitespace()
+                .map(str::to_owned)
+                .collect(),
+            max_size: answer.max_size,
+            remote_max_size: max_size.flatten().and_then(|v| v.trim().parse().ok()),
+            file_selector: file_selector
+                .or(answer.file_selector)
+                .map(FileSelector::parse)
+                .map(FileSelector::into_owned),
+        })
+    }
+}
+/// The values of an SDP answer to an MSRP offer that
+/// [`NegotiatedMsrp::answering`] reads instead of the written answer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Answering<'a> {
+    /// `a=path`.
+    pub(crate) path: &'a str,
+    /// `a=setup`.
+    pub(crate) setup: Setup,
+    /// The direction attribute.
+    pub(crate) direction: Direction,
+    /// Whether the m-line's protocol is `TCP/TLS/MSRP`.
+    pub(crate) tls: bool,
+    /// `a=accept-types`.
+    pub(crate) accept_types: &'a str,
+    /// `a=max-size`.
+    pub(crate) max_size: Option<u64>,
+    /// `a=file-selector`, when the answer has one.
+    pub(crate) file_selector: Option<&'a str>,
 }

@@ -388,6 +388,8 @@ impl ValueForm {
 pub(crate) struct NamedParam {
     /// The name (parameter names are compared in any case, RFC 3261 section 7.3.1).
     name: &'static str,
+    /// The name's length and first byte (see [`name_key`]), compared before the name.
+    key: u16,
     /// Whether the name may stand alone (`rport`).
     value_optional: bool,
     form: ValueForm,
@@ -403,6 +405,7 @@ macro_rules! named_param {
     ($name:literal, $form:ident, $what:literal, $optional:expr) => {
         NamedParam {
             name: $name,
+            key: name_key($name.as_bytes()),
             value_optional: $optional,
             form: ValueForm::$form,
             no_value: concat!($name, " parameter has no value"),
@@ -449,15 +452,17 @@ pub(crate) const REFERRED_BY_PARAMS: &[NamedParam] =
 /// (RFC 3261 section 7.3.1), which `seen` (one bit per entry of `named`, cleared by
 /// the caller for each value) keeps track of. Other parameters are `generic-param`s
 /// and pass. Returns the error text of the fault.
+#[inline]
 pub(crate) fn check_named(
     named: &[NamedParam],
     seen: &mut u32,
     name: &[u8],
     value: Option<ParamValue<'_>>,
 ) -> Result<(), &'static str> {
+    let key = name_key(name);
     let Some(index) = named
         .iter()
-        .position(|p| p.name.as_bytes().eq_ignore_ascii_case(name))
+        .position(|p| p.key == key && is_named(p.name.as_bytes(), name))
     else {
         return Ok(());
     };
@@ -473,6 +478,31 @@ pub(crate) fn check_named(
         Some(value) if param.form.accepts(value) => Ok(()),
         Some(_) => Err(param.bad_value),
     }
+}
+
+/// A name's length (up to 255) and its first byte with bit 0x20 set, in one number:
+/// two names equal in any case have the same key, so most names a grammar does not
+/// name are told apart from the ones it names by one comparison each.
+#[inline(always)]
+const fn name_key(name: &[u8]) -> u16 {
+    let len = if name.len() > 255 {
+        255
+    } else {
+        name.len() as u16
+    };
+    let first = match name.first() {
+        Some(&b) => b | 0x20,
+        None => 0,
+    };
+    (len << 8) | first as u16
+}
+
+/// Whether `name` is `lower` in any case, `lower` being a lower-case name of letters
+/// only (every name of a [`NamedParam`]): the length first, then each byte with bit
+/// 0x20 set, which lowers exactly the letters and turns no other byte into one.
+#[inline(always)]
+fn is_named(lower: &[u8], name: &[u8]) -> bool {
+    lower.len() == name.len() && lower.iter().zip(name).all(|(&l, &b)| b | 0x20 == l)
 }
 
 /// One step of [`address_list`]: the start of a value, or one of its parameters.
@@ -559,14 +589,13 @@ pub(crate) fn address<'a>(whole: &'a [u8], i: &'a [u8]) -> Result<(&'a [u8], &'a
 /// Whether `uri` starts with `scheme ":"`, `scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" /
 /// ".")` (RFC 3261 section 25.1, after RFC 2396).
 pub(crate) fn has_scheme(uri: &[u8]) -> bool {
-    let Some(colon) = memchr::memchr(b':', uri) else {
-        return false;
-    };
-    let scheme = &uri[..colon];
-    scheme.first().is_some_and(u8::is_ascii_alphabetic)
-        && scheme
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+    // The scheme is short: its bytes are read up to the first that is not a scheme
+    // byte, which must be the colon (any later colon has that byte before it).
+    let scheme_len = uri
+        .iter()
+        .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        .count();
+    uri.first().is_some_and(u8::is_ascii_alphabetic) && uri.get(scheme_len) == Some(&b':')
 }
 
 /// Skips a display name (`quoted-string` or `*(token LWS)`) and returns the input from
@@ -631,6 +660,30 @@ mod tests {
             Ok(())
         })?;
         Ok((out, rest))
+    }
+
+    #[test]
+    fn named_parameters_are_lower_case_letters_compared_in_any_case() {
+        for named in [
+            VIA_PARAMS,
+            CONTACT_PARAMS,
+            FROM_TO_PARAMS,
+            REFERRED_BY_PARAMS,
+        ] {
+            for p in named {
+                assert!(p.name.bytes().all(|b| b.is_ascii_lowercase()), "{}", p.name);
+                let upper = p.name.to_ascii_uppercase();
+                assert!(is_named(p.name.as_bytes(), upper.as_bytes()));
+                assert!(is_named(p.name.as_bytes(), p.name.as_bytes()));
+            }
+        }
+        assert!(!is_named(b"ttl", b"tt"));
+        assert!(!is_named(b"ttl", b"ttlx"));
+        assert!(is_named(b"ttl", b"tTL"));
+        // Only the two cases of a letter give that letter with bit 0x20 set.
+        for b in 0..=255u8 {
+            assert_eq!(is_named(b"q", &[b]), b == b'q' || b == b'Q', "{b}");
+        }
     }
 
     #[test]

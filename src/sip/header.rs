@@ -77,8 +77,75 @@ macro_rules! known_headers {
                     .iter()
                     .take_while(|&&i| i != u8::MAX)
                     .map(|&i| NAMES[usize::from(i)])
-                    .find(|(full, _)| full.eq_ignore_ascii_case(name))
+                    // Equal first bytes but for bit 0x20 (needed to be equal in any
+                    // case) before the whole comparison: most candidates fail there.
+                    .find(|(full, _)| {
+                        matches!((full.first(), name.first()), (Some(a), Some(b)) if (a ^ b) & !0x20 == 0)
+                            && full.eq_ignore_ascii_case(name)
+                    })
                     .map(|(_, header)| header)
+            }
+
+            /// [`KnownHeader::from_name`] for a name the line reader has checked to be
+            /// a token: setting bit 0x20 of each byte lowers exactly the letters of a
+            /// token and makes no other token byte equal to another (`_` becomes DEL,
+            /// which no token holds), so comparing the lowered bytes eight at a time
+            /// compares without regard to case.
+            #[inline]
+            pub(crate) fn from_token(name: &[u8]) -> Option<KnownHeader> {
+                /// Up to eight bytes as a word, each with bit 0x20 set.
+                #[inline(always)]
+                fn lowered(part: &[u8]) -> u64 {
+                    let mut bytes = [0u8; 8];
+                    match (part.get(..8), bytes.get_mut(..part.len())) {
+                        (Some(word), _) => bytes.copy_from_slice(word),
+                        (None, Some(head)) => head.copy_from_slice(part),
+                        (None, None) => {}
+                    }
+                    u64::from_le_bytes(bytes) | u64::from_le_bytes([0x20; 8])
+                }
+                if name.len() == 1 {
+                    return KnownHeader::from_name(name);
+                }
+                let first = name.first()? | 0x20;
+                KnownHeader::from_name_bucket(name.len())?
+                    .find(|(full, _)| {
+                        full.first().is_some_and(|&b| b | 0x20 == first)
+                            && full
+                                .chunks(8)
+                                .zip(name.chunks(8))
+                                .all(|(a, b)| lowered(a) == lowered(b))
+                    })
+                    .map(|(_, header)| header)
+            }
+
+            /// The known full names of `len` bytes, with their headers.
+            fn from_name_bucket(
+                len: usize,
+            ) -> Option<impl Iterator<Item = (&'static [u8], KnownHeader)>> {
+                /// Every full name with its header.
+                const NAMES: &[(&[u8], KnownHeader)] = &[$(($name.as_bytes(), KnownHeader::$variant)),*];
+                const BY_LENGTH: [[u8; BUCKET]; MAX_NAME + 1] = {
+                    let mut table = [[u8::MAX; BUCKET]; MAX_NAME + 1];
+                    let mut i = 0;
+                    while i < NAMES.len() {
+                        let bucket = &mut table[NAMES[i].0.len()];
+                        let mut slot = 0;
+                        while bucket[slot] != u8::MAX {
+                            slot += 1;
+                        }
+                        bucket[slot] = i as u8;
+                        i += 1;
+                    }
+                    table
+                };
+                Some(
+                    BY_LENGTH
+                        .get(len)?
+                        .iter()
+                        .take_while(|&&i| i != u8::MAX)
+                        .filter_map(|&i| NAMES.get(usize::from(i)).copied()),
+                )
             }
         }
     };
@@ -444,6 +511,41 @@ mod tests {
         for c in [b'g', b'h', b'p', b'q', b'w', b'z'] {
             assert_eq!(KnownHeader::from_name(&[c]), None);
         }
+    }
+
+    #[test]
+    fn token_names_agree_with_the_full_table() {
+        for &known in KnownHeader::ALL {
+            let name = known.as_str();
+            for variant in [
+                name.to_string(),
+                name.to_ascii_lowercase(),
+                name.to_ascii_uppercase(),
+            ] {
+                assert_eq!(KnownHeader::from_token(variant.as_bytes()), Some(known));
+            }
+            if let Some(c) = known.compact() {
+                assert_eq!(KnownHeader::from_token(&[c as u8]), Some(known));
+            }
+            // One byte changed to each other token byte: never another header than
+            // the full table says.
+            for at in 0..name.len() {
+                for b in 0..=255u8 {
+                    if !grammar::is_token_char(b) {
+                        continue;
+                    }
+                    let mut other = name.as_bytes().to_vec();
+                    other[at] = b;
+                    assert_eq!(
+                        KnownHeader::from_token(&other),
+                        KnownHeader::from_name(&other),
+                        "{other:?}"
+                    );
+                }
+            }
+        }
+        assert_eq!(KnownHeader::from_token(b""), None);
+        assert_eq!(KnownHeader::from_token(b"X-Unknown"), None);
     }
 
     #[test]

@@ -104,7 +104,8 @@ impl HeaderSpan {
         HeaderSpan {
             name: header.start..header.start + header.name.len(),
             value: header.value_start..header.value_start + header.value.len(),
-            known: header.core.or_else(|| KnownHeader::from_name(header.name)),
+            // The walk hands over token names only.
+            known: header.core.or_else(|| KnownHeader::from_token(header.name)),
         }
     }
 

@@ -21,7 +21,6 @@
 //! ```
 
 use std::fmt::{self, Write as _};
-use std::io::Write as _;
 use std::net::SocketAddr;
 
 use bytes::Bytes;
@@ -123,6 +122,24 @@ impl<'a> Source<'a> {
     }
 }
 
+/// Appends the decimal digits of `n`.
+fn push_decimal(out: &mut Vec<u8>, n: u16) {
+    let mut digits = [0u8; 5];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        if let Some(slot) = digits.get_mut(at) {
+            *slot = b'0' + (rest % 10) as u8;
+        }
+        rest /= 10;
+        if rest == 0 || at == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(digits.get(at..).unwrap_or_default());
+}
+
 /// Writes one response, header by header, into one buffer.
 pub(crate) struct ResponseWriter {
     status: StatusCode,
@@ -146,6 +163,9 @@ pub(crate) struct Echo<'t> {
     /// Where the request came from: the top Via gets `received` and `rport` filled
     /// in (RFC 3261 18.2.1, RFC 3581 section 4).
     pub(crate) source: Option<SocketAddr>,
+    /// Whether the request's To carries a `tag`, when the caller has read To by its
+    /// grammar already (`None`: the writer reads it).
+    pub(crate) to_tagged: Option<bool>,
 }
 
 impl ResponseWriter {
@@ -168,7 +188,9 @@ impl ResponseWriter {
             out: Vec::with_capacity(capacity),
             scrub: matches!(source, Source::Salvaged(_)),
         };
-        let _ = write!(w.out, "SIP/2.0 {} ", status.code());
+        w.out.extend_from_slice(b"SIP/2.0 ");
+        push_decimal(&mut w.out, status.code());
+        w.out.push(b' ');
         write_text(&mut w.out, reason.as_bytes());
         w.out.extend_from_slice(b"\r\n");
         let mut top = echo.source;
@@ -182,12 +204,14 @@ impl ResponseWriter {
         if let Some(to) = source.first(KnownHeader::To) {
             w.copied("To", to);
             if let Some(tag) = echo.to_tag {
-                let tagged = match NameAddr::parse_in(KnownHeader::To, to) {
-                    Ok(to) => to.tag().is_some(),
-                    // Unreadable (the dispatcher refuses it with 400): add no second
-                    // `tag`, whatever the first is like (RFC 3261 section 7.3.1).
-                    Err(_) => names_a_tag(to),
-                };
+                let tagged = echo.to_tagged.unwrap_or_else(|| {
+                    match NameAddr::parse_in(KnownHeader::To, to) {
+                        Ok(to) => to.tag().is_some(),
+                        // Unreadable (the dispatcher refuses it with 400): add no second
+                        // `tag`, whatever the first is like (RFC 3261 section 7.3.1).
+                        Err(_) => names_a_tag(to),
+                    }
+                });
                 if !tagged {
                     w.out.truncate(w.out.len() - 2);
                     w.out.extend_from_slice(b";tag=");
@@ -416,6 +440,15 @@ impl fmt::Write for Sanitized<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_digits_as_formatting_writes_them() {
+        for n in [0u16, 7, 10, 99, 100, 180, 200, 486, 699, 1000, 65535] {
+            let mut out = b"x".to_vec();
+            push_decimal(&mut out, n);
+            assert_eq!(out, format!("x{n}").into_bytes());
+        }
+    }
 
     #[test]
     fn a_to_that_does_not_read_may_still_name_a_tag() {

@@ -366,9 +366,9 @@ fn request_line(input: &[u8]) -> Result<RequestLine<'_>, ParseError> {
     if is_status_line(line) {
         return Err(fail(ParseErrorKind::NotARequest, 0));
     }
-    let method_token = match grammar::token(line) {
-        Ok((_, token)) => token,
-        Err(_) => return Err(fail(ParseErrorKind::NoMethod, 0)),
+    let method_token = match grammar::short_token_len(line) {
+        0 => return Err(fail(ParseErrorKind::NoMethod, 0)),
+        n => &line[..n],
     };
     let after_method = method_token.len();
     match line.get(after_method) {
@@ -378,6 +378,25 @@ fn request_line(input: &[u8]) -> Result<RequestLine<'_>, ParseError> {
     }
     let uri_start = after_method + 1;
     let target = &line[uri_start..];
+    // The usual line: the first white space after the URI is the one SP before
+    // `SIP/2.0`, which ends the line. Taken here, the URI has no white space and the
+    // version none after it, as the checks below would find with more passes.
+    if let Some(space) = memchr2(b' ', b'\t', target) {
+        let (uri, version) = target.split_at(space);
+        if !uri.is_empty()
+            && version.len() == 8
+            && version.eq_ignore_ascii_case(b" SIP/2.0")
+            && grammar::has_scheme(uri)
+        {
+            return Ok(RequestLine {
+                start: lead,
+                method: Method::parse(method_token),
+                uri_start: lead + uri_start,
+                uri,
+                end: lead + end,
+            });
+        }
+    }
     let Some(last_space) = memchr::memrchr(b' ', target) else {
         let kind = if target.is_empty() {
             ParseErrorKind::NoRequestUri
