@@ -479,7 +479,8 @@ pub enum MsrpErrorKind {
     ResponseWithBody,
 }
 
-/// A start line, read.
+/// A start line, read: where its parts are in the message's bytes.
+#[derive(Debug, Clone)]
 pub(crate) struct StartLine {
     pub(crate) tid: Range<usize>,
     /// The method, or the status code and its comment.
@@ -488,6 +489,7 @@ pub(crate) struct StartLine {
     end: usize,
 }
 
+#[derive(Debug, Clone)]
 enum StartKind {
     Request(Range<usize>),
     Response(u16, Option<Range<usize>>),
@@ -612,9 +614,18 @@ struct Parsed {
 
 /// Reads `bytes` as one whole message. With `framed`, the bytes come from the stream
 /// reader, which has already made sure that the end-line it stopped at is the first
-/// one: the body is then not searched again.
-fn parse(bytes: &[u8], framed: bool, known: Option<&mut KnownPaths>) -> Result<Parsed, MsrpError> {
-    let start = start_line(bytes)?;
+/// one: the body is then not searched again. `start` is the start line as the reader
+/// read it, if it kept it.
+fn parse(
+    bytes: &[u8],
+    framed: bool,
+    known: Option<&mut KnownPaths>,
+    start: Option<StartLine>,
+) -> Result<Parsed, MsrpError> {
+    let start = match start {
+        Some(start) => start,
+        None => start_line(bytes)?,
+    };
     let tid = &bytes[start.tid.clone()];
     // The end-line: CRLF, dashes, the transaction id, a flag, CRLF, at the very end.
     let tail_len = DASHES.len() + tid.len() + 3;
@@ -854,7 +865,7 @@ impl MsrpRequest {
     /// An [`MsrpError`] saying what is wrong and where; a response is a
     /// [`BadStartLine`](MsrpErrorKind::BadStartLine).
     pub fn parse(bytes: Bytes) -> Result<MsrpRequest, MsrpError> {
-        match MsrpFrame::read(bytes, false, None)? {
+        match MsrpFrame::read(bytes, false, None, None)? {
             MsrpFrame::Request(request) => Ok(request),
             MsrpFrame::Response(_) => Err(MsrpError::new(MsrpErrorKind::BadStartLine, 0)),
         }
@@ -1012,7 +1023,7 @@ impl MsrpResponse {
     ///
     /// An [`MsrpError`]; a request is a [`BadStartLine`](MsrpErrorKind::BadStartLine).
     pub fn parse(bytes: Bytes) -> Result<MsrpResponse, MsrpError> {
-        match MsrpFrame::read(bytes, false, None)? {
+        match MsrpFrame::read(bytes, false, None, None)? {
             MsrpFrame::Response(response) => Ok(response),
             MsrpFrame::Request(_) => Err(MsrpError::new(MsrpErrorKind::BadStartLine, 0)),
         }
@@ -1081,7 +1092,7 @@ impl MsrpFrame {
     ///
     /// An [`MsrpError`] saying what is wrong and where.
     pub fn parse(bytes: Bytes) -> Result<MsrpFrame, MsrpError> {
-        MsrpFrame::read(bytes, false, None)
+        MsrpFrame::read(bytes, false, None, None)
     }
 
     /// Reads a message that [`MsrpStreamReader`](super::MsrpStreamReader) handed out:
@@ -1094,24 +1105,27 @@ impl MsrpFrame {
     ///
     /// As [`parse`](Self::parse).
     pub fn parse_framed(bytes: Bytes) -> Result<MsrpFrame, MsrpError> {
-        MsrpFrame::read(bytes, true, None)
+        MsrpFrame::read(bytes, true, None, None)
     }
 
     /// As [`parse_framed`](Self::parse_framed), with the paths last found well-formed
-    /// on the same connection: equal ones are not checked again.
+    /// on the same connection (equal ones are not checked again) and the start line
+    /// as the stream reader read it (it is not read again).
     pub(crate) fn parse_framed_known(
         bytes: Bytes,
         known: &mut KnownPaths,
+        start: Option<StartLine>,
     ) -> Result<MsrpFrame, MsrpError> {
-        MsrpFrame::read(bytes, true, Some(known))
+        MsrpFrame::read(bytes, true, Some(known), start)
     }
 
     fn read(
         bytes: Bytes,
         framed: bool,
         known: Option<&mut KnownPaths>,
+        start: Option<StartLine>,
     ) -> Result<MsrpFrame, MsrpError> {
-        let parsed = parse(&bytes, framed, known)?;
+        let parsed = parse(&bytes, framed, known, start)?;
         let Parsed {
             start,
             head,
