@@ -923,3 +923,64 @@ fn a_broken_stream_is_reported_once() {
         .count();
     assert_eq!(failed, 1);
 }
+
+#[test]
+fn chunks_on_one_connection_are_answered_byte_for_byte_and_their_paths_checked_each_time() {
+    let (_, mut bob) = pair(|_| {});
+    let now = Instant::now();
+    let text = b"0123456789abcdefghij";
+    // In order, then a gap filled later: appended, then zero-filled and overwritten.
+    let pieces = [(1, 5), (6, 10), (16, 20), (11, 15)];
+    for (i, (start, end)) in pieces.into_iter().enumerate() {
+        let tid = format!("tidx{i}");
+        let flag = if i == 3 {
+            Continuation::Complete
+        } else {
+            Continuation::More
+        };
+        let body = &text[start as usize - 1..end as usize];
+        let wire = chunk(
+            &tid,
+            BOB,
+            "mmm2",
+            range(start, end, 20),
+            Some(body),
+            "text/plain",
+            flag,
+            None,
+        );
+        bob.handle_bytes(now, &wire);
+        let response = bob.poll_transmit(now).unwrap();
+        let expected = cpm_client::msrp::MsrpResponseWriter::new(&tid, 200, ALICE, BOB)
+            .to_bytes()
+            .unwrap();
+        assert_eq!(response, expected);
+    }
+    let whole = events(&mut bob).into_iter().find_map(|e| match e {
+        MsrpEvent::MessageReceived(m) => Some(m),
+        _ => None,
+    });
+    assert_eq!(whole.unwrap().body.as_deref(), Some(&text[..]));
+    // A chunk whose To-Path differs from the last one by a byte is checked anew.
+    let good = chunk(
+        "tidy1",
+        BOB,
+        "mmm3",
+        range(1, 5, 10),
+        Some(&text[..5]),
+        "text/plain",
+        Continuation::More,
+        None,
+    );
+    bob.handle_bytes(now, &good);
+    assert_eq!(codes(&mut bob, now), vec![200]);
+    let bad = String::from_utf8(good.to_vec())
+        .unwrap()
+        .replace("tidy1", "tidy2")
+        .replace("msrp://192.0.2.20:2856/", "msrp://192.0.2.20:2856 /");
+    bob.handle_bytes(now, bad.as_bytes());
+    assert_eq!(codes(&mut bob, now), vec![400]);
+    assert!(events(&mut bob)
+        .iter()
+        .any(|e| matches!(e, MsrpEvent::Malformed { .. })));
+}

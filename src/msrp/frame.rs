@@ -479,7 +479,8 @@ pub enum MsrpErrorKind {
     ResponseWithBody,
 }
 
-/// A start line, read.
+/// A start line, read: where its parts are in the message's bytes.
+#[derive(Debug, Clone)]
 pub(crate) struct StartLine {
     pub(crate) tid: Range<usize>,
     /// The method, or the status code and its comment.
@@ -488,6 +489,7 @@ pub(crate) struct StartLine {
     end: usize,
 }
 
+#[derive(Debug, Clone)]
 enum StartKind {
     Request(Range<usize>),
     Response(u16, Option<Range<usize>>),
@@ -570,6 +572,35 @@ struct Fields {
     content_disposition: Option<Range<usize>>,
 }
 
+/// The To-Path and From-Path values last found well-formed by a reader of one
+/// connection, as bytes. A session receiving a message in many chunks reads the same
+/// two paths in every chunk: a value equal to the one remembered is not checked
+/// against the URI grammar (RFC 4975 section 9) again.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct KnownPaths {
+    to: Vec<u8>,
+    from: Vec<u8>,
+}
+
+impl KnownPaths {
+    /// Whether `value` is the path remembered in `slot`, else whether it reads as a
+    /// path (then it is remembered).
+    fn check(slot: Option<&mut Vec<u8>>, value: &[u8], text: &str) -> bool {
+        match slot {
+            Some(known) if known.as_slice() == value => true,
+            Some(known) => {
+                let ok = is_path(text);
+                if ok {
+                    known.clear();
+                    known.extend_from_slice(value);
+                }
+                ok
+            }
+            None => is_path(text),
+        }
+    }
+}
+
 /// Everything common to requests and responses, read.
 struct Parsed {
     start: StartLine,
@@ -583,9 +614,18 @@ struct Parsed {
 
 /// Reads `bytes` as one whole message. With `framed`, the bytes come from the stream
 /// reader, which has already made sure that the end-line it stopped at is the first
-/// one: the body is then not searched again.
-fn parse(bytes: &[u8], framed: bool) -> Result<Parsed, MsrpError> {
-    let start = start_line(bytes)?;
+/// one: the body is then not searched again. `start` is the start line as the reader
+/// read it, if it kept it.
+fn parse(
+    bytes: &[u8],
+    framed: bool,
+    known: Option<&mut KnownPaths>,
+    start: Option<StartLine>,
+) -> Result<Parsed, MsrpError> {
+    let start = match start {
+        Some(start) => start,
+        None => start_line(bytes)?,
+    };
     let tid = &bytes[start.tid.clone()];
     // The end-line: CRLF, dashes, the transaction id, a flag, CRLF, at the very end.
     let tail_len = DASHES.len() + tid.len() + 3;
@@ -622,7 +662,7 @@ fn parse(bytes: &[u8], framed: bool) -> Result<Parsed, MsrpError> {
             return Err(MsrpError::new(MsrpErrorKind::EndLineInBody, at));
         }
     }
-    let fields = read_headers(bytes, head.clone())?;
+    let fields = read_headers(bytes, head.clone(), known)?;
     Ok(Parsed {
         start,
         head,
@@ -676,7 +716,11 @@ fn header_lines(bytes: &[u8], head: Range<usize>) -> impl Iterator<Item = Header
     })
 }
 
-fn read_headers(bytes: &[u8], head: Range<usize>) -> Result<Fields, MsrpError> {
+fn read_headers(
+    bytes: &[u8],
+    head: Range<usize>,
+    mut known: Option<&mut KnownPaths>,
+) -> Result<Fields, MsrpError> {
     let Ok(head_text) = std::str::from_utf8(&bytes[head.clone()]) else {
         return Err(MsrpError::new(MsrpErrorKind::NotUtf8, head.start));
     };
@@ -708,12 +752,12 @@ fn read_headers(bytes: &[u8], head: Range<usize>) -> Result<Fields, MsrpError> {
         }
         let is = |known: &str| name.eq_ignore_ascii_case(known.as_bytes());
         if is("To-Path") {
-            if !is_path(text) {
+            if !KnownPaths::check(known.as_deref_mut().map(|k| &mut k.to), value, text) {
                 return Err(bad("To-Path"));
             }
             once!(fields.to_path, "To-Path", range);
         } else if is("From-Path") {
-            if !is_path(text) {
+            if !KnownPaths::check(known.as_deref_mut().map(|k| &mut k.from), value, text) {
                 return Err(bad("From-Path"));
             }
             once!(fields.from_path, "From-Path", range);
@@ -821,7 +865,7 @@ impl MsrpRequest {
     /// An [`MsrpError`] saying what is wrong and where; a response is a
     /// [`BadStartLine`](MsrpErrorKind::BadStartLine).
     pub fn parse(bytes: Bytes) -> Result<MsrpRequest, MsrpError> {
-        match MsrpFrame::read(bytes, false)? {
+        match MsrpFrame::read(bytes, false, None, None)? {
             MsrpFrame::Request(request) => Ok(request),
             MsrpFrame::Response(_) => Err(MsrpError::new(MsrpErrorKind::BadStartLine, 0)),
         }
@@ -979,7 +1023,7 @@ impl MsrpResponse {
     ///
     /// An [`MsrpError`]; a request is a [`BadStartLine`](MsrpErrorKind::BadStartLine).
     pub fn parse(bytes: Bytes) -> Result<MsrpResponse, MsrpError> {
-        match MsrpFrame::read(bytes, false)? {
+        match MsrpFrame::read(bytes, false, None, None)? {
             MsrpFrame::Response(response) => Ok(response),
             MsrpFrame::Request(_) => Err(MsrpError::new(MsrpErrorKind::BadStartLine, 0)),
         }
@@ -1048,7 +1092,7 @@ impl MsrpFrame {
     ///
     /// An [`MsrpError`] saying what is wrong and where.
     pub fn parse(bytes: Bytes) -> Result<MsrpFrame, MsrpError> {
-        MsrpFrame::read(bytes, false)
+        MsrpFrame::read(bytes, false, None, None)
     }
 
     /// Reads a message that [`MsrpStreamReader`](super::MsrpStreamReader) handed out:
@@ -1061,11 +1105,27 @@ impl MsrpFrame {
     ///
     /// As [`parse`](Self::parse).
     pub fn parse_framed(bytes: Bytes) -> Result<MsrpFrame, MsrpError> {
-        MsrpFrame::read(bytes, true)
+        MsrpFrame::read(bytes, true, None, None)
     }
 
-    fn read(bytes: Bytes, framed: bool) -> Result<MsrpFrame, MsrpError> {
-        let parsed = parse(&bytes, framed)?;
+    /// As [`parse_framed`](Self::parse_framed), with the paths last found well-formed
+    /// on the same connection (equal ones are not checked again) and the start line
+    /// as the stream reader read it (it is not read again).
+    pub(crate) fn parse_framed_known(
+        bytes: Bytes,
+        known: &mut KnownPaths,
+        start: Option<StartLine>,
+    ) -> Result<MsrpFrame, MsrpError> {
+        MsrpFrame::read(bytes, true, Some(known), start)
+    }
+
+    fn read(
+        bytes: Bytes,
+        framed: bool,
+        known: Option<&mut KnownPaths>,
+        start: Option<StartLine>,
+    ) -> Result<MsrpFrame, MsrpError> {
+        let parsed = parse(&bytes, framed, known, start)?;
         let Parsed {
             start,
             head,

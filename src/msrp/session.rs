@@ -2,12 +2,14 @@
 //! [`MsrpSession`].
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use sha1::{Digest, Sha1};
 
+use super::frame::{KnownPaths, StartLine};
 use super::reassembly::Ranges;
 use super::{
     fresh_transaction_id, salvage_start_line, ByteRange, Continuation, FailureReport, MsrpContent,
@@ -489,7 +491,7 @@ pub struct MsrpSession {
     out: BytesMut,
     transmits: VecDeque<Bytes>,
     events: VecDeque<MsrpEvent>,
-    incoming: HashMap<Arc<str>, Incoming>,
+    incoming: HashMap<Arc<str>, Incoming, BuildHasherDefault<IdHasher>>,
     refused: VecDeque<(Arc<str>, u16)>,
     completed: VecDeque<Arc<str>>,
     outgoing: VecDeque<Outgoing>,
@@ -503,6 +505,61 @@ pub struct MsrpSession {
     /// Whether the local path is a path (checked once): responses to requests read
     /// are then written without checking their fields again.
     local_path_valid: bool,
+    /// The paths of the last request or response read from the connection that were
+    /// well-formed: the next chunks of a message carry the same ones.
+    known_paths: KnownPaths,
+    /// The last 200 written, but for its transaction id.
+    ok_template: OkTemplate,
+}
+
+/// The hasher of the map of messages being received, keyed by Message-ID: FNV-1a,
+/// which costs a fraction of the default hasher on ids of a few dozen bytes and is
+/// looked up at every chunk. Ids chosen to collide cost no more than a scan of the
+/// map, which holds at most [`MsrpSessionConfig::max_incoming`] messages.
+#[derive(Debug, Clone, Copy)]
+struct IdHasher(u64);
+
+impl Default for IdHasher {
+    fn default() -> IdHasher {
+        IdHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// A 200 response to requests from one path (RFC 4975 section 7.2), but for the
+/// transaction id, which goes before and after `tail`.
+#[derive(Debug, Clone, Default)]
+struct OkTemplate {
+    /// The first URI of the requests' From-Path: the response's To-Path.
+    to: Vec<u8>,
+    /// ` 200 OK`, the two paths, and the end-line's dashes.
+    tail: Vec<u8>,
+}
+
+impl OkTemplate {
+    fn new(to: &str, local_path: &str) -> OkTemplate {
+        let mut tail = Vec::with_capacity(40 + to.len() + local_path.len());
+        tail.extend_from_slice(b" 200 OK\r\nTo-Path: ");
+        tail.extend_from_slice(to.as_bytes());
+        tail.extend_from_slice(b"\r\nFrom-Path: ");
+        tail.extend_from_slice(local_path.as_bytes());
+        tail.extend_from_slice(b"\r\n-------");
+        OkTemplate {
+            to: to.as_bytes().to_vec(),
+            tail,
+        }
+    }
 }
 
 impl std::fmt::Debug for MsrpSession {
@@ -535,6 +592,8 @@ impl MsrpSession {
         let local_path_valid = super::check_path("From-Path", &config.local_path).is_ok();
         MsrpSession {
             local_path_valid,
+            known_paths: KnownPaths::default(),
+            ok_template: OkTemplate::default(),
             bootstrap_due: config.setup == Setup::Active,
             config,
             ids: Box::new(ids),
@@ -542,7 +601,7 @@ impl MsrpSession {
             out: BytesMut::with_capacity(8 * 1024),
             transmits: VecDeque::with_capacity(64),
             events: VecDeque::with_capacity(64),
-            incoming: HashMap::new(),
+            incoming: HashMap::default(),
             refused: VecDeque::with_capacity(REFUSED_MEMORY),
             completed: VecDeque::with_capacity(REFUSED_MEMORY),
             outgoing: VecDeque::new(),
@@ -681,8 +740,8 @@ impl MsrpSession {
     pub fn handle_bytes(&mut self, now: Instant, bytes: &[u8]) {
         self.reader.push(bytes);
         loop {
-            match self.reader.next_frame() {
-                Ok(Some(frame)) => self.handle(now, frame, true),
+            match self.reader.next_frame_read() {
+                Ok(Some((frame, start))) => self.handle(now, frame, Some(start)),
                 Ok(None) => return,
                 Err(error) if error.is_fatal() => {
                     if !self.stream_failed {
@@ -705,14 +764,17 @@ impl MsrpSession {
     /// Takes one whole message (from a reader of the application's, for example
     /// when sessions share a connection), read with [`MsrpFrame::parse`].
     pub fn handle_frame(&mut self, now: Instant, frame: Bytes) {
-        self.handle(now, frame, false);
+        self.handle(now, frame, None);
     }
 
-    fn handle(&mut self, now: Instant, frame: Bytes, framed: bool) {
-        let parsed = if framed {
-            MsrpFrame::parse_framed(frame.clone())
-        } else {
-            MsrpFrame::parse(frame.clone())
+    /// Reads and handles one message; `framed` for one the stream reader cut, with
+    /// its start line if the reader kept it.
+    fn handle(&mut self, now: Instant, frame: Bytes, framed: Option<Option<StartLine>>) {
+        let parsed = match framed {
+            Some(start) => {
+                MsrpFrame::parse_framed_known(frame.clone(), &mut self.known_paths, start)
+            }
+            None => MsrpFrame::parse(frame.clone()),
         };
         match parsed {
             Ok(MsrpFrame::Request(request)) => self.on_request(&request),
@@ -892,7 +954,9 @@ impl MsrpSession {
                     .map(|_| Sha1::new()),
             });
             let buffer = match (mode, total) {
-                (ReceiveMode::Buffer, Some(total)) => vec![0u8; total as usize],
+                // Not zeroed: chunks in order are appended (RFC 4975 section 7.1.1
+                // has senders send them in order), others fill the gap with zeros.
+                (ReceiveMode::Buffer, Some(total)) => Vec::with_capacity(total as usize),
                 _ => Vec::new(),
             };
             self.events.push_back(MsrpEvent::MessageStarted {
@@ -937,10 +1001,14 @@ impl MsrpSession {
                     refuse = true;
                 } else if !data.is_empty() && !refuse {
                     let (from, to) = (start as usize, end as usize);
-                    if message.buffer.len() < to {
-                        message.buffer.resize(to, 0);
+                    if from == message.buffer.len() {
+                        message.buffer.extend_from_slice(&data);
+                    } else {
+                        if message.buffer.len() < to {
+                            message.buffer.resize(to, 0);
+                        }
+                        message.buffer[from..to].copy_from_slice(&data);
                     }
-                    message.buffer[from..to].copy_from_slice(&data);
                 }
             }
             Some(sink) if !refuse => {
@@ -1445,7 +1513,24 @@ impl MsrpSession {
             _ => {}
         }
         let to = first_uri(request.from_path());
-        if self.local_path_valid {
+        if self.local_path_valid && code == 200 {
+            // Only the transaction id differs from one 200 to the next on a
+            // connection (RFC 4975 section 7.2): the rest is written from a template
+            // kept for the last To-Path.
+            let tid = request.transaction_id().as_bytes();
+            if self.ok_template.tail.is_empty() || self.ok_template.to.as_slice() != to.as_bytes() {
+                self.ok_template = OkTemplate::new(to, &self.config.local_path);
+            }
+            self.out
+                .reserve(5 + 2 * tid.len() + self.ok_template.tail.len() + 3);
+            self.out.extend_from_slice(b"MSRP ");
+            self.out.extend_from_slice(tid);
+            self.out.extend_from_slice(&self.ok_template.tail);
+            self.out.extend_from_slice(tid);
+            self.out.extend_from_slice(b"$\r\n");
+            let bytes = self.out.split().freeze();
+            self.transmits.push_back(bytes);
+        } else if self.local_path_valid {
             // The transaction id and the From-Path were checked when the request was
             // read, the local path when the session was made.
             MsrpResponseWriter::new(request.transaction_id(), code, to, &self.config.local_path)

@@ -3,8 +3,8 @@
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::frame::{
-    find_blank_line, find_crlf, find_end_line, may_start_end_line, start_line, EndLine, DASHES,
-    MAX_IDENT,
+    find_blank_line, find_crlf, find_end_line, may_start_end_line, start_line, EndLine, StartLine,
+    DASHES, MAX_IDENT,
 };
 
 /// The room a new reader starts with.
@@ -216,6 +216,8 @@ pub struct MsrpStreamReader {
     room: usize,
     /// The largest message handed out.
     largest: usize,
+    /// The start line of the message under way, as read.
+    start: Option<StartLine>,
 }
 
 impl Default for MsrpStreamReader {
@@ -240,6 +242,7 @@ impl MsrpStreamReader {
             consumed: 0,
             room: INITIAL_CAPACITY,
             largest: 0,
+            start: None,
         }
     }
 
@@ -299,6 +302,14 @@ impl MsrpStreamReader {
     /// An [`MsrpStreamError`]; after a recoverable one call again for what follows, a
     /// fatal one comes back at every call.
     pub fn next_frame(&mut self) -> Result<Option<Bytes>, MsrpStreamError> {
+        Ok(self.next_frame_read()?.map(|(frame, _)| frame))
+    }
+
+    /// As [`next_frame`](Self::next_frame), with the message's start line as the
+    /// reader read it (`None` when it was not kept), so that it is not read again.
+    pub(crate) fn next_frame_read(
+        &mut self,
+    ) -> Result<Option<(Bytes, Option<StartLine>)>, MsrpStreamError> {
         loop {
             match self.state.clone() {
                 State::Failed(error) => return Err(error),
@@ -356,7 +367,8 @@ impl MsrpStreamReader {
         let Ok(start) = start_line(&self.buffer[..line_end]) else {
             return Err(self.fail(MsrpStreamErrorKind::BadStartLine));
         };
-        let tid = Tid::new(&self.buffer[start.tid]);
+        let tid = Tid::new(&self.buffer[start.tid.clone()]);
+        self.start = Some(start);
         // The CRLF that ends the start line may be the one before an end-line.
         self.searched = line_end - 2;
         self.state = State::Head { tid };
@@ -482,13 +494,13 @@ impl MsrpStreamReader {
         }
     }
 
-    /// The message of `len` bytes at the front.
-    fn take(&mut self, len: usize) -> Bytes {
+    /// The message of `len` bytes at the front, and its start line.
+    fn take(&mut self, len: usize) -> (Bytes, Option<StartLine>) {
         self.largest = self.largest.max(len);
         self.consumed = self.consumed.saturating_add(len as u64);
         self.searched = 0;
         self.state = State::Start;
-        self.buffer.split_to(len).freeze()
+        (self.buffer.split_to(len).freeze(), self.start.take())
     }
 
     fn fail(&mut self, kind: MsrpStreamErrorKind) -> MsrpStreamError {
