@@ -13,7 +13,10 @@
 //!   each one;
 //! - `reassemble`: a receiving `MsrpSession` (buffer mode) takes the bytes: framing,
 //!   reading, a 200 written per chunk, the body copied into the message's buffer,
-//!   progress events, the whole message handed out.
+//!   progress events, the whole message handed out;
+//! - `sink`: the same session in sink mode, as a file transfer receives: each
+//!   chunk's body handed out in order as a `Data` event (a slice of the read, no
+//!   copy into a message buffer), for the application to write where it wants.
 //!
 //! The summary at the end gives MB/s (10^6 bytes of wire per second, median of the
 //! samples) and each one's time over the floor's.
@@ -26,6 +29,7 @@ use std::time::{Duration, Instant};
 use cpm_client::ids::SequentialIds;
 use cpm_client::msrp::{
     MsrpEvent, MsrpFrame, MsrpMessage, MsrpSession, MsrpSessionConfig, MsrpStreamReader,
+    ReceivePolicy,
 };
 use cpm_client::sdp::Setup;
 use criterion::{BenchmarkId, Criterion, Throughput};
@@ -96,16 +100,42 @@ fn reassemble(wire: &[u8]) -> u64 {
     size
 }
 
+fn sink(wire: &[u8]) -> u64 {
+    let mut config = MsrpSessionConfig::new(BOB, ALICE, Setup::Passive);
+    config.receive = ReceivePolicy::Sink;
+    let mut bob = MsrpSession::new(config);
+    let now = Instant::now();
+    let mut written = 0;
+    let mut whole = false;
+    for piece in wire.chunks(READ) {
+        bob.handle_bytes(now, piece);
+        while let Some(bytes) = bob.poll_transmit(now) {
+            black_box(bytes);
+        }
+        while let Some(event) = bob.poll_event() {
+            match event {
+                MsrpEvent::Data { data, .. } => written += black_box(data).len() as u64,
+                MsrpEvent::MessageReceived(_) => whole = true,
+                _ => {}
+            }
+        }
+    }
+    assert!(whole);
+    assert_eq!(written, SIZE as u64);
+    written
+}
+
 fn timed(c: &mut Criterion) {
     for chunk in [2 << 10, 64 << 10] {
         let wire = wire(chunk);
         let mut group = c.benchmark_group(format!("msrp_64MiB_in_{}KiB_chunks", chunk >> 10));
         group.throughput(Throughput::Bytes(wire.len() as u64));
         group.sample_size(10);
-        let runs: [(&'static str, Run); 3] = [
+        let runs: [(&'static str, Run); 4] = [
             ("floor", |w| floor(w) as u64),
             ("read", |w| read(w) as u64),
             ("reassemble", reassemble),
+            ("sink", sink),
         ];
         for (name, run) in runs {
             group.bench_function(BenchmarkId::from_parameter(name), |b| {
@@ -150,7 +180,7 @@ fn summary() {
             continue;
         };
         let floor = times.get(&(chunk, "floor")).map(|v| median(v));
-        for name in ["floor", "read", "reassemble"] {
+        for name in ["floor", "read", "reassemble", "sink"] {
             let Some(t) = times.get(&(chunk, name)).map(|v| median(v)) else {
                 continue;
             };
