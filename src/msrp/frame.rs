@@ -584,10 +584,11 @@ pub(crate) struct KnownPaths {
 
 impl KnownPaths {
     /// Whether `value` is the path remembered in `slot`, else whether it reads as a
-    /// path (then it is remembered).
+    /// path (then it is remembered). Nothing is remembered at first: an empty slot
+    /// matches no value, not even an empty one.
     fn check(slot: Option<&mut Vec<u8>>, value: &[u8], text: &str) -> bool {
         match slot {
-            Some(known) if known.as_slice() == value => true,
+            Some(known) if !known.is_empty() && known.as_slice() == value => true,
             Some(known) => {
                 let ok = is_path(text);
                 if ok {
