@@ -184,6 +184,7 @@ impl NegotiatedMsrp {
         })
     }
 }
+
 /// The values of an SDP answer to an MSRP offer that
 /// [`NegotiatedMsrp::answering`] reads instead of the written answer.
 #[derive(Debug, Clone, Copy)]
