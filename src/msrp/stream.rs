@@ -428,8 +428,10 @@ impl MsrpStreamReader {
                 Ok(Step::Again)
             }
             (None, EndLine::NeedMore(at)) => {
-                // The end-line would end past the limit, and anything else later.
-                if head_over(end_of(at)) {
+                // Undecided until the limit is reached: should the candidate fail, a
+                // blank line right after it may still end the head in time. Once
+                // `limit` bytes are held without either, anything ends past it.
+                if self.buffer.len() >= limit {
                     return Err(self.fail(MsrpStreamErrorKind::HeadTooLarge { limit }));
                 }
                 self.searched = at.min(window.saturating_sub(3));
@@ -629,6 +631,38 @@ mod tests {
                 }
             }
             assert_eq!(out, whole, "step {step}");
+        }
+    }
+
+    #[test]
+    fn a_failed_end_line_candidate_near_the_head_limit_does_not_refuse_the_head() {
+        // Found by the fuzz target: cut just inside `CRLF -------ab`, a candidate
+        // end-line that would have ended past the limit, the reader refused a head
+        // that a blank line right after the candidate ends at exactly the limit.
+        let limits = MsrpLimits {
+            max_head_size: 64,
+            ..MsrpLimits::DEFAULT
+        };
+        let mut wire = b"MSRP abcd SEND\r\nX: ".to_vec();
+        wire.resize(64 - b"\r\n-------ab\r\n\r\n".len(), b'y');
+        wire.extend_from_slice(b"\r\n-------ab\r\n\r\n");
+        assert_eq!(wire.len(), 64);
+        wire.extend_from_slice(b"hi\r\n-------abcd$\r\n");
+        for step in 1..=wire.len() {
+            for first in [0, 1, 50, 53, 60] {
+                let mut reader = MsrpStreamReader::with_limits(limits);
+                let mut frames = Vec::new();
+                let (head, rest) = wire.split_at(first);
+                for piece in std::iter::once(head).chain(rest.chunks(step)) {
+                    reader.push(piece);
+                    frames.extend(read_all(&mut reader));
+                }
+                assert_eq!(
+                    frames,
+                    vec![Ok(Bytes::copy_from_slice(&wire))],
+                    "first {first}, then steps of {step}"
+                );
+            }
         }
     }
 
