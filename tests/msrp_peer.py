@@ -36,14 +36,13 @@ endpoint's output goes to ENDPOINT_LOG (default: a temporary file).
 """
 
 import hashlib
-import os
 import random
 import re
 import socket
-import subprocess
 import sys
-import tempfile
 import time
+
+from endpoint_process import EndpointProcess
 
 TIMEOUT = 5.0  # seconds, for every wait
 ICSI = "urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm."
@@ -381,12 +380,11 @@ def line_of(kind, message_id, content_type, body):
 
 
 class Endpoint:
-    def __init__(self, log_path):
-        self.log_path = log_path
+    def __init__(self, process):
+        self.process = process
 
     def lines(self):
-        with open(self.log_path, "rb") as log:
-            return log.read().decode(errors="replace").splitlines()
+        return self.process.output().decode(errors="replace").splitlines()
 
     def expect(self, line):
         deadline = time.monotonic() + TIMEOUT
@@ -550,35 +548,18 @@ SCENARIOS = [
 def main():
     if len(sys.argv) not in (2, 3):
         sys.exit(__doc__)
-    binary = sys.argv[1]
     log_path = sys.argv[2] if len(sys.argv) == 3 else None
-    if log_path is None:
-        handle, log_path = tempfile.mkstemp(prefix="msrp_peer_", suffix=".log")
-        os.close(handle)
     requests = 3 * len(SCENARIOS)  # INVITE, ACK, BYE each
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [binary, "--port", "0", "--max-requests", str(requests), "--seconds", "30"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    endpoint = Endpoint(log_path)
+    args = ["--port", "0", "--max-requests", str(requests), "--seconds", "30"]
     failed = 0
-    try:
-        port = None
-        deadline = time.monotonic() + TIMEOUT
-        while port is None and time.monotonic() < deadline and process.poll() is None:
-            found = re.search(r"listening on udp 127\.0\.0\.1:(\d+),", "\n".join(endpoint.lines()))
-            if found:
-                port = int(found.group(1))
-            else:
-                time.sleep(0.02)
-        if port is None:
+    with EndpointProcess(sys.argv[1], args, log_path, prefix="msrp_peer_") as process:
+        if process.port is None:
             for name, _ in SCENARIOS:
                 print(f"scenario {name} failed the endpoint did not start")
             return 1
+        endpoint = Endpoint(process)
         for name, run in SCENARIOS:
-            sip = Sip(port)
+            sip = Sip(process.port)
             listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             listener.bind(("127.0.0.1", 0))
             listener.listen(1)
@@ -592,19 +573,12 @@ def main():
             finally:
                 listener.close()
                 sip.close()
-        try:
-            code = process.wait(timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
-            code = None
+        code = process.wait(TIMEOUT)
         if code != 0 and failed == 0:
             print(f"msrp_peer: the endpoint did not end after {requests} requests (exit {code})")
             failed += 1
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     if failed:
-        print(f"msrp_peer: the endpoint's output is in {log_path}")
+        print(f"msrp_peer: the endpoint's output is in {process.log_path}")
     return 1 if failed else 0
 
 

@@ -22,10 +22,10 @@ named on failure).
 import os
 import re
 import socket
-import subprocess
 import sys
-import tempfile
 import time
+
+from endpoint_process import EndpointProcess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAGER = os.path.join(ROOT, "examples", "messages", "pager.sip")
@@ -182,51 +182,26 @@ def byte_at_a_time(port):
 def main():
     if len(sys.argv) not in (2, 3):
         sys.exit(__doc__)
-    endpoint = sys.argv[1]
+    args = ["--transport", "tcp", "--port", "0", "--no-imdn", "--max-requests", "3",
+            "--seconds", "30"]
     log_path = sys.argv[2] if len(sys.argv) == 3 else None
-    if log_path is None:
-        handle, log_path = tempfile.mkstemp(prefix="stream_endpoint_", suffix=".log")
-        os.close(handle)
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [endpoint, "--transport", "tcp", "--port", "0", "--no-imdn", "--max-requests", "3",
-             "--seconds", "30"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        port = None
-        deadline = time.monotonic() + TIMEOUT
-        while port is None and time.monotonic() < deadline and process.poll() is None:
-            with open(log_path, "rb") as log:
-                found = re.search(rb"listening on tcp 127\.0\.0\.1:(\d+),", log.read())
-            if found:
-                port = int(found.group(1))
-            else:
-                time.sleep(0.05)
-        if port is None:
+    with EndpointProcess(sys.argv[1], args, log_path, prefix="stream_endpoint_") as endpoint:
+        if endpoint.port is None:
             fail("the endpoint did not start")
         else:
-            ping(port)
-            two_in_one_write(port)
-            byte_at_a_time(port)
-            try:
-                code = process.wait(timeout=TIMEOUT)
-            except subprocess.TimeoutExpired:
-                code = None
+            ping(endpoint.port)
+            two_in_one_write(endpoint.port)
+            byte_at_a_time(endpoint.port)
+            code = endpoint.wait(TIMEOUT)
             if code != 0:
                 fail(f"the endpoint did not end after 3 requests (exit status {code})")
             else:
-                with open(log_path, "rb") as log:
-                    summary = log.read().decode(errors="replace").strip().splitlines()[-1]
+                summary = endpoint.output().decode(errors="replace").strip().splitlines()[-1]
                 if not summary.startswith("cpm_endpoint: 3 requests"):
                     fail(f"the endpoint's summary is {summary!r}")
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     if failures:
-        print(f"stream_endpoint: {len(failures)} failed; the endpoint's output is in {log_path}")
+        print(f"stream_endpoint: {len(failures)} failed; the endpoint's output is in "
+              f"{endpoint.log_path}")
         return 1
     return 0
 
