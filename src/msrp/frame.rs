@@ -199,6 +199,33 @@ impl ByteRange {
         range.is_valid().then_some(range)
     }
 
+    /// As [`parse`](Self::parse), on an ASCII value already trimmed: one pass over
+    /// its digits.
+    fn parse_ascii(value: &[u8]) -> Option<ByteRange> {
+        let mut rest = value;
+        let start = leading_decimal(&mut rest)?;
+        rest = rest.strip_prefix(b"-")?;
+        let end = match rest.strip_prefix(b"*") {
+            Some(after) => {
+                rest = after;
+                None
+            }
+            None => Some(leading_decimal(&mut rest)?),
+        };
+        rest = rest.strip_prefix(b"/")?;
+        let total = if rest == b"*" {
+            None
+        } else {
+            let total = leading_decimal(&mut rest)?;
+            if !rest.is_empty() {
+                return None;
+            }
+            Some(total)
+        };
+        let range = ByteRange { start, end, total };
+        range.is_valid().then_some(range)
+    }
+
     pub(crate) fn is_valid(&self) -> bool {
         if self.start == 0 {
             return false;
@@ -242,6 +269,25 @@ fn decimal_bytes(digits: &[u8]) -> Option<u64> {
     })
 }
 
+/// The `1*DIGIT` at the start of `rest`, which is moved past them; `None` when there
+/// is no digit or the number is past 2^64 - 1.
+fn leading_decimal(rest: &mut &[u8]) -> Option<u64> {
+    let mut n: u64 = 0;
+    let mut len = 0;
+    for &d in rest.iter() {
+        if !d.is_ascii_digit() {
+            break;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+        len += 1;
+    }
+    if len == 0 {
+        return None;
+    }
+    *rest = rest.get(len..).unwrap_or_default();
+    Some(n)
+}
+
 fn star_or_decimal(text: &[u8]) -> Option<Option<u64>> {
     if text == b"*" {
         Some(None)
@@ -283,6 +329,17 @@ impl FailureReport {
         .find(|v| v.as_str().eq_ignore_ascii_case(value))
     }
 
+    /// As [`parse`](Self::parse), on an ASCII value already trimmed.
+    fn parse_ascii(value: &[u8]) -> Option<FailureReport> {
+        [
+            FailureReport::Yes,
+            FailureReport::No,
+            FailureReport::Partial,
+        ]
+        .into_iter()
+        .find(|v| v.as_str().as_bytes().eq_ignore_ascii_case(value))
+    }
+
     /// The value as written (`yes`, `no`, `partial`).
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -290,6 +347,17 @@ impl FailureReport {
             FailureReport::No => "no",
             FailureReport::Partial => "partial",
         }
+    }
+}
+
+/// As [`yes_no`], on an ASCII value already trimmed.
+fn yes_no_ascii(value: &[u8]) -> Option<bool> {
+    if value.eq_ignore_ascii_case(b"yes") {
+        Some(true)
+    } else if value.eq_ignore_ascii_case(b"no") {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -586,18 +654,20 @@ impl KnownPaths {
     /// Whether `value` is the path remembered in `slot`, else whether it reads as a
     /// path (then it is remembered). Nothing is remembered at first: an empty slot
     /// matches no value, not even an empty one.
-    fn check(slot: Option<&mut Vec<u8>>, value: &[u8], text: &str) -> bool {
+    fn check(slot: Option<&mut Vec<u8>>, value: &[u8]) -> bool {
+        // The head was checked to be UTF-8, and the value starts and ends on ASCII.
+        let is_path_bytes = |value: &[u8]| std::str::from_utf8(value).is_ok_and(is_path);
         match slot {
             Some(known) if !known.is_empty() && known.as_slice() == value => true,
             Some(known) => {
-                let ok = is_path(text);
+                let ok = is_path_bytes(value);
                 if ok {
                     known.clear();
                     known.extend_from_slice(value);
                 }
                 ok
             }
-            None => is_path(text),
+            None => is_path_bytes(value),
         }
     }
 }
@@ -717,30 +787,93 @@ fn header_lines(bytes: &[u8], head: Range<usize>) -> impl Iterator<Item = Header
     })
 }
 
+/// The headers whose values are read into [`Fields`], told apart by length and first
+/// letter before any comparison of the whole name (names ignore ASCII case, RFC 4975
+/// section 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Known {
+    ToPath,
+    FromPath,
+    MessageId,
+    ByteRange,
+    SuccessReport,
+    FailureReport,
+    Status,
+    ContentType,
+    ContentId,
+    ContentDescription,
+    ContentDisposition,
+}
+
+impl Known {
+    /// The known header `name` is, if any.
+    fn of(name: &[u8]) -> Option<Known> {
+        let first = name.first()?.to_ascii_lowercase();
+        let (known, text) = match (name.len(), first) {
+            (7, b't') => (Known::ToPath, "To-Path"),
+            (9, b'f') => (Known::FromPath, "From-Path"),
+            (10, b'm') => (Known::MessageId, "Message-ID"),
+            (10, b'b') => (Known::ByteRange, "Byte-Range"),
+            (10, b'c') => (Known::ContentId, "Content-ID"),
+            (14, b's') => (Known::SuccessReport, "Success-Report"),
+            (14, b'f') => (Known::FailureReport, "Failure-Report"),
+            (6, b's') => (Known::Status, "Status"),
+            (12, b'c') => (Known::ContentType, "Content-Type"),
+            (19, b'c') => {
+                if name.eq_ignore_ascii_case(b"Content-Description") {
+                    return Some(Known::ContentDescription);
+                }
+                (Known::ContentDisposition, "Content-Disposition")
+            }
+            _ => return None,
+        };
+        name.eq_ignore_ascii_case(text.as_bytes()).then_some(known)
+    }
+}
+
+/// Reads `value` (trimmed of ASCII white space) with `ascii` when it is ASCII and
+/// neither starts nor ends with a vertical tab, else as text with `text`, which trims
+/// the white space `str::trim` knows beyond ASCII's (the vertical tab among it).
+fn value_of<T>(
+    value: &[u8],
+    ascii: impl FnOnce(&[u8]) -> Option<T>,
+    text: impl FnOnce(&str) -> Option<T>,
+) -> Option<T> {
+    const VT: u8 = 0x0b;
+    if value.is_ascii() && value.first() != Some(&VT) && value.last() != Some(&VT) {
+        ascii(value)
+    } else {
+        text(std::str::from_utf8(value).ok()?)
+    }
+}
+
 fn read_headers(
     bytes: &[u8],
     head: Range<usize>,
     mut known: Option<&mut KnownPaths>,
 ) -> Result<Fields, MsrpError> {
-    let Ok(head_text) = std::str::from_utf8(&bytes[head.clone()]) else {
+    let head_bytes = bytes.get(head.clone()).unwrap_or_default();
+    if !head_bytes.is_ascii() && std::str::from_utf8(head_bytes).is_err() {
         return Err(MsrpError::new(MsrpErrorKind::NotUtf8, head.start));
-    };
-    let head_start = head.start;
+    }
     let mut fields = Fields::default();
     for line in header_lines(bytes, head) {
         let at = line.at;
-        let name = &bytes[line.name.clone()];
+        let name = bytes.get(line.name.clone()).unwrap_or_default();
         let Some(range) = line.value else {
             return Err(MsrpError::new(MsrpErrorKind::BadHeaderLine, at));
         };
-        if name.is_empty() || !name.iter().all(|&b| crate::sip::grammar::is_token_char(b)) {
+        // A known name is a token: only the others are checked.
+        let which = Known::of(name);
+        if which.is_none()
+            && (name.is_empty() || !name.iter().all(|&b| crate::sip::grammar::is_token_char(b)))
+        {
             return Err(MsrpError::new(MsrpErrorKind::BadHeaderLine, at));
         }
-        let value = &bytes[range.clone()];
-        // The head was checked to be UTF-8 and the value starts and ends on ASCII.
-        let text = head_text
-            .get(range.start - head_start..range.end - head_start)
-            .unwrap_or_default();
+        let Some(which) = which else {
+            continue;
+        };
+        let value = bytes.get(range.clone()).unwrap_or_default();
         let bad = |name| MsrpError::new(MsrpErrorKind::BadHeaderValue(name), at);
         let dup = |name| MsrpError::new(MsrpErrorKind::DuplicateHeader(name), at);
         macro_rules! once {
@@ -751,45 +884,60 @@ fn read_headers(
                 $slot = Some($value);
             }};
         }
-        let is = |known: &str| name.eq_ignore_ascii_case(known.as_bytes());
-        if is("To-Path") {
-            if !KnownPaths::check(known.as_deref_mut().map(|k| &mut k.to), value, text) {
-                return Err(bad("To-Path"));
+        match which {
+            Known::ToPath => {
+                if !KnownPaths::check(known.as_deref_mut().map(|k| &mut k.to), value) {
+                    return Err(bad("To-Path"));
+                }
+                once!(fields.to_path, "To-Path", range);
             }
-            once!(fields.to_path, "To-Path", range);
-        } else if is("From-Path") {
-            if !KnownPaths::check(known.as_deref_mut().map(|k| &mut k.from), value, text) {
-                return Err(bad("From-Path"));
+            Known::FromPath => {
+                if !KnownPaths::check(known.as_deref_mut().map(|k| &mut k.from), value) {
+                    return Err(bad("From-Path"));
+                }
+                once!(fields.from_path, "From-Path", range);
             }
-            once!(fields.from_path, "From-Path", range);
-        } else if is("Message-ID") {
-            if !is_ident(value) {
-                return Err(bad("Message-ID"));
+            Known::MessageId => {
+                if !is_ident(value) {
+                    return Err(bad("Message-ID"));
+                }
+                once!(fields.message_id, "Message-ID", range);
             }
-            once!(fields.message_id, "Message-ID", range);
-        } else if is("Byte-Range") {
-            let parsed = ByteRange::parse(text).ok_or_else(|| bad("Byte-Range"))?;
-            once!(fields.byte_range, "Byte-Range", parsed);
-        } else if is("Success-Report") {
-            let parsed = yes_no(text).ok_or_else(|| bad("Success-Report"))?;
-            once!(fields.success_report, "Success-Report", parsed);
-        } else if is("Failure-Report") {
-            let parsed = FailureReport::parse(text).ok_or_else(|| bad("Failure-Report"))?;
-            once!(fields.failure_report, "Failure-Report", parsed);
-        } else if is("Status") {
-            MsrpStatus::parse(text).ok_or_else(|| bad("Status"))?;
-            once!(fields.status, "Status", range);
-        } else if is("Content-Type") {
-            if value.is_empty() || !value.contains(&b'/') {
-                return Err(bad("Content-Type"));
+            Known::ByteRange => {
+                let parsed = value_of(value, ByteRange::parse_ascii, ByteRange::parse)
+                    .ok_or_else(|| bad("Byte-Range"))?;
+                once!(fields.byte_range, "Byte-Range", parsed);
             }
-            once!(fields.content_type, "Content-Type", range);
-        } else if is("Content-ID") {
-            once!(fields.content_id, "Content-ID", range);
-        } else if is("Content-Description") {
-            once!(fields.content_description, "Content-Description", range);
-        } else if is("Content-Disposition") {
-            once!(fields.content_disposition, "Content-Disposition", range);
+            Known::SuccessReport => {
+                let parsed =
+                    value_of(value, yes_no_ascii, yes_no).ok_or_else(|| bad("Success-Report"))?;
+                once!(fields.success_report, "Success-Report", parsed);
+            }
+            Known::FailureReport => {
+                let parsed = value_of(value, FailureReport::parse_ascii, FailureReport::parse)
+                    .ok_or_else(|| bad("Failure-Report"))?;
+                once!(fields.failure_report, "Failure-Report", parsed);
+            }
+            Known::Status => {
+                std::str::from_utf8(value)
+                    .ok()
+                    .and_then(MsrpStatus::parse)
+                    .ok_or_else(|| bad("Status"))?;
+                once!(fields.status, "Status", range);
+            }
+            Known::ContentType => {
+                if value.is_empty() || !value.contains(&b'/') {
+                    return Err(bad("Content-Type"));
+                }
+                once!(fields.content_type, "Content-Type", range);
+            }
+            Known::ContentId => once!(fields.content_id, "Content-ID", range),
+            Known::ContentDescription => {
+                once!(fields.content_description, "Content-Description", range)
+            }
+            Known::ContentDisposition => {
+                once!(fields.content_disposition, "Content-Disposition", range)
+            }
         }
     }
     Ok(fields)
