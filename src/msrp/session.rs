@@ -739,6 +739,55 @@ impl MsrpSession {
     /// complete.
     pub fn handle_bytes(&mut self, now: Instant, bytes: &[u8]) {
         self.reader.push(bytes);
+        self.read_frames(now);
+    }
+
+    /// As [`handle_bytes`](Self::handle_bytes), for bytes the caller hands over (a
+    /// read into a [`BytesMut`] of its own, frozen): the messages they hold whole are
+    /// read in place rather than copied into the session's reader first (see
+    /// [`MsrpStreamReader::push_owned`]), and in sink mode the
+    /// [`MsrpEvent::Data`] of each chunk is a slice of them (which keeps them
+    /// alive). The events and responses are the same as with `handle_bytes`, however
+    /// the stream is cut.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use bytes::Bytes;
+    /// use cpm_client::msrp::{MsrpEvent, MsrpSession, MsrpSessionConfig, ReceivePolicy};
+    /// use cpm_client::sdp::Setup;
+    ///
+    /// let mut config = MsrpSessionConfig::new(
+    ///     "msrp://b.example.com:7654/s2;tcp",
+    ///     "msrp://a.example.com:7654/s1;tcp",
+    ///     Setup::Passive,
+    /// );
+    /// config.receive = ReceivePolicy::Sink;
+    /// let mut bob = MsrpSession::new(config);
+    /// let read = Bytes::from_static(
+    ///     b"MSRP t1a2b3 SEND\r\nTo-Path: msrp://b.example.com:7654/s2;tcp\r\n\
+    ///       From-Path: msrp://a.example.com:7654/s1;tcp\r\nMessage-ID: m1a2b3\r\n\
+    ///       Byte-Range: 1-5/10\r\nContent-Type: text/plain\r\n\r\nhello\r\n-------t1a2b3+\r\n",
+    /// );
+    /// let now = Instant::now();
+    /// bob.handle_bytes_owned(now, read.clone());
+    /// let data = std::iter::from_fn(|| bob.poll_event())
+    ///     .find_map(|event| match event {
+    ///         MsrpEvent::Data { data, .. } => Some(data),
+    ///         _ => None,
+    ///     })
+    ///     .expect("the chunk's body");
+    /// assert_eq!(&data[..], b"hello");
+    /// // A slice of the read, not a copy.
+    /// assert!(read.as_ptr_range().contains(&data.as_ptr()));
+    /// assert!(bob.poll_transmit(now).is_some(), "a 200");
+    /// ```
+    pub fn handle_bytes_owned(&mut self, now: Instant, bytes: Bytes) {
+        self.reader.push_owned(bytes);
+        self.read_frames(now);
+    }
+
+    /// Handles the whole messages the reader holds.
+    fn read_frames(&mut self, now: Instant) {
         loop {
             match self.reader.next_frame_read() {
                 Ok(Some((frame, start))) => self.handle(now, frame, Some(start)),
