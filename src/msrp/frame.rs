@@ -272,19 +272,22 @@ fn decimal_bytes(digits: &[u8]) -> Option<u64> {
 /// The `1*DIGIT` at the start of `rest`, which is moved past them; `None` when there
 /// is no digit or the number is past 2^64 - 1.
 fn leading_decimal(rest: &mut &[u8]) -> Option<u64> {
-    let mut n: u64 = 0;
-    let mut len = 0;
-    for &d in rest.iter() {
-        if !d.is_ascii_digit() {
-            break;
-        }
-        n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-        len += 1;
-    }
-    if len == 0 {
+    let len = rest
+        .iter()
+        .position(|d| !d.is_ascii_digit())
+        .unwrap_or(rest.len());
+    let (digits, after) = rest.split_at(len);
+    let n = if len == 0 {
         return None;
-    }
-    *rest = rest.get(len..).unwrap_or_default();
+    } else if len <= 19 {
+        // 19 digits stay below 2^64 - 1: no check needed on the way.
+        digits
+            .iter()
+            .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'))
+    } else {
+        decimal_bytes(digits)?
+    };
+    *rest = after;
     Some(n)
 }
 
@@ -827,7 +830,9 @@ impl Known {
             }
             _ => return None,
         };
-        name.eq_ignore_ascii_case(text.as_bytes()).then_some(known)
+        // Names are nearly always written as RFC 4975 writes them: one comparison of
+        // the bytes before one that folds case byte by byte.
+        (name == text.as_bytes() || name.eq_ignore_ascii_case(text.as_bytes())).then_some(known)
     }
 }
 
@@ -1032,7 +1037,34 @@ impl MsrpRequest {
 
     /// The method.
     pub fn method(&self) -> MsrpMethod<'_> {
-        MsrpMethod::from_name(text(&self.bytes, &self.method))
+        match self.bytes.get(self.method.clone()) {
+            Some(b"SEND") => MsrpMethod::Send,
+            Some(b"REPORT") => MsrpMethod::Report,
+            _ => MsrpMethod::from_name(text(&self.bytes, &self.method)),
+        }
+    }
+
+    /// The transaction id as bytes (ASCII: an RFC 4975 `ident`).
+    pub(crate) fn transaction_id_bytes(&self) -> &[u8] {
+        self.bytes.get(self.tid.clone()).unwrap_or_default()
+    }
+
+    /// `To-Path` as bytes, as written.
+    pub(crate) fn to_path_bytes(&self) -> &[u8] {
+        self.fields
+            .to_path
+            .as_ref()
+            .and_then(|r| self.bytes.get(r.clone()))
+            .unwrap_or_default()
+    }
+
+    /// `From-Path` as bytes, as written.
+    pub(crate) fn sender_path_bytes(&self) -> &[u8] {
+        self.fields
+            .from_path
+            .as_ref()
+            .and_then(|r| self.bytes.get(r.clone()))
+            .unwrap_or_default()
     }
 
     /// `To-Path` as written: the URIs separated by single spaces, the first one the
@@ -1437,6 +1469,87 @@ mod tests {
             frame(bad_path).unwrap_err().kind(),
             &MsrpErrorKind::BadHeaderValue("To-Path")
         );
+    }
+
+    #[test]
+    fn byte_ranges_read_as_ascii_read_as_text() {
+        for value in [
+            "1-2/3",
+            "1-*/*",
+            "1-*/5",
+            "5-4/10",
+            "1-0/0",
+            "9999999999999999999-9999999999999999999/9999999999999999999",
+            "1-18446744073709551615/18446744073709551615",
+            "1-18446744073709551616/*",
+            "000000000000000000001-2/3",
+            "1-2/",
+            "-1/2",
+            "1-2/3x",
+            "1--2/3",
+            "*-1/2",
+            "1-*",
+            "1/2-3",
+            "1-2/3/4",
+            "1-2-3/4",
+            "1-**/4",
+            "",
+            "0-1/1",
+            "10-20/15",
+        ] {
+            assert_eq!(
+                ByteRange::parse_ascii(value.as_bytes()),
+                ByteRange::parse(value),
+                "{value:?}"
+            );
+        }
+        // White space that `str::trim` drops beyond ASCII's: read as before.
+        for (header, range) in [
+            (
+                "Byte-Range: 1-5/10\u{a0}\r\n",
+                Some(ByteRange {
+                    start: 1,
+                    end: Some(5),
+                    total: Some(10),
+                }),
+            ),
+            (
+                "Byte-Range: \u{b}1-5/10\r\n",
+                Some(ByteRange {
+                    start: 1,
+                    end: Some(5),
+                    total: Some(10),
+                }),
+            ),
+            ("Success-Report: yes\u{b}\r\n", None),
+            ("Failure-Report: \u{2003}partial\r\n", None),
+        ] {
+            let text = format!("MSRP abcd SEND\r\n{PATHS}{header}-------abcd$\r\n");
+            let MsrpFrame::Request(r) = frame(&text).unwrap() else {
+                panic!()
+            };
+            assert_eq!(r.byte_range(), range, "{header:?}");
+            assert!(
+                header.starts_with("Byte")
+                    || r.success_report() == Some(true)
+                    || r.failure_report() == Some(FailureReport::Partial),
+                "{header:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn header_names_ignore_case() {
+        let text = "MSRP abcd SEND\r\nto-path: msrp://b.example.com:8888/s2;tcp\r\n\
+             FROM-PATH: msrp://a.example.com:7777/s1;tcp\r\nmessage-id: m123\r\n\
+             BYTE-range: 1-2/2\r\ncontent-TYPE: a/b\r\n\r\nhi\r\n-------abcd$\r\n";
+        let MsrpFrame::Request(r) = frame(text).unwrap() else {
+            panic!()
+        };
+        assert_eq!(r.message_id(), Some("m123"));
+        assert_eq!(r.byte_range(), Some(ByteRange::whole(2)));
+        assert_eq!(r.content_type(), Some("a/b"));
+        assert_eq!(r.method(), MsrpMethod::Send);
     }
 
     #[test]

@@ -548,15 +548,15 @@ struct OkTemplate {
 }
 
 impl OkTemplate {
-    fn new(to: &str, local_path: &str) -> OkTemplate {
+    fn new(to: &[u8], local_path: &str) -> OkTemplate {
         let mut tail = Vec::with_capacity(40 + to.len() + local_path.len());
         tail.extend_from_slice(b" 200 OK\r\nTo-Path: ");
-        tail.extend_from_slice(to.as_bytes());
+        tail.extend_from_slice(to);
         tail.extend_from_slice(b"\r\nFrom-Path: ");
         tail.extend_from_slice(local_path.as_bytes());
         tail.extend_from_slice(b"\r\n-------");
         OkTemplate {
-            to: to.as_bytes().to_vec(),
+            to: to.to_vec(),
             tail,
         }
     }
@@ -868,15 +868,15 @@ impl MsrpSession {
     }
 
     fn on_request(&mut self, request: &MsrpRequest) {
-        let to = first_uri(request.to_path());
         // The same text is the same URI; other text may be too (RFC 4975 section 6.1).
-        let ours = to == self.config.local_path
+        let ours = first_uri_bytes(request.to_path_bytes()) == self.config.local_path.as_bytes()
             || matches!(
-                (MsrpUri::parse(to), MsrpUri::parse(&self.config.local_path)),
+                (MsrpUri::parse(first_uri(request.to_path())), MsrpUri::parse(&self.config.local_path)),
                 (Ok(a), Ok(b)) if a == b
             );
         let method = request.method();
         if !ours {
+            let to = first_uri(request.to_path());
             tracing::debug!(to, "MSRP request for another session: 481");
             if method != MsrpMethod::Report {
                 self.respond(request, 481);
@@ -1561,13 +1561,13 @@ impl MsrpSession {
             FailureReport::Partial if code == 200 => return,
             _ => {}
         }
-        let to = first_uri(request.from_path());
         if self.local_path_valid && code == 200 {
             // Only the transaction id differs from one 200 to the next on a
             // connection (RFC 4975 section 7.2): the rest is written from a template
             // kept for the last To-Path.
-            let tid = request.transaction_id().as_bytes();
-            if self.ok_template.tail.is_empty() || self.ok_template.to.as_slice() != to.as_bytes() {
+            let to = first_uri_bytes(request.sender_path_bytes());
+            let tid = request.transaction_id_bytes();
+            if self.ok_template.tail.is_empty() || self.ok_template.to.as_slice() != to {
                 self.ok_template = OkTemplate::new(to, &self.config.local_path);
             }
             self.out
@@ -1579,7 +1579,10 @@ impl MsrpSession {
             self.out.extend_from_slice(b"$\r\n");
             let bytes = self.out.split().freeze();
             self.transmits.push_back(bytes);
-        } else if self.local_path_valid {
+            return;
+        }
+        let to = first_uri(request.from_path());
+        if self.local_path_valid {
             // The transaction id and the From-Path were checked when the request was
             // read, the local path when the session was made.
             MsrpResponseWriter::new(request.transaction_id(), code, to, &self.config.local_path)
@@ -1657,6 +1660,14 @@ impl Sink {
             offset,
             data: fresh,
         });
+    }
+}
+
+/// The first URI of a path (the next hop), as bytes.
+fn first_uri_bytes(path: &[u8]) -> &[u8] {
+    match memchr::memchr(b' ', path) {
+        Some(at) => path.get(..at).unwrap_or_default(),
+        None => path,
     }
 }
 
