@@ -558,6 +558,9 @@ pub(crate) struct StartLine {
     kind: StartKind,
     /// Just past the CRLF.
     end: usize,
+    /// Where the body starts, past the first empty line, when the stream reader
+    /// found it (for a message with a body).
+    pub(crate) body_start: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -568,9 +571,14 @@ enum StartKind {
 
 /// Reads the first line of `bytes`, up to its CRLF.
 pub(crate) fn start_line(bytes: &[u8]) -> Result<StartLine, MsrpError> {
+    let line_end = find_crlf(bytes).ok_or(MsrpError::new(MsrpErrorKind::BadStartLine, 0))?;
+    start_line_to(bytes, line_end)
+}
+
+/// Reads the first line of `bytes`, whose first CRLF is at `line_end`.
+pub(crate) fn start_line_to(bytes: &[u8], line_end: usize) -> Result<StartLine, MsrpError> {
     let bad = || MsrpError::new(MsrpErrorKind::BadStartLine, 0);
-    let line_end = find_crlf(bytes).ok_or_else(bad)?;
-    let line = &bytes[..line_end];
+    let line = bytes.get(..line_end).ok_or_else(bad)?;
     let rest = line.strip_prefix(b"MSRP ").ok_or_else(bad)?;
     // Start lines are short: plain loops beat setting up vector searches.
     let tid_len = rest.iter().position(|&b| b == b' ').ok_or_else(bad)?;
@@ -604,6 +612,7 @@ pub(crate) fn start_line(bytes: &[u8]) -> Result<StartLine, MsrpError> {
         tid,
         kind,
         end: line_end + 2,
+        body_start: None,
     })
 }
 
@@ -721,7 +730,13 @@ fn parse(
     // `text` runs through the CRLF before the end-line.
     let text_end = tail_start;
     let from = start.end - 2;
-    let (head, body) = match find_blank_line(&bytes[from..text_end]) {
+    // The empty line the stream reader found, if it is one where it said.
+    let found = start
+        .body_start
+        .filter(|&at| at >= from + 4 && at + 2 <= text_end)
+        .filter(|&at| bytes.get(at - 4..at) == Some(b"\r\n\r\n"))
+        .map(|at| at - 4 - from);
+    let (head, body) = match found.or_else(|| find_blank_line(&bytes[from..text_end])) {
         // No empty line: header lines then the end-line.
         None => (start.end..text_end, None),
         Some(at) => {

@@ -3,8 +3,8 @@
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::frame::{
-    find_blank_line, find_crlf, find_end_line, may_start_end_line, start_line, EndLine, StartLine,
-    DASHES, MAX_IDENT,
+    find_blank_line, find_crlf, find_end_line, may_start_end_line, start_line_to, EndLine,
+    StartLine, DASHES, MAX_IDENT,
 };
 
 /// The room a new reader starts with.
@@ -488,7 +488,7 @@ impl MsrpStreamReader {
             return Ok(false);
         };
         let line_end = from + at + 2;
-        let Ok(start) = start_line(&held[..line_end]) else {
+        let Ok(start) = start_line_to(held, line_end - 2) else {
             return Err(self.fail(MsrpStreamErrorKind::BadStartLine));
         };
         let tid = Tid::new(&held[start.tid.clone()]);
@@ -550,6 +550,10 @@ impl MsrpStreamReader {
             }
             (Some(b), _) => {
                 self.searched = b + 4;
+                // The first empty line: reading the message need not look again.
+                if let Some(start) = &mut self.start {
+                    start.body_start = Some(b + 4);
+                }
                 self.state = State::Body {
                     tid,
                     body_start: b + 4,
@@ -807,6 +811,52 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn what_the_reader_found_reads_as_a_fresh_reading() {
+        use crate::msrp::frame::KnownPaths;
+        use crate::msrp::MsrpFrame;
+        let bodies: [&[u8]; 5] = [b"hello", b"", b"\r\n\r\n", b"a\r\n\r\nb", b"-------abcd"];
+        let mut wire = Vec::new();
+        for body in bodies {
+            wire.extend_from_slice(
+                b"MSRP abcd SEND\r\nTo-Path: msrp://b:1/s;tcp\r\nFrom-Path: msrp://a:1/s;tcp\r\n\
+                  Message-ID: m123\r\nContent-Type: text/plain\r\n\r\n",
+            );
+            wire.extend_from_slice(body);
+            wire.extend_from_slice(b"\r\n-------abcd$\r\n");
+        }
+        wire.extend_from_slice(OK);
+        for step in [1, 3, 64, wire.len()] {
+            let mut reader = MsrpStreamReader::new();
+            let mut read = 0;
+            for piece in wire.chunks(step) {
+                reader.push(piece);
+                while let Some((frame, start)) = reader.next_frame_read().unwrap() {
+                    let known = MsrpFrame::parse_framed_known(
+                        frame.clone(),
+                        &mut KnownPaths::default(),
+                        start,
+                    )
+                    .unwrap();
+                    let fresh = MsrpFrame::parse(frame).unwrap();
+                    match (known, fresh) {
+                        (MsrpFrame::Request(a), MsrpFrame::Request(b)) => {
+                            assert_eq!(a.body(), b.body());
+                            assert_eq!(a.body(), Some(bodies[read]));
+                            assert!(a.headers().eq(b.headers()));
+                        }
+                        (MsrpFrame::Response(a), MsrpFrame::Response(b)) => {
+                            assert!(a.headers().eq(b.headers()));
+                        }
+                        _ => panic!("not the same kind"),
+                    }
+                    read += 1;
+                }
+            }
+            assert_eq!(read, bodies.len() + 1);
         }
     }
 
