@@ -652,36 +652,47 @@ struct Fields {
     content_disposition: Option<Range<usize>>,
 }
 
-/// The To-Path and From-Path values last found well-formed by a reader of one
-/// connection, as bytes. A session receiving a message in many chunks reads the same
-/// two paths in every chunk: a value equal to the one remembered is not checked
-/// against the URI grammar (RFC 4975 section 9) again.
+/// The To-Path, From-Path, Message-ID and Content-Type values last found well-formed
+/// by a reader of one connection, as bytes. A session receiving a message in many
+/// chunks reads the same four values in every chunk: a value equal to the one
+/// remembered is not checked against its grammar (RFC 4975 section 9) again.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct KnownPaths {
     to: Vec<u8>,
     from: Vec<u8>,
+    message_id: Vec<u8>,
+    content_type: Vec<u8>,
 }
 
 impl KnownPaths {
-    /// Whether `value` is the path remembered in `slot`, else whether it reads as a
-    /// path (then it is remembered). Nothing is remembered at first: an empty slot
-    /// matches no value, not even an empty one.
-    fn check(slot: Option<&mut Vec<u8>>, value: &[u8]) -> bool {
-        // The head was checked to be UTF-8, and the value starts and ends on ASCII.
-        let is_path_bytes = |value: &[u8]| std::str::from_utf8(value).is_ok_and(is_path);
+    /// Whether `value` is the one remembered in `slot`, else whether it is `valid`
+    /// (then it is remembered). Nothing is remembered at first: an empty slot matches
+    /// no value, not even an empty one.
+    fn check(slot: Option<&mut Vec<u8>>, value: &[u8], valid: fn(&[u8]) -> bool) -> bool {
         match slot {
             Some(known) if !known.is_empty() && known.as_slice() == value => true,
             Some(known) => {
-                let ok = is_path_bytes(value);
+                let ok = valid(value);
                 if ok {
                     known.clear();
                     known.extend_from_slice(value);
                 }
                 ok
             }
-            None => is_path_bytes(value),
+            None => valid(value),
         }
     }
+}
+
+/// Whether a header value is one or more MSRP URIs separated by single spaces.
+fn is_path_bytes(value: &[u8]) -> bool {
+    // The head was checked to be UTF-8, and the value starts and ends on ASCII.
+    std::str::from_utf8(value).is_ok_and(is_path)
+}
+
+/// Whether a Content-Type value may be one: not empty, with a `/`.
+fn is_content_type(value: &[u8]) -> bool {
+    !value.is_empty() && value.contains(&b'/')
 }
 
 /// Everything common to requests and responses, read.
@@ -906,19 +917,25 @@ fn read_headers(
         }
         match which {
             Known::ToPath => {
-                if !KnownPaths::check(known.as_deref_mut().map(|k| &mut k.to), value) {
+                if !KnownPaths::check(
+                    known.as_deref_mut().map(|k| &mut k.to),
+                    value,
+                    is_path_bytes,
+                ) {
                     return Err(bad("To-Path"));
                 }
                 once!(fields.to_path, "To-Path", range);
             }
             Known::FromPath => {
-                if !KnownPaths::check(known.as_deref_mut().map(|k| &mut k.from), value) {
+                let slot = known.as_deref_mut().map(|k| &mut k.from);
+                if !KnownPaths::check(slot, value, is_path_bytes) {
                     return Err(bad("From-Path"));
                 }
                 once!(fields.from_path, "From-Path", range);
             }
             Known::MessageId => {
-                if !is_ident(value) {
+                let slot = known.as_deref_mut().map(|k| &mut k.message_id);
+                if !KnownPaths::check(slot, value, is_ident) {
                     return Err(bad("Message-ID"));
                 }
                 once!(fields.message_id, "Message-ID", range);
@@ -946,7 +963,8 @@ fn read_headers(
                 once!(fields.status, "Status", range);
             }
             Known::ContentType => {
-                if value.is_empty() || !value.contains(&b'/') {
+                let slot = known.as_deref_mut().map(|k| &mut k.content_type);
+                if !KnownPaths::check(slot, value, is_content_type) {
                     return Err(bad("Content-Type"));
                 }
                 once!(fields.content_type, "Content-Type", range);
@@ -1551,6 +1569,34 @@ mod tests {
                 "{header:?}"
             );
         }
+    }
+
+    #[test]
+    fn values_remembered_on_a_connection_are_still_checked_when_they_change() {
+        let mut known = KnownPaths::default();
+        let send = |known: &mut KnownPaths, id: &str, ty: &str| {
+            let text = format!(
+                "MSRP abcd SEND\r\n{PATHS}Message-ID: {id}\r\nContent-Type: {ty}\r\n\r\n\
+                 x\r\n-------abcd$\r\n"
+            );
+            MsrpFrame::parse_framed_known(Bytes::from(text), known, None).map(|_| ())
+        };
+        assert_eq!(send(&mut known, "m123", "a/b"), Ok(()));
+        assert_eq!(send(&mut known, "m123", "a/b"), Ok(()));
+        let kind = |r: Result<(), MsrpError>| r.map_err(|e| *e.kind());
+        assert_eq!(
+            kind(send(&mut known, "m 123", "a/b")),
+            Err(MsrpErrorKind::BadHeaderValue("Message-ID"))
+        );
+        assert_eq!(
+            kind(send(&mut known, "m123", "ab")),
+            Err(MsrpErrorKind::BadHeaderValue("Content-Type"))
+        );
+        assert_eq!(send(&mut known, "m124", "c/d"), Ok(()));
+        assert_eq!(
+            kind(send(&mut known, "m123", "")),
+            Err(MsrpErrorKind::BadHeaderValue("Content-Type"))
+        );
     }
 
     #[test]
