@@ -8,16 +8,20 @@
 //!     target/release/examples/msrp_profile reassemble 2048 16
 //! ```
 //!
-//! Arguments: the reader (`floor`, `read`, `reassemble`), the chunk size in bytes, the
+//! Arguments: the reader (`floor`, `read`, `reassemble`, `sink`, or `sink-copy`: the
+//! sink through `handle_bytes`, which copies each read), the chunk size in bytes, the
 //! transfer's size in MiB. The wire bytes are built outside `run`, so that collecting
 //! only inside it counts the reading alone; divide by the number of chunks it prints.
 
 use std::hint::black_box;
 use std::time::Instant;
 
+use bytes::Bytes;
+
 use cpm_client::ids::SequentialIds;
 use cpm_client::msrp::{
     MsrpEvent, MsrpFrame, MsrpMessage, MsrpSession, MsrpSessionConfig, MsrpStreamReader,
+    ReceivePolicy,
 };
 use cpm_client::sdp::Setup;
 
@@ -38,7 +42,13 @@ fn wire(size: usize, chunk: usize) -> (Vec<u8>, usize) {
 }
 
 #[inline(never)]
-fn run(how: &str, wire: &[u8], size: usize) -> u64 {
+fn run(how: &str, wire: &Bytes, size: usize) -> u64 {
+    // The reads handed over whole, as slices of one buffer: no copy.
+    let reads = || {
+        (0..wire.len())
+            .step_by(READ)
+            .map(|at| wire.slice(at..(at + READ).min(wire.len())))
+    };
     match how {
         "floor" => {
             let finder = memchr::memmem::Finder::new(b"\r\n-------zzzzzzzzzzzzzzzz$");
@@ -61,14 +71,52 @@ fn run(how: &str, wire: &[u8], size: usize) -> u64 {
             }
             body
         }
+        "sink" => {
+            let mut config = MsrpSessionConfig::new(BOB, ALICE, Setup::Passive);
+            config.receive = ReceivePolicy::Sink;
+            let mut bob = MsrpSession::new(config);
+            let now = Instant::now();
+            let mut written = 0;
+            for read in reads() {
+                bob.handle_bytes_owned(now, read);
+                while let Some(bytes) = bob.poll_transmit(now) {
+                    black_box(bytes);
+                }
+                while let Some(event) = bob.poll_event() {
+                    if let MsrpEvent::Data { data, .. } = event {
+                        written += black_box(data).len() as u64;
+                    }
+                }
+            }
+            written
+        }
+        "sink-copy" => {
+            let mut config = MsrpSessionConfig::new(BOB, ALICE, Setup::Passive);
+            config.receive = ReceivePolicy::Sink;
+            let mut bob = MsrpSession::new(config);
+            let now = Instant::now();
+            let mut written = 0;
+            for piece in wire.chunks(READ) {
+                bob.handle_bytes(now, piece);
+                while let Some(bytes) = bob.poll_transmit(now) {
+                    black_box(bytes);
+                }
+                while let Some(event) = bob.poll_event() {
+                    if let MsrpEvent::Data { data, .. } = event {
+                        written += black_box(data).len() as u64;
+                    }
+                }
+            }
+            written
+        }
         _ => {
             let mut config = MsrpSessionConfig::new(BOB, ALICE, Setup::Passive);
             config.max_buffered_size = size as u64;
             let mut bob = MsrpSession::new(config);
             let now = Instant::now();
             let mut received = 0;
-            for piece in wire.chunks(READ) {
-                bob.handle_bytes(now, piece);
+            for read in reads() {
+                bob.handle_bytes_owned(now, read);
                 while let Some(bytes) = bob.poll_transmit(now) {
                     black_box(bytes);
                 }
@@ -90,6 +138,7 @@ fn main() {
     let mib: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(16);
     let size = mib << 20;
     let (wire, chunks) = wire(size, chunk);
+    let wire = Bytes::from(wire);
     let out = run(&how, black_box(&wire), size);
     eprintln!(
         "{how}: {chunks} chunks, {} wire bytes, result {out}",

@@ -215,3 +215,63 @@ fn receiving_a_chunk_allocates_nothing_beyond_the_reassembly_buffer() {
         assert_eq!(events, 1, "the whole message");
     }
 }
+
+#[test]
+fn reads_handed_over_whole_allocate_no_more_than_reads_copied() {
+    use bytes::Bytes;
+    use cpm_client::ids::SequentialIds;
+    use cpm_client::msrp::{MsrpEvent, MsrpMessage, MsrpSession, MsrpSessionConfig};
+    use cpm_client::sdp::Setup;
+
+    const ALICE: &str = "msrp://192.0.2.10:2855/a1b2c3d4e5;tcp";
+    const BOB: &str = "msrp://192.0.2.20:2856/z9y8x7w6v5;tcp";
+    let content: Vec<u8> = (0..2_000_000u32).map(|i| (i % 251) as u8).collect();
+    for chunk_size in [2 * 1024, 64 * 1024] {
+        // The wire in reads of 64 KiB that cut chunks, made outside the count as
+        // slices of one buffer.
+        let wire = Bytes::from(
+            MsrpMessage::new(ALICE, "application/octet-stream", content.clone())
+                .chunk_size(chunk_size)
+                .chunks(BOB, &mut SequentialIds::new(1))
+                .unwrap()
+                .concat(),
+        );
+        let reads: Vec<Bytes> = (0..wire.len())
+            .step_by(64 * 1024)
+            .map(|at| wire.slice(at..(at + 64 * 1024).min(wire.len())))
+            .collect();
+        let session = || MsrpSession::new(MsrpSessionConfig::new(BOB, ALICE, Setup::Passive));
+        let (mut copied, mut owned) = (session(), session());
+        let now = std::time::Instant::now();
+        let drain = |bob: &mut MsrpSession| {
+            while bob.poll_transmit(now).is_some() {}
+            let mut whole = false;
+            while let Some(event) = bob.poll_event() {
+                assert!(!matches!(event, MsrpEvent::MessageRefused { .. }));
+                whole |= matches!(event, MsrpEvent::MessageReceived(_));
+            }
+            whole
+        };
+        let mut whole = false;
+        for (i, read) in reads.into_iter().enumerate() {
+            let (by_copy, _) = allocations(|| {
+                copied.handle_bytes(now, &read);
+                drain(&mut copied)
+            });
+            let (handed_over, done) = allocations(|| {
+                owned.handle_bytes_owned(now, read);
+                drain(&mut owned)
+            });
+            whole |= done;
+            // The first reads set the message up and let the buffers settle.
+            if i > 2 && !done {
+                assert!(
+                    handed_over <= by_copy,
+                    "read {i} ({chunk_size}-byte chunks): {handed_over} allocations handed \
+                     over, {by_copy} copied"
+                );
+            }
+        }
+        assert!(whole);
+    }
+}

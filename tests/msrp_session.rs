@@ -984,3 +984,92 @@ fn chunks_on_one_connection_are_answered_byte_for_byte_and_their_paths_checked_e
         .iter()
         .any(|e| matches!(e, MsrpEvent::Malformed { .. })));
 }
+
+#[test]
+fn reads_handed_over_whole_give_the_same_events_and_responses_however_cut() {
+    // A message in chunks, a chunk for another session, one that does not read, a
+    // message interrupted, a whole message in one chunk.
+    let message = cpm_client::msrp::MsrpMessage::new(ALICE, "text/plain", content(5000, 7))
+        .chunk_size(700)
+        .message_id("m1a2b3c4")
+        .chunks(BOB, &mut SequentialIds::new(5))
+        .unwrap();
+    let mut wire: Vec<u8> = message.concat();
+    wire.extend_from_slice(&chunk(
+        "t9o8t7h6",
+        "msrp://192.0.2.99:2856/other;tcp",
+        "m9o8t7h6",
+        range(1, 3, 3),
+        Some(b"abc"),
+        "text/plain",
+        Continuation::Complete,
+        None,
+    ));
+    wire.extend_from_slice(b"MSRP b4d1d2d3 SEND\r\nTo-Path: x\r\n-------b4d1d2d3$\r\n");
+    wire.extend_from_slice(&chunk(
+        "t1n2t3r4",
+        BOB,
+        "m1n2t3r4",
+        range(1, 4, 10),
+        Some(b"abcd"),
+        "text/plain",
+        Continuation::More,
+        None,
+    ));
+    wire.extend_from_slice(&chunk(
+        "t1n2t3r5",
+        BOB,
+        "m1n2t3r4",
+        range(5, 4, 10),
+        None,
+        "text/plain",
+        Continuation::Interrupted,
+        None,
+    ));
+    wire.extend_from_slice(&chunk(
+        "w1h2o3l4",
+        BOB,
+        "w1h2o3l4",
+        range(1, 5, 5),
+        Some(b"whole"),
+        "text/plain",
+        Continuation::Complete,
+        None,
+    ));
+    let now = Instant::now();
+    for policy in [ReceivePolicy::Buffer, ReceivePolicy::Sink] {
+        let session = || {
+            let mut config = MsrpSessionConfig::new(BOB, ALICE, Setup::Passive);
+            config.receive = policy;
+            MsrpSession::with_ids(config, SequentialIds::new(3))
+        };
+        // What a session writes and the events it gives, each in order.
+        let run = |step: usize, owned: bool| {
+            let mut bob = session();
+            let (mut out, mut happened) = (Vec::new(), Vec::new());
+            for read in wire.chunks(step) {
+                if owned {
+                    bob.handle_bytes_owned(now, Bytes::copy_from_slice(read));
+                } else {
+                    bob.handle_bytes(now, read);
+                }
+                out.extend(std::iter::from_fn(|| bob.poll_transmit(now)));
+                happened.extend(events(&mut bob));
+            }
+            (out, happened)
+        };
+        let copied = run(wire.len(), false);
+        assert!(copied.0.len() > 10 && copied.1.len() > 10);
+        for step in [1, 2, 7, 64, 500, 1000, 1023, 1024, 1025, 3000, wire.len()] {
+            let same = |run: (Vec<Bytes>, Vec<MsrpEvent>)| run == copied;
+            assert!(
+                same(run(step, false)),
+                "{policy:?}, copied, reads of {step}"
+            );
+            assert!(
+                same(run(step, true)),
+                "{policy:?}, handed over, reads of {step}"
+            );
+        }
+    }
+}

@@ -199,6 +199,33 @@ impl ByteRange {
         range.is_valid().then_some(range)
     }
 
+    /// As [`parse`](Self::parse), on an ASCII value already trimmed: one pass over
+    /// its digits.
+    fn parse_ascii(value: &[u8]) -> Option<ByteRange> {
+        let mut rest = value;
+        let start = leading_decimal(&mut rest)?;
+        rest = rest.strip_prefix(b"-")?;
+        let end = match rest.strip_prefix(b"*") {
+            Some(after) => {
+                rest = after;
+                None
+            }
+            None => Some(leading_decimal(&mut rest)?),
+        };
+        rest = rest.strip_prefix(b"/")?;
+        let total = if rest == b"*" {
+            None
+        } else {
+            let total = leading_decimal(&mut rest)?;
+            if !rest.is_empty() {
+                return None;
+            }
+            Some(total)
+        };
+        let range = ByteRange { start, end, total };
+        range.is_valid().then_some(range)
+    }
+
     pub(crate) fn is_valid(&self) -> bool {
         if self.start == 0 {
             return false;
@@ -242,6 +269,28 @@ fn decimal_bytes(digits: &[u8]) -> Option<u64> {
     })
 }
 
+/// The `1*DIGIT` at the start of `rest`, which is moved past them; `None` when there
+/// is no digit or the number is past 2^64 - 1.
+fn leading_decimal(rest: &mut &[u8]) -> Option<u64> {
+    let len = rest
+        .iter()
+        .position(|d| !d.is_ascii_digit())
+        .unwrap_or(rest.len());
+    let (digits, after) = rest.split_at(len);
+    let n = if len == 0 {
+        return None;
+    } else if len <= 19 {
+        // 19 digits stay below 2^64 - 1: no check needed on the way.
+        digits
+            .iter()
+            .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'))
+    } else {
+        decimal_bytes(digits)?
+    };
+    *rest = after;
+    Some(n)
+}
+
 fn star_or_decimal(text: &[u8]) -> Option<Option<u64>> {
     if text == b"*" {
         Some(None)
@@ -283,6 +332,17 @@ impl FailureReport {
         .find(|v| v.as_str().eq_ignore_ascii_case(value))
     }
 
+    /// As [`parse`](Self::parse), on an ASCII value already trimmed.
+    fn parse_ascii(value: &[u8]) -> Option<FailureReport> {
+        [
+            FailureReport::Yes,
+            FailureReport::No,
+            FailureReport::Partial,
+        ]
+        .into_iter()
+        .find(|v| v.as_str().as_bytes().eq_ignore_ascii_case(value))
+    }
+
     /// The value as written (`yes`, `no`, `partial`).
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -290,6 +350,17 @@ impl FailureReport {
             FailureReport::No => "no",
             FailureReport::Partial => "partial",
         }
+    }
+}
+
+/// As [`yes_no`], on an ASCII value already trimmed.
+fn yes_no_ascii(value: &[u8]) -> Option<bool> {
+    if value.eq_ignore_ascii_case(b"yes") {
+        Some(true)
+    } else if value.eq_ignore_ascii_case(b"no") {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -487,6 +558,9 @@ pub(crate) struct StartLine {
     kind: StartKind,
     /// Just past the CRLF.
     end: usize,
+    /// Where the body starts, past the first empty line, when the stream reader
+    /// found it (for a message with a body).
+    pub(crate) body_start: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -497,9 +571,14 @@ enum StartKind {
 
 /// Reads the first line of `bytes`, up to its CRLF.
 pub(crate) fn start_line(bytes: &[u8]) -> Result<StartLine, MsrpError> {
+    let line_end = find_crlf(bytes).ok_or(MsrpError::new(MsrpErrorKind::BadStartLine, 0))?;
+    start_line_to(bytes, line_end)
+}
+
+/// Reads the first line of `bytes`, whose first CRLF is at `line_end`.
+pub(crate) fn start_line_to(bytes: &[u8], line_end: usize) -> Result<StartLine, MsrpError> {
     let bad = || MsrpError::new(MsrpErrorKind::BadStartLine, 0);
-    let line_end = find_crlf(bytes).ok_or_else(bad)?;
-    let line = &bytes[..line_end];
+    let line = bytes.get(..line_end).ok_or_else(bad)?;
     let rest = line.strip_prefix(b"MSRP ").ok_or_else(bad)?;
     // Start lines are short: plain loops beat setting up vector searches.
     let tid_len = rest.iter().position(|&b| b == b' ').ok_or_else(bad)?;
@@ -533,6 +612,7 @@ pub(crate) fn start_line(bytes: &[u8]) -> Result<StartLine, MsrpError> {
         tid,
         kind,
         end: line_end + 2,
+        body_start: None,
     })
 }
 
@@ -572,34 +652,47 @@ struct Fields {
     content_disposition: Option<Range<usize>>,
 }
 
-/// The To-Path and From-Path values last found well-formed by a reader of one
-/// connection, as bytes. A session receiving a message in many chunks reads the same
-/// two paths in every chunk: a value equal to the one remembered is not checked
-/// against the URI grammar (RFC 4975 section 9) again.
+/// The To-Path, From-Path, Message-ID and Content-Type values last found well-formed
+/// by a reader of one connection, as bytes. A session receiving a message in many
+/// chunks reads the same four values in every chunk: a value equal to the one
+/// remembered is not checked against its grammar (RFC 4975 section 9) again.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct KnownPaths {
     to: Vec<u8>,
     from: Vec<u8>,
+    message_id: Vec<u8>,
+    content_type: Vec<u8>,
 }
 
 impl KnownPaths {
-    /// Whether `value` is the path remembered in `slot`, else whether it reads as a
-    /// path (then it is remembered). Nothing is remembered at first: an empty slot
-    /// matches no value, not even an empty one.
-    fn check(slot: Option<&mut Vec<u8>>, value: &[u8], text: &str) -> bool {
+    /// Whether `value` is the one remembered in `slot`, else whether it is `valid`
+    /// (then it is remembered). Nothing is remembered at first: an empty slot matches
+    /// no value, not even an empty one.
+    fn check(slot: Option<&mut Vec<u8>>, value: &[u8], valid: fn(&[u8]) -> bool) -> bool {
         match slot {
             Some(known) if !known.is_empty() && known.as_slice() == value => true,
             Some(known) => {
-                let ok = is_path(text);
+                let ok = valid(value);
                 if ok {
                     known.clear();
                     known.extend_from_slice(value);
                 }
                 ok
             }
-            None => is_path(text),
+            None => valid(value),
         }
     }
+}
+
+/// Whether a header value is one or more MSRP URIs separated by single spaces.
+fn is_path_bytes(value: &[u8]) -> bool {
+    // The head was checked to be UTF-8, and the value starts and ends on ASCII.
+    std::str::from_utf8(value).is_ok_and(is_path)
+}
+
+/// Whether a Content-Type value may be one: not empty, with a `/`.
+fn is_content_type(value: &[u8]) -> bool {
+    !value.is_empty() && value.contains(&b'/')
 }
 
 /// Everything common to requests and responses, read.
@@ -648,7 +741,13 @@ fn parse(
     // `text` runs through the CRLF before the end-line.
     let text_end = tail_start;
     let from = start.end - 2;
-    let (head, body) = match find_blank_line(&bytes[from..text_end]) {
+    // The empty line the stream reader found, if it is one where it said.
+    let found = start
+        .body_start
+        .filter(|&at| at >= from + 4 && at + 2 <= text_end)
+        .filter(|&at| bytes.get(at - 4..at) == Some(b"\r\n\r\n"))
+        .map(|at| at - 4 - from);
+    let (head, body) = match found.or_else(|| find_blank_line(&bytes[from..text_end])) {
         // No empty line: header lines then the end-line.
         None => (start.end..text_end, None),
         Some(at) => {
@@ -717,30 +816,95 @@ fn header_lines(bytes: &[u8], head: Range<usize>) -> impl Iterator<Item = Header
     })
 }
 
+/// The headers whose values are read into [`Fields`], told apart by length and first
+/// letter before any comparison of the whole name (names ignore ASCII case, RFC 4975
+/// section 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Known {
+    ToPath,
+    FromPath,
+    MessageId,
+    ByteRange,
+    SuccessReport,
+    FailureReport,
+    Status,
+    ContentType,
+    ContentId,
+    ContentDescription,
+    ContentDisposition,
+}
+
+impl Known {
+    /// The known header `name` is, if any.
+    fn of(name: &[u8]) -> Option<Known> {
+        let first = name.first()?.to_ascii_lowercase();
+        let (known, text) = match (name.len(), first) {
+            (7, b't') => (Known::ToPath, "To-Path"),
+            (9, b'f') => (Known::FromPath, "From-Path"),
+            (10, b'm') => (Known::MessageId, "Message-ID"),
+            (10, b'b') => (Known::ByteRange, "Byte-Range"),
+            (10, b'c') => (Known::ContentId, "Content-ID"),
+            (14, b's') => (Known::SuccessReport, "Success-Report"),
+            (14, b'f') => (Known::FailureReport, "Failure-Report"),
+            (6, b's') => (Known::Status, "Status"),
+            (12, b'c') => (Known::ContentType, "Content-Type"),
+            (19, b'c') => {
+                if name.eq_ignore_ascii_case(b"Content-Description") {
+                    return Some(Known::ContentDescription);
+                }
+                (Known::ContentDisposition, "Content-Disposition")
+            }
+            _ => return None,
+        };
+        // Names are nearly always written as RFC 4975 writes them: one comparison of
+        // the bytes before one that folds case byte by byte.
+        (name == text.as_bytes() || name.eq_ignore_ascii_case(text.as_bytes())).then_some(known)
+    }
+}
+
+/// Reads `value` (trimmed of ASCII white space) with `ascii` when it is ASCII and
+/// neither starts nor ends with a vertical tab, else as text with `text`, which trims
+/// the white space `str::trim` knows beyond ASCII's (the vertical tab among it).
+fn value_of<T>(
+    value: &[u8],
+    ascii: impl FnOnce(&[u8]) -> Option<T>,
+    text: impl FnOnce(&str) -> Option<T>,
+) -> Option<T> {
+    const VT: u8 = 0x0b;
+    if value.is_ascii() && value.first() != Some(&VT) && value.last() != Some(&VT) {
+        ascii(value)
+    } else {
+        text(std::str::from_utf8(value).ok()?)
+    }
+}
+
 fn read_headers(
     bytes: &[u8],
     head: Range<usize>,
     mut known: Option<&mut KnownPaths>,
 ) -> Result<Fields, MsrpError> {
-    let Ok(head_text) = std::str::from_utf8(&bytes[head.clone()]) else {
+    let head_bytes = bytes.get(head.clone()).unwrap_or_default();
+    if !head_bytes.is_ascii() && std::str::from_utf8(head_bytes).is_err() {
         return Err(MsrpError::new(MsrpErrorKind::NotUtf8, head.start));
-    };
-    let head_start = head.start;
+    }
     let mut fields = Fields::default();
     for line in header_lines(bytes, head) {
         let at = line.at;
-        let name = &bytes[line.name.clone()];
+        let name = bytes.get(line.name.clone()).unwrap_or_default();
         let Some(range) = line.value else {
             return Err(MsrpError::new(MsrpErrorKind::BadHeaderLine, at));
         };
-        if name.is_empty() || !name.iter().all(|&b| crate::sip::grammar::is_token_char(b)) {
+        // A known name is a token: only the others are checked.
+        let which = Known::of(name);
+        if which.is_none()
+            && (name.is_empty() || !name.iter().all(|&b| crate::sip::grammar::is_token_char(b)))
+        {
             return Err(MsrpError::new(MsrpErrorKind::BadHeaderLine, at));
         }
-        let value = &bytes[range.clone()];
-        // The head was checked to be UTF-8 and the value starts and ends on ASCII.
-        let text = head_text
-            .get(range.start - head_start..range.end - head_start)
-            .unwrap_or_default();
+        let Some(which) = which else {
+            continue;
+        };
+        let value = bytes.get(range.clone()).unwrap_or_default();
         let bad = |name| MsrpError::new(MsrpErrorKind::BadHeaderValue(name), at);
         let dup = |name| MsrpError::new(MsrpErrorKind::DuplicateHeader(name), at);
         macro_rules! once {
@@ -751,45 +915,67 @@ fn read_headers(
                 $slot = Some($value);
             }};
         }
-        let is = |known: &str| name.eq_ignore_ascii_case(known.as_bytes());
-        if is("To-Path") {
-            if !KnownPaths::check(known.as_deref_mut().map(|k| &mut k.to), value, text) {
-                return Err(bad("To-Path"));
+        match which {
+            Known::ToPath => {
+                if !KnownPaths::check(
+                    known.as_deref_mut().map(|k| &mut k.to),
+                    value,
+                    is_path_bytes,
+                ) {
+                    return Err(bad("To-Path"));
+                }
+                once!(fields.to_path, "To-Path", range);
             }
-            once!(fields.to_path, "To-Path", range);
-        } else if is("From-Path") {
-            if !KnownPaths::check(known.as_deref_mut().map(|k| &mut k.from), value, text) {
-                return Err(bad("From-Path"));
+            Known::FromPath => {
+                let slot = known.as_deref_mut().map(|k| &mut k.from);
+                if !KnownPaths::check(slot, value, is_path_bytes) {
+                    return Err(bad("From-Path"));
+                }
+                once!(fields.from_path, "From-Path", range);
             }
-            once!(fields.from_path, "From-Path", range);
-        } else if is("Message-ID") {
-            if !is_ident(value) {
-                return Err(bad("Message-ID"));
+            Known::MessageId => {
+                let slot = known.as_deref_mut().map(|k| &mut k.message_id);
+                if !KnownPaths::check(slot, value, is_ident) {
+                    return Err(bad("Message-ID"));
+                }
+                once!(fields.message_id, "Message-ID", range);
             }
-            once!(fields.message_id, "Message-ID", range);
-        } else if is("Byte-Range") {
-            let parsed = ByteRange::parse(text).ok_or_else(|| bad("Byte-Range"))?;
-            once!(fields.byte_range, "Byte-Range", parsed);
-        } else if is("Success-Report") {
-            let parsed = yes_no(text).ok_or_else(|| bad("Success-Report"))?;
-            once!(fields.success_report, "Success-Report", parsed);
-        } else if is("Failure-Report") {
-            let parsed = FailureReport::parse(text).ok_or_else(|| bad("Failure-Report"))?;
-            once!(fields.failure_report, "Failure-Report", parsed);
-        } else if is("Status") {
-            MsrpStatus::parse(text).ok_or_else(|| bad("Status"))?;
-            once!(fields.status, "Status", range);
-        } else if is("Content-Type") {
-            if value.is_empty() || !value.contains(&b'/') {
-                return Err(bad("Content-Type"));
+            Known::ByteRange => {
+                let parsed = value_of(value, ByteRange::parse_ascii, ByteRange::parse)
+                    .ok_or_else(|| bad("Byte-Range"))?;
+                once!(fields.byte_range, "Byte-Range", parsed);
             }
-            once!(fields.content_type, "Content-Type", range);
-        } else if is("Content-ID") {
-            once!(fields.content_id, "Content-ID", range);
-        } else if is("Content-Description") {
-            once!(fields.content_description, "Content-Description", range);
-        } else if is("Content-Disposition") {
-            once!(fields.content_disposition, "Content-Disposition", range);
+            Known::SuccessReport => {
+                let parsed =
+                    value_of(value, yes_no_ascii, yes_no).ok_or_else(|| bad("Success-Report"))?;
+                once!(fields.success_report, "Success-Report", parsed);
+            }
+            Known::FailureReport => {
+                let parsed = value_of(value, FailureReport::parse_ascii, FailureReport::parse)
+                    .ok_or_else(|| bad("Failure-Report"))?;
+                once!(fields.failure_report, "Failure-Report", parsed);
+            }
+            Known::Status => {
+                std::str::from_utf8(value)
+                    .ok()
+                    .and_then(MsrpStatus::parse)
+                    .ok_or_else(|| bad("Status"))?;
+                once!(fields.status, "Status", range);
+            }
+            Known::ContentType => {
+                let slot = known.as_deref_mut().map(|k| &mut k.content_type);
+                if !KnownPaths::check(slot, value, is_content_type) {
+                    return Err(bad("Content-Type"));
+                }
+                once!(fields.content_type, "Content-Type", range);
+            }
+            Known::ContentId => once!(fields.content_id, "Content-ID", range),
+            Known::ContentDescription => {
+                once!(fields.content_description, "Content-Description", range)
+            }
+            Known::ContentDisposition => {
+                once!(fields.content_disposition, "Content-Disposition", range)
+            }
         }
     }
     Ok(fields)
@@ -884,7 +1070,34 @@ impl MsrpRequest {
 
     /// The method.
     pub fn method(&self) -> MsrpMethod<'_> {
-        MsrpMethod::from_name(text(&self.bytes, &self.method))
+        match self.bytes.get(self.method.clone()) {
+            Some(b"SEND") => MsrpMethod::Send,
+            Some(b"REPORT") => MsrpMethod::Report,
+            _ => MsrpMethod::from_name(text(&self.bytes, &self.method)),
+        }
+    }
+
+    /// The transaction id as bytes (ASCII: an RFC 4975 `ident`).
+    pub(crate) fn transaction_id_bytes(&self) -> &[u8] {
+        self.bytes.get(self.tid.clone()).unwrap_or_default()
+    }
+
+    /// `To-Path` as bytes, as written.
+    pub(crate) fn to_path_bytes(&self) -> &[u8] {
+        self.fields
+            .to_path
+            .as_ref()
+            .and_then(|r| self.bytes.get(r.clone()))
+            .unwrap_or_default()
+    }
+
+    /// `From-Path` as bytes, as written.
+    pub(crate) fn sender_path_bytes(&self) -> &[u8] {
+        self.fields
+            .from_path
+            .as_ref()
+            .and_then(|r| self.bytes.get(r.clone()))
+            .unwrap_or_default()
     }
 
     /// `To-Path` as written: the URIs separated by single spaces, the first one the
@@ -1289,6 +1502,115 @@ mod tests {
             frame(bad_path).unwrap_err().kind(),
             &MsrpErrorKind::BadHeaderValue("To-Path")
         );
+    }
+
+    #[test]
+    fn byte_ranges_read_as_ascii_read_as_text() {
+        for value in [
+            "1-2/3",
+            "1-*/*",
+            "1-*/5",
+            "5-4/10",
+            "1-0/0",
+            "9999999999999999999-9999999999999999999/9999999999999999999",
+            "1-18446744073709551615/18446744073709551615",
+            "1-18446744073709551616/*",
+            "000000000000000000001-2/3",
+            "1-2/",
+            "-1/2",
+            "1-2/3x",
+            "1--2/3",
+            "*-1/2",
+            "1-*",
+            "1/2-3",
+            "1-2/3/4",
+            "1-2-3/4",
+            "1-**/4",
+            "",
+            "0-1/1",
+            "10-20/15",
+        ] {
+            assert_eq!(
+                ByteRange::parse_ascii(value.as_bytes()),
+                ByteRange::parse(value),
+                "{value:?}"
+            );
+        }
+        // White space that `str::trim` drops beyond ASCII's: read as before.
+        for (header, range) in [
+            (
+                "Byte-Range: 1-5/10\u{a0}\r\n",
+                Some(ByteRange {
+                    start: 1,
+                    end: Some(5),
+                    total: Some(10),
+                }),
+            ),
+            (
+                "Byte-Range: \u{b}1-5/10\r\n",
+                Some(ByteRange {
+                    start: 1,
+                    end: Some(5),
+                    total: Some(10),
+                }),
+            ),
+            ("Success-Report: yes\u{b}\r\n", None),
+            ("Failure-Report: \u{2003}partial\r\n", None),
+        ] {
+            let text = format!("MSRP abcd SEND\r\n{PATHS}{header}-------abcd$\r\n");
+            let MsrpFrame::Request(r) = frame(&text).unwrap() else {
+                panic!()
+            };
+            assert_eq!(r.byte_range(), range, "{header:?}");
+            assert!(
+                header.starts_with("Byte")
+                    || r.success_report() == Some(true)
+                    || r.failure_report() == Some(FailureReport::Partial),
+                "{header:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn values_remembered_on_a_connection_are_still_checked_when_they_change() {
+        let mut known = KnownPaths::default();
+        let send = |known: &mut KnownPaths, id: &str, ty: &str| {
+            let text = format!(
+                "MSRP abcd SEND\r\n{PATHS}Message-ID: {id}\r\nContent-Type: {ty}\r\n\r\n\
+                 x\r\n-------abcd$\r\n"
+            );
+            MsrpFrame::parse_framed_known(Bytes::from(text), known, None).map(|_| ())
+        };
+        assert_eq!(send(&mut known, "m123", "a/b"), Ok(()));
+        assert_eq!(send(&mut known, "m123", "a/b"), Ok(()));
+        let kind = |r: Result<(), MsrpError>| r.map_err(|e| *e.kind());
+        assert_eq!(
+            kind(send(&mut known, "m 123", "a/b")),
+            Err(MsrpErrorKind::BadHeaderValue("Message-ID"))
+        );
+        assert_eq!(
+            kind(send(&mut known, "m123", "ab")),
+            Err(MsrpErrorKind::BadHeaderValue("Content-Type"))
+        );
+        assert_eq!(send(&mut known, "m124", "c/d"), Ok(()));
+        assert_eq!(
+            kind(send(&mut known, "m123", "")),
+            Err(MsrpErrorKind::BadHeaderValue("Content-Type"))
+        );
+    }
+
+    #[test]
+    fn header_names_ignore_case() {
+        let text = "MSRP abcd SEND\r\nto-path: msrp://b.example.com:8888/s2;tcp\r\n\
+             FROM-PATH: msrp://a.example.com:7777/s1;tcp\r\nmessage-id: m123\r\n\
+             BYTE-range: 1-2/2\r\ncontent-TYPE: a/b\r\n\r\nhi\r\n-------abcd$\r\n";
+        let MsrpFrame::Request(r) = frame(text).unwrap() else {
+            panic!()
+        };
+        assert_eq!(r.message_id(), Some("m123"));
+        assert_eq!(r.byte_range(), Some(ByteRange::whole(2)));
+        assert_eq!(r.content_type(), Some("a/b"));
+        assert_eq!(r.method(), MsrpMethod::Send);
     }
 
     #[test]

@@ -548,15 +548,15 @@ struct OkTemplate {
 }
 
 impl OkTemplate {
-    fn new(to: &str, local_path: &str) -> OkTemplate {
+    fn new(to: &[u8], local_path: &str) -> OkTemplate {
         let mut tail = Vec::with_capacity(40 + to.len() + local_path.len());
         tail.extend_from_slice(b" 200 OK\r\nTo-Path: ");
-        tail.extend_from_slice(to.as_bytes());
+        tail.extend_from_slice(to);
         tail.extend_from_slice(b"\r\nFrom-Path: ");
         tail.extend_from_slice(local_path.as_bytes());
         tail.extend_from_slice(b"\r\n-------");
         OkTemplate {
-            to: to.as_bytes().to_vec(),
+            to: to.to_vec(),
             tail,
         }
     }
@@ -739,6 +739,55 @@ impl MsrpSession {
     /// complete.
     pub fn handle_bytes(&mut self, now: Instant, bytes: &[u8]) {
         self.reader.push(bytes);
+        self.read_frames(now);
+    }
+
+    /// As [`handle_bytes`](Self::handle_bytes), for bytes the caller hands over (a
+    /// read into a [`BytesMut`] of its own, frozen): the messages they hold whole are
+    /// read in place rather than copied into the session's reader first (see
+    /// [`MsrpStreamReader::push_owned`]), and in sink mode the
+    /// [`MsrpEvent::Data`] of each chunk is a slice of them (which keeps them
+    /// alive). The events and responses are the same as with `handle_bytes`, however
+    /// the stream is cut.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use bytes::Bytes;
+    /// use cpm_client::msrp::{MsrpEvent, MsrpSession, MsrpSessionConfig, ReceivePolicy};
+    /// use cpm_client::sdp::Setup;
+    ///
+    /// let mut config = MsrpSessionConfig::new(
+    ///     "msrp://b.example.com:7654/s2;tcp",
+    ///     "msrp://a.example.com:7654/s1;tcp",
+    ///     Setup::Passive,
+    /// );
+    /// config.receive = ReceivePolicy::Sink;
+    /// let mut bob = MsrpSession::new(config);
+    /// let read = Bytes::from_static(
+    ///     b"MSRP t1a2b3 SEND\r\nTo-Path: msrp://b.example.com:7654/s2;tcp\r\n\
+    ///       From-Path: msrp://a.example.com:7654/s1;tcp\r\nMessage-ID: m1a2b3\r\n\
+    ///       Byte-Range: 1-5/10\r\nContent-Type: text/plain\r\n\r\nhello\r\n-------t1a2b3+\r\n",
+    /// );
+    /// let now = Instant::now();
+    /// bob.handle_bytes_owned(now, read.clone());
+    /// let data = std::iter::from_fn(|| bob.poll_event())
+    ///     .find_map(|event| match event {
+    ///         MsrpEvent::Data { data, .. } => Some(data),
+    ///         _ => None,
+    ///     })
+    ///     .expect("the chunk's body");
+    /// assert_eq!(&data[..], b"hello");
+    /// // A slice of the read, not a copy.
+    /// assert!(read.as_ptr_range().contains(&data.as_ptr()));
+    /// assert!(bob.poll_transmit(now).is_some(), "a 200");
+    /// ```
+    pub fn handle_bytes_owned(&mut self, now: Instant, bytes: Bytes) {
+        self.reader.push_owned(bytes);
+        self.read_frames(now);
+    }
+
+    /// Handles the whole messages the reader holds.
+    fn read_frames(&mut self, now: Instant) {
         loop {
             match self.reader.next_frame_read() {
                 Ok(Some((frame, start))) => self.handle(now, frame, Some(start)),
@@ -819,15 +868,15 @@ impl MsrpSession {
     }
 
     fn on_request(&mut self, request: &MsrpRequest) {
-        let to = first_uri(request.to_path());
         // The same text is the same URI; other text may be too (RFC 4975 section 6.1).
-        let ours = to == self.config.local_path
+        let ours = first_uri_bytes(request.to_path_bytes()) == self.config.local_path.as_bytes()
             || matches!(
-                (MsrpUri::parse(to), MsrpUri::parse(&self.config.local_path)),
+                (MsrpUri::parse(first_uri(request.to_path())), MsrpUri::parse(&self.config.local_path)),
                 (Ok(a), Ok(b)) if a == b
             );
         let method = request.method();
         if !ours {
+            let to = first_uri(request.to_path());
             tracing::debug!(to, "MSRP request for another session: 481");
             if method != MsrpMethod::Report {
                 self.respond(request, 481);
@@ -1512,13 +1561,13 @@ impl MsrpSession {
             FailureReport::Partial if code == 200 => return,
             _ => {}
         }
-        let to = first_uri(request.from_path());
         if self.local_path_valid && code == 200 {
             // Only the transaction id differs from one 200 to the next on a
             // connection (RFC 4975 section 7.2): the rest is written from a template
             // kept for the last To-Path.
-            let tid = request.transaction_id().as_bytes();
-            if self.ok_template.tail.is_empty() || self.ok_template.to.as_slice() != to.as_bytes() {
+            let to = first_uri_bytes(request.sender_path_bytes());
+            let tid = request.transaction_id_bytes();
+            if self.ok_template.tail.is_empty() || self.ok_template.to.as_slice() != to {
                 self.ok_template = OkTemplate::new(to, &self.config.local_path);
             }
             self.out
@@ -1530,7 +1579,10 @@ impl MsrpSession {
             self.out.extend_from_slice(b"$\r\n");
             let bytes = self.out.split().freeze();
             self.transmits.push_back(bytes);
-        } else if self.local_path_valid {
+            return;
+        }
+        let to = first_uri(request.from_path());
+        if self.local_path_valid {
             // The transaction id and the From-Path were checked when the request was
             // read, the local path when the session was made.
             MsrpResponseWriter::new(request.transaction_id(), code, to, &self.config.local_path)
@@ -1608,6 +1660,14 @@ impl Sink {
             offset,
             data: fresh,
         });
+    }
+}
+
+/// The first URI of a path (the next hop), as bytes.
+fn first_uri_bytes(path: &[u8]) -> &[u8] {
+    match memchr::memchr(b' ', path) {
+        Some(at) => path.get(..at).unwrap_or_default(),
+        None => path,
     }
 }
 

@@ -3,8 +3,8 @@
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::frame::{
-    find_blank_line, find_crlf, find_end_line, may_start_end_line, start_line, EndLine, StartLine,
-    DASHES, MAX_IDENT,
+    find_blank_line, find_crlf, find_end_line, may_start_end_line, start_line_to, EndLine,
+    StartLine, DASHES, MAX_IDENT,
 };
 
 /// The room a new reader starts with.
@@ -13,6 +13,10 @@ const INITIAL_CAPACITY: usize = 16 * 1024;
 /// The most room the reader makes for messages ahead of the one under way (see
 /// [`MsrpStreamReader::push`]).
 const MAX_ROOM: usize = 1024 * 1024;
+
+/// How many bytes given with [`MsrpStreamReader::push_owned`] are first copied behind
+/// a message under way, to complete it (doubled at each further copy).
+const FIRST_PIECE: usize = 1024;
 
 /// How large an MSRP message's parts may be, for [`MsrpStreamReader`].
 ///
@@ -154,9 +158,11 @@ enum State {
 }
 
 /// A sans-IO reader of MSRP messages on a stream: bytes in with
-/// [`push`](Self::push) (or into [`buffer_mut`](Self::buffer_mut)), whole messages out
-/// with [`next_frame`](Self::next_frame) as [`Bytes`] cut from its buffer without
-/// copying, for [`MsrpFrame::parse_framed`](super::MsrpFrame::parse_framed).
+/// [`push`](Self::push) (or into [`buffer_mut`](Self::buffer_mut)), or handed over
+/// whole with [`push_owned`](Self::push_owned); whole messages out with
+/// [`next_frame`](Self::next_frame) as [`Bytes`] cut from its buffer (or from the bytes
+/// handed over) without copying, for
+/// [`MsrpFrame::parse_framed`](super::MsrpFrame::parse_framed).
 ///
 /// # Framing (RFC 4975 sections 5.1 and 9)
 ///
@@ -218,6 +224,13 @@ pub struct MsrpStreamReader {
     largest: usize,
     /// The start line of the message under way, as read.
     start: Option<StartLine>,
+    /// Bytes given with [`push_owned`](Self::push_owned) and read in place. When not
+    /// empty, it is what the reader holds: `buffer` and `incoming` are empty.
+    frozen: Bytes,
+    /// Bytes given with `push_owned` that follow what `buffer` holds, the first `fed`
+    /// of them copied into it already.
+    incoming: Bytes,
+    fed: usize,
 }
 
 impl Default for MsrpStreamReader {
@@ -243,6 +256,9 @@ impl MsrpStreamReader {
             room: INITIAL_CAPACITY,
             largest: 0,
             start: None,
+            frozen: Bytes::new(),
+            incoming: Bytes::new(),
+            fed: 0,
         }
     }
 
@@ -257,6 +273,69 @@ impl MsrpStreamReader {
             self.consumed = self.consumed.saturating_add(bytes.len() as u64);
             return;
         }
+        self.thaw();
+        self.append(bytes);
+    }
+
+    /// Adds bytes read from the stream that the caller hands over, as
+    /// [`push`](Self::push) does, without copying them where it can: the messages
+    /// that `bytes` holds whole are cut out of it in place (the [`Bytes`] that
+    /// [`next_frame`](Self::next_frame) hands out are slices of it, which keep it
+    /// alive). Only the part of a message that a read cut off is copied: the end of
+    /// one left at the end of the previous read is completed from the start of
+    /// `bytes`, and the start of one at the end of `bytes` is copied when more bytes
+    /// come. The messages and errors are the same as with `push`, however the stream
+    /// is cut.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use cpm_client::msrp::MsrpStreamReader;
+    ///
+    /// let read = Bytes::from_static(
+    ///     b"MSRP a1b2c3 200 OK\r\nTo-Path: msrp://a.example.com:7654/s1;tcp\r\n\
+    ///       From-Path: msrp://b.example.com:7654/s2;tcp\r\n-------a1b2c3$\r\nMSRP",
+    /// );
+    /// let mut reader = MsrpStreamReader::new();
+    /// reader.push_owned(read.clone());
+    /// let frame = reader.next_frame()?.expect("a whole message");
+    /// // A slice of the bytes handed over, not a copy.
+    /// assert_eq!(frame.as_ptr(), read.as_ptr());
+    /// assert_eq!(reader.next_frame()?, None);
+    /// assert_eq!(reader.buffered(), 4);
+    /// # Ok::<(), cpm_client::msrp::MsrpStreamError>(())
+    /// ```
+    pub fn push_owned(&mut self, bytes: Bytes) {
+        if let State::Failed(_) = self.state {
+            self.consumed = self.consumed.saturating_add(bytes.len() as u64);
+            return;
+        }
+        if bytes.is_empty() {
+            return;
+        }
+        self.thaw();
+        if self.buffer.is_empty() {
+            self.frozen = bytes;
+        } else {
+            self.incoming = bytes;
+        }
+    }
+
+    /// Copies what is held in place and what was handed over but not read yet into
+    /// the buffer, in order.
+    fn thaw(&mut self) {
+        if !self.frozen.is_empty() {
+            let frozen = std::mem::take(&mut self.frozen);
+            self.append(&frozen);
+        }
+        let incoming = std::mem::take(&mut self.incoming);
+        if let Some(rest) = incoming.get(self.fed..) {
+            self.append(rest);
+        }
+        self.fed = 0;
+    }
+
+    /// Appends `bytes` to the buffer.
+    fn append(&mut self, bytes: &[u8]) {
         // Messages under 8 KiB fit several to the initial room already.
         if self.largest >= 8 * 1024 && self.buffer.capacity() - self.buffer.len() < bytes.len() {
             let room = self
@@ -274,14 +353,25 @@ impl MsrpStreamReader {
     }
 
     /// The buffer, to read into directly: bytes appended are as if pushed. Only
-    /// append; bytes already there are the reader's.
+    /// append; bytes already there are the reader's (bytes given with
+    /// [`push_owned`](Self::push_owned) and not read yet are copied in first).
     pub fn buffer_mut(&mut self) -> &mut BytesMut {
+        self.thaw();
         &mut self.buffer
     }
 
     /// How many bytes the reader holds that it has not handed out.
     pub fn buffered(&self) -> usize {
-        self.buffer.len()
+        self.held().len() + self.incoming.len().saturating_sub(self.fed)
+    }
+
+    /// The bytes the state machine reads: those held in place, else the buffer.
+    fn held(&self) -> &[u8] {
+        if self.frozen.is_empty() {
+            &self.buffer
+        } else {
+            &self.frozen
+        }
     }
 
     /// Where the next message starts, counted from the first byte pushed.
@@ -310,6 +400,39 @@ impl MsrpStreamReader {
     pub(crate) fn next_frame_read(
         &mut self,
     ) -> Result<Option<(Bytes, Option<StartLine>)>, MsrpStreamError> {
+        let mut piece = FIRST_PIECE;
+        loop {
+            if !self.incoming.is_empty() && self.buffer.len() <= self.fed {
+                // All the buffer holds was copied from the bytes handed over: read
+                // the rest of them in place, from where the buffer starts.
+                self.frozen = self.incoming.slice(self.fed - self.buffer.len()..);
+                self.buffer.clear();
+                self.incoming = Bytes::new();
+                self.fed = 0;
+            }
+            if let Some(frame) = self.next_held()? {
+                return Ok(Some(frame));
+            }
+            let Some(rest) = self
+                .incoming
+                .get(self.fed..)
+                .filter(|rest| !rest.is_empty())
+            else {
+                self.incoming = Bytes::new();
+                self.fed = 0;
+                return Ok(None);
+            };
+            // The message under way needs more: copy the next piece behind it.
+            let n = rest.len().min(piece);
+            let next = self.incoming.slice(self.fed..self.fed + n);
+            self.append(&next);
+            self.fed += n;
+            piece = piece.saturating_mul(2);
+        }
+    }
+
+    /// The next whole message in what the reader holds.
+    fn next_held(&mut self) -> Result<Option<(Bytes, Option<StartLine>)>, MsrpStreamError> {
         loop {
             match self.state.clone() {
                 State::Failed(error) => return Err(error),
@@ -328,7 +451,7 @@ impl MsrpStreamReader {
                     Step::Again => {}
                     Step::Wait => return Ok(None),
                 },
-                State::Skipping { tid } => match find_end_line(&self.buffer, 0, tid.as_bytes()) {
+                State::Skipping { tid } => match find_end_line(self.held(), 0, tid.as_bytes()) {
                     EndLine::Found(_, end) => {
                         self.drop_front(end);
                         self.state = State::Start;
@@ -349,14 +472,15 @@ impl MsrpStreamReader {
     /// Reads a start line; whether one was read.
     fn start(&mut self) -> Result<bool, MsrpStreamError> {
         let prefix = b"MSRP ";
-        let shown = self.buffer.len().min(prefix.len());
-        if self.buffer[..shown] != prefix[..shown] {
+        let held = self.held();
+        let shown = held.len().min(prefix.len());
+        if held[..shown] != prefix[..shown] {
             return Err(self.fail(MsrpStreamErrorKind::BadStartLine));
         }
-        let window = self.buffer.len().min(self.limits.max_head_size);
+        let window = held.len().min(self.limits.max_head_size);
         let from = self.searched.min(window);
-        let Some(at) = find_crlf(&self.buffer[from..window]) else {
-            if self.buffer.len() >= self.limits.max_head_size {
+        let Some(at) = find_crlf(&held[from..window]) else {
+            if held.len() >= self.limits.max_head_size {
                 let limit = self.limits.max_head_size;
                 return Err(self.fail(MsrpStreamErrorKind::HeadTooLarge { limit }));
             }
@@ -364,10 +488,10 @@ impl MsrpStreamReader {
             return Ok(false);
         };
         let line_end = from + at + 2;
-        let Ok(start) = start_line(&self.buffer[..line_end]) else {
+        let Ok(start) = start_line_to(held, line_end - 2) else {
             return Err(self.fail(MsrpStreamErrorKind::BadStartLine));
         };
-        let tid = Tid::new(&self.buffer[start.tid.clone()]);
+        let tid = Tid::new(&held[start.tid.clone()]);
         self.start = Some(start);
         // The CRLF that ends the start line may be the one before an end-line.
         self.searched = line_end - 2;
@@ -381,13 +505,21 @@ impl MsrpStreamReader {
         // The end-line's length but for its flag and CRLF.
         let needle_len = 2 + DASHES.len() + tid_bytes.len();
         let limit = self.limits.max_head_size;
-        let window = self.buffer.len().min(limit.saturating_add(needle_len + 3));
+        let held = self.held();
+        let held_len = held.len();
+        let window = held_len.min(limit.saturating_add(needle_len + 3));
         let from = self.searched.min(window);
-        let blank = find_blank_line(&self.buffer[from..window]).map(|at| from + at);
+        let blank = find_blank_line(&held[from..window]).map(|at| from + at);
         // The end-line of a message without body comes before the blank line, or
         // right after its first CRLF: the body past it is not searched here.
         let end_window = blank.map_or(window, |b| (b + 2 + needle_len + 3).min(window));
-        let end = find_end_line(&self.buffer[..end_window], from, tid_bytes);
+        let end = find_end_line(&held[..end_window], from, tid_bytes);
+        // Whether bytes after a blank line at `b` may yet become an end-line right
+        // after it (a message with an empty line and no body).
+        let may_end_after = |b: usize| {
+            held_len < b + 2 + needle_len + 3
+                && may_start_end_line(held.get(b + 2..).unwrap_or_default(), tid_bytes)
+        };
         let head_over = |len: usize| len > limit;
         // Where an end-line that starts at `at` would end.
         let end_of = |at: usize| at + needle_len + 3;
@@ -412,15 +544,16 @@ impl MsrpStreamReader {
             }
             // Bytes after the blank line that may yet become an end-line right after
             // it (a message with an empty line and no body): wait to know.
-            (Some(b), _)
-                if self.buffer.len() < b + 2 + needle_len + 3
-                    && may_start_end_line(&self.buffer[b + 2..], tid_bytes) =>
-            {
+            (Some(b), _) if may_end_after(b) => {
                 self.searched = b;
                 Ok(Step::Wait)
             }
             (Some(b), _) => {
                 self.searched = b + 4;
+                // The first empty line: reading the message need not look again.
+                if let Some(start) = &mut self.start {
+                    start.body_start = Some(b + 4);
+                }
                 self.state = State::Body {
                     tid,
                     body_start: b + 4,
@@ -431,14 +564,14 @@ impl MsrpStreamReader {
                 // Undecided until the limit is reached: should the candidate fail, a
                 // blank line right after it may still end the head in time. Once
                 // `limit` bytes are held without either, anything ends past it.
-                if self.buffer.len() >= limit {
+                if held_len >= limit {
                     return Err(self.fail(MsrpStreamErrorKind::HeadTooLarge { limit }));
                 }
                 self.searched = at.min(window.saturating_sub(3));
                 Ok(Step::Wait)
             }
             (None, EndLine::Found(..)) | (None, EndLine::NotFound(_)) => {
-                if self.buffer.len() >= limit {
+                if held_len >= limit {
                     return Err(self.fail(MsrpStreamErrorKind::HeadTooLarge { limit }));
                 }
                 // Both searches may resume a few bytes back.
@@ -454,7 +587,7 @@ impl MsrpStreamReader {
         // The body's first byte may be the CR of the end-line's CRLF (an empty body).
         let from = self.searched.max(body_start);
         let too_large = |at: usize| at - body_start > limit;
-        match find_end_line(&self.buffer, from, tid.as_bytes()) {
+        match find_end_line(self.held(), from, tid.as_bytes()) {
             EndLine::Found(at, end) => {
                 if too_large(at) {
                     let error = self.set_aside(body_start, limit, tid);
@@ -485,7 +618,7 @@ impl MsrpStreamReader {
     /// skips the rest of the chunk.
     fn set_aside(&mut self, head_len: usize, limit: usize, tid: Tid) -> MsrpStreamError {
         let offset = self.consumed;
-        let head = self.buffer.split_to(head_len).freeze();
+        let head = self.split_front(head_len);
         self.consumed = self.consumed.saturating_add(head_len as u64);
         self.searched = 0;
         self.state = State::Skipping { tid };
@@ -502,7 +635,16 @@ impl MsrpStreamReader {
         self.consumed = self.consumed.saturating_add(len as u64);
         self.searched = 0;
         self.state = State::Start;
-        (self.buffer.split_to(len).freeze(), self.start.take())
+        (self.split_front(len), self.start.take())
+    }
+
+    /// The first `len` bytes held, taken out.
+    fn split_front(&mut self, len: usize) -> Bytes {
+        if self.frozen.is_empty() {
+            self.buffer.split_to(len).freeze()
+        } else {
+            self.frozen.split_to(len)
+        }
     }
 
     fn fail(&mut self, kind: MsrpStreamErrorKind) -> MsrpStreamError {
@@ -511,15 +653,23 @@ impl MsrpStreamReader {
             offset: self.consumed,
             head: None,
         };
-        let held = self.buffer.len();
+        let held = self.held().len();
         self.drop_front(held);
+        let pending = self.incoming.len().saturating_sub(self.fed);
+        self.consumed = self.consumed.saturating_add(pending as u64);
+        self.incoming = Bytes::new();
+        self.fed = 0;
         self.state = State::Failed(error.clone());
         error
     }
 
     fn drop_front(&mut self, n: usize) {
-        let n = n.min(self.buffer.len());
-        self.buffer.advance(n);
+        let n = n.min(self.held().len());
+        if self.frozen.is_empty() {
+            self.buffer.advance(n);
+        } else {
+            self.frozen.advance(n);
+        }
         self.consumed = self.consumed.saturating_add(n as u64);
         self.searched = self.searched.saturating_sub(n);
     }
@@ -582,6 +732,159 @@ mod tests {
             );
             assert_eq!(reader.buffered(), 0);
         }
+    }
+
+    /// How [`read_cut`] gives each piece to the reader.
+    #[derive(Debug, Clone, Copy)]
+    enum How {
+        Copy,
+        Owned,
+        /// `push_owned`, then `push`, in turn.
+        Mixed,
+    }
+
+    /// The frames and errors (with their offsets) a reader gave, and its position.
+    type Read = (Vec<Result<Bytes, (MsrpStreamErrorKind, u64)>>, u64);
+
+    /// The frames and errors (with their offsets) of `wire` given in pieces of `step`
+    /// bytes after a first one of `first`, and the reader's position at the end.
+    fn read_cut(wire: &[u8], limits: MsrpLimits, first: usize, step: usize, how: How) -> Read {
+        let mut reader = MsrpStreamReader::with_limits(limits);
+        let mut out = Vec::new();
+        let (head, rest) = wire.split_at(first.min(wire.len()));
+        for (i, piece) in std::iter::once(head).chain(rest.chunks(step)).enumerate() {
+            if reader.is_failed() {
+                // The fatal error was taken once.
+                reader.push(piece);
+                continue;
+            }
+            match how {
+                How::Copy => reader.push(piece),
+                How::Mixed if i % 2 == 1 => reader.push(piece),
+                How::Owned | How::Mixed => reader.push_owned(Bytes::copy_from_slice(piece)),
+            }
+            loop {
+                match reader.next_frame() {
+                    Ok(Some(frame)) => out.push(Ok(frame)),
+                    Ok(None) => break,
+                    Err(e) => {
+                        out.push(Err((*e.kind(), e.offset())));
+                        if e.is_fatal() {
+                            break;
+                        }
+                    }
+                }
+            }
+            assert!(reader.buffered() <= 64 + 100 + 64 + piece.len());
+        }
+        (out, reader.position())
+    }
+
+    #[test]
+    fn bytes_handed_over_whole_read_as_bytes_pushed() {
+        let limits = MsrpLimits {
+            max_head_size: 64,
+            max_body_size: 100,
+        };
+        let send = b"MSRP abcd SEND\r\nX: y\r\n\r\nhello\r\n-------abcd+\r\n";
+        let large = [
+            &b"MSRP abcd SEND\r\nX: y\r\n\r\n"[..],
+            &[b'x'; 150],
+            b"\r\n-------abcd$\r\n",
+        ]
+        .concat();
+        let empty = b"MSRP abcd SEND\r\nX: y\r\n\r\n-------abcd$\r\n";
+        let ok = b"MSRP abcd 200 OK\r\nX: y\r\n-------abcd$\r\n";
+        let fine = [&send[..], ok, &large, empty, send, ok].concat();
+        let broken = [&send[..], b"MSRP abcd SEND\r\nX: ", &[b'y'; 80]].concat();
+        for wire in [fine, broken] {
+            let copied = read_cut(&wire, limits, 0, wire.len(), How::Copy);
+            assert!(copied.0.iter().any(Result::is_err));
+            for first in [0, 1, 10, 40] {
+                for step in 1..=wire.len() {
+                    for how in [How::Owned, How::Mixed] {
+                        assert_eq!(
+                            read_cut(&wire, limits, first, step, how),
+                            copied,
+                            "first {first}, then steps of {step}, {how:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn what_the_reader_found_reads_as_a_fresh_reading() {
+        use crate::msrp::frame::KnownPaths;
+        use crate::msrp::MsrpFrame;
+        let bodies: [&[u8]; 5] = [b"hello", b"", b"\r\n\r\n", b"a\r\n\r\nb", b"-------abcd"];
+        let mut wire = Vec::new();
+        for body in bodies {
+            wire.extend_from_slice(
+                b"MSRP abcd SEND\r\nTo-Path: msrp://b:1/s;tcp\r\nFrom-Path: msrp://a:1/s;tcp\r\n\
+                  Message-ID: m123\r\nContent-Type: text/plain\r\n\r\n",
+            );
+            wire.extend_from_slice(body);
+            wire.extend_from_slice(b"\r\n-------abcd$\r\n");
+        }
+        wire.extend_from_slice(OK);
+        for step in [1, 3, 64, wire.len()] {
+            let mut reader = MsrpStreamReader::new();
+            let mut read = 0;
+            for piece in wire.chunks(step) {
+                reader.push(piece);
+                while let Some((frame, start)) = reader.next_frame_read().unwrap() {
+                    let known = MsrpFrame::parse_framed_known(
+                        frame.clone(),
+                        &mut KnownPaths::default(),
+                        start,
+                    )
+                    .unwrap();
+                    let fresh = MsrpFrame::parse(frame).unwrap();
+                    match (known, fresh) {
+                        (MsrpFrame::Request(a), MsrpFrame::Request(b)) => {
+                            assert_eq!(a.body(), b.body());
+                            assert_eq!(a.body(), Some(bodies[read]));
+                            assert!(a.headers().eq(b.headers()));
+                        }
+                        (MsrpFrame::Response(a), MsrpFrame::Response(b)) => {
+                            assert!(a.headers().eq(b.headers()));
+                        }
+                        _ => panic!("not the same kind"),
+                    }
+                    read += 1;
+                }
+            }
+            assert_eq!(read, bodies.len() + 1);
+        }
+    }
+
+    #[test]
+    fn messages_handed_over_whole_are_not_copied() {
+        let wire = [SEND, OK, SEND].concat();
+        let cut = SEND.len() + 10;
+        let first = Bytes::copy_from_slice(&wire[..cut]);
+        let second = Bytes::copy_from_slice(&wire[cut..]);
+        let within = |frame: &Bytes, read: &Bytes| {
+            read.as_ptr_range().contains(&frame.as_ptr())
+                && frame.as_ptr_range().end <= read.as_ptr_range().end
+        };
+        let mut reader = MsrpStreamReader::new();
+        reader.push_owned(first.clone());
+        let frame = reader.next_frame().unwrap().unwrap();
+        assert_eq!(frame, SEND);
+        assert!(within(&frame, &first), "the first SEND read in place");
+        assert_eq!(reader.next_frame(), Ok(None));
+        reader.push_owned(second.clone());
+        let frame = reader.next_frame().unwrap().unwrap();
+        assert_eq!(frame, OK, "the 200 cut by the reads, completed");
+        let frame = reader.next_frame().unwrap().unwrap();
+        assert_eq!(frame, SEND);
+        assert!(within(&frame, &second), "the second SEND read in place");
+        assert_eq!(reader.next_frame(), Ok(None));
+        assert_eq!(reader.buffered(), 0);
+        assert_eq!(reader.position(), wire.len() as u64);
     }
 
     #[test]

@@ -871,23 +871,41 @@ const MSRP_LIMITS: cpm_client::msrp::MsrpLimits = cpm_client::msrp::MsrpLimits {
     max_body_size: 1024,
 };
 
+/// How [`msrp_stream`] gives the pieces to the reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MsrpPush {
+    /// `push`: copied.
+    Copy,
+    /// `push_owned`: handed over and read in place.
+    Owned,
+    /// `push_owned` and `push` in turn.
+    Mixed,
+}
+
 /// What an `MsrpStreamReader` under [`MSRP_LIMITS`] cuts out of `x` pushed in pieces
 /// that end at `cuts`: each frame or error kind, and the offsets of the errors.
 fn msrp_stream(
     x: &[u8],
     cuts: &[usize],
+    how: MsrpPush,
 ) -> Vec<Result<Bytes, (cpm_client::msrp::MsrpStreamErrorKind, u64)>> {
     use cpm_client::msrp::MsrpStreamReader;
     let mut reader = MsrpStreamReader::with_limits(MSRP_LIMITS);
     let mut out = Vec::new();
     let mut pushed = 0;
     let mut from = 0;
-    for &cut in cuts.iter().chain(std::iter::once(&x.len())) {
+    for (i, &cut) in cuts.iter().chain(std::iter::once(&x.len())).enumerate() {
         let cut = cut.clamp(from, x.len());
         let piece = &x[from..cut];
         from = cut;
         pushed += piece.len();
-        reader.push(piece);
+        match how {
+            MsrpPush::Copy => reader.push(piece),
+            MsrpPush::Mixed if i % 2 == 1 => reader.push(piece),
+            MsrpPush::Owned | MsrpPush::Mixed => {
+                reader.push_owned(Bytes::copy_from_slice(piece));
+            }
+        }
         if let Some(Err((kind, offset))) = out.last().filter(|_| reader.is_failed()) {
             // A fatal error comes back at every call, the same.
             let again = reader
@@ -995,27 +1013,31 @@ fn msrp_frame(frame: &Bytes, framed: bool) {
 
 /// `msrp`: `MsrpFrame::parse` and `parse_framed` on the input; an `MsrpStreamReader`
 /// under small limits on the input cut at several points (the frames and errors do not
-/// depend on the cuts, each frame read again by a fresh reader is itself, memory stays
-/// bounded); a receiving `MsrpSession` on the input in two pieces (every response it
-/// writes reads back).
+/// depend on the cuts nor on whether the pieces are copied in or handed over whole,
+/// each frame read again by a fresh reader is itself, memory stays bounded); a
+/// receiving `MsrpSession` on the input in two pieces (every response it writes reads
+/// back; the pieces handed over whole give the same responses and events).
 pub fn msrp(x: &[u8]) {
     use cpm_client::msrp::{MsrpSession, MsrpSessionConfig};
     msrp_frame(&Bytes::copy_from_slice(x), false);
-    let whole = msrp_stream(x, &[]);
+    let whole = msrp_stream(x, &[], MsrpPush::Copy);
     let n = x.len();
     let byte_cuts: Vec<usize> = (1..n.min(64)).collect();
+    assert_eq!(msrp_stream(x, &[], MsrpPush::Owned), whole);
     for cuts in [
         vec![n / 2],
         vec![n / 3, 2 * n / 3],
         vec![1, n.saturating_sub(1)],
         byte_cuts,
     ] {
-        assert_eq!(
-            msrp_stream(x, &cuts),
-            whole,
-            "the stream cut at {cuts:?} reads otherwise: {}",
-            show(x)
-        );
+        for how in [MsrpPush::Copy, MsrpPush::Owned, MsrpPush::Mixed] {
+            assert_eq!(
+                msrp_stream(x, &cuts, how),
+                whole,
+                "the stream cut at {cuts:?} ({how:?}) reads otherwise: {}",
+                show(x)
+            );
+        }
     }
     let mut total = 0;
     for frame in whole.iter().filter_map(|r| r.as_ref().ok()) {
@@ -1023,7 +1045,7 @@ pub fn msrp(x: &[u8]) {
         assert!(frame.starts_with(b"MSRP "));
         assert!(frame.ends_with(b"\r\n"));
         assert_eq!(
-            msrp_stream(frame, &[]),
+            msrp_stream(frame, &[], MsrpPush::Copy),
             vec![Ok(frame.clone())],
             "a frame read again is itself: {}",
             show(frame)
@@ -1042,14 +1064,22 @@ pub fn msrp(x: &[u8]) {
     config.limits = MSRP_LIMITS;
     config.max_buffered_size = 1 << 16;
     config.max_pending_bytes = 1 << 12;
-    let mut session = MsrpSession::new(config);
+    let ids = || cpm_client::ids::SequentialIds::new(1);
+    let mut session = MsrpSession::with_ids(config.clone(), ids());
+    let mut owned = MsrpSession::with_ids(config, ids());
     let now = std::time::Instant::now();
     for piece in [&x[..n / 2], &x[n / 2..]] {
         session.handle_bytes(now, piece);
+        owned.handle_bytes_owned(now, Bytes::copy_from_slice(piece));
         while let Some(out) = session.poll_transmit(now) {
             let read = cpm_client::msrp::MsrpFrame::parse(out.clone());
             assert!(read.is_ok(), "the session wrote {}: {read:?}", show(&out));
+            assert_eq!(owned.poll_transmit(now), Some(out), "handed over whole");
         }
-        while session.poll_event().is_some() {}
+        assert_eq!(owned.poll_transmit(now), None, "handed over whole");
+        while let Some(event) = session.poll_event() {
+            assert_eq!(owned.poll_event(), Some(event), "handed over whole");
+        }
+        assert_eq!(owned.poll_event(), None, "handed over whole");
     }
 }
