@@ -22,6 +22,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
+use bytes::BytesMut;
 use cpm_client::msrp::{
     MsrpEvent, MsrpMessage, MsrpSession, MsrpSessionConfig, MsrpUri, ReceivePolicy,
 };
@@ -231,7 +232,9 @@ fn connect(
 struct Link {
     stream: TcpStream,
     session: MsrpSession,
-    buffer: Vec<u8>,
+    /// Each read goes here and is handed to the session whole
+    /// (`MsrpSession::handle_bytes_owned`), which reads the messages in place.
+    buffer: BytesMut,
     /// Bytes read before the session had the connection (the hub's look at the
     /// To-Path), handled by the first turn.
     head: Vec<u8>,
@@ -243,7 +246,7 @@ impl Link {
         Ok(Link {
             stream: connection.stream,
             session,
-            buffer: vec![0u8; READ_SIZE],
+            buffer: BytesMut::with_capacity(READ_SIZE),
             head: connection.head,
         })
     }
@@ -269,10 +272,15 @@ impl Link {
             .map_or(TICK, |at| at.saturating_duration_since(now).min(TICK))
             .max(Duration::from_millis(1));
         self.stream.set_read_timeout(Some(wait))?;
+        // Once the session and the application have let go of the last read, its
+        // room is used again.
+        self.buffer.resize(READ_SIZE, 0);
         let open = match self.stream.read(&mut self.buffer) {
             Ok(0) => false,
             Ok(n) => {
-                self.session.handle_bytes(Instant::now(), &self.buffer[..n]);
+                self.buffer.truncate(n);
+                let read = self.buffer.split().freeze();
+                self.session.handle_bytes_owned(Instant::now(), read);
                 true
             }
             Err(e)
