@@ -4,7 +4,10 @@
 //! receives both into the sink (RFC 4975 sections 7.1 to 7.3). The receiver's size
 //! and SHA-256 of each reassembled body must be the file's, every chunk must be
 //! answered 200 and each message must get its REPORT with status 200 and the whole
-//! Byte-Range (section 7.1.3). No SIP: the paths and roles are given directly.
+//! Byte-Range (section 7.1.3). No SIP: the paths and roles are given directly. The
+//! receiver hands each read over whole (`MsrpSession::handle_bytes_owned`), so the
+//! chunks are read in place and cut where the socket's reads fall; the sender's
+//! session copies its reads (`handle_bytes`).
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -13,6 +16,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use cpm_client::bytes::BytesMut;
 use cpm_client::msrp::{ByteRange, MsrpEvent, MsrpSession, MsrpSessionConfig, ReceivePolicy};
 use cpm_client::sdp::Setup;
 use sha2::{Digest, Sha256};
@@ -23,6 +27,8 @@ const SENDER: &str = "msrp://127.0.0.1:7001/sender4711abcdef;tcp";
 const RECEIVER: &str = "msrp://127.0.0.1:7002/receiver0815fedcba;tcp";
 /// A bound on the whole exchange, so that a bug fails the test instead of hanging it.
 const GIVE_UP: Duration = Duration::from_secs(600);
+/// The most one read takes from the socket.
+const READ_SIZE: usize = 64 * 1024;
 
 /// A file of `len` pseudo-random bytes, the same for every run: a block of 1 MiB
 /// from xorshift64*, then copies of it each starting at another pseudo-random offset
@@ -56,18 +62,22 @@ fn file(len: usize) -> Vec<u8> {
 struct Link {
     stream: TcpStream,
     session: MsrpSession,
-    buffer: Vec<u8>,
+    buffer: BytesMut,
     out: Vec<u8>,
+    /// Whether each read is handed over whole (`handle_bytes_owned`, read in place)
+    /// rather than copied (`handle_bytes`).
+    owned: bool,
 }
 
 impl Link {
-    fn new(stream: TcpStream, session: MsrpSession) -> Link {
+    fn new(stream: TcpStream, session: MsrpSession, owned: bool) -> Link {
         stream.set_nodelay(true).unwrap();
         Link {
             stream,
             session,
-            buffer: vec![0; 64 * 1024],
+            buffer: BytesMut::with_capacity(READ_SIZE),
             out: Vec::new(),
+            owned,
         }
     }
 
@@ -89,8 +99,15 @@ impl Link {
             .map_or(tick, |at| at.saturating_duration_since(now).min(tick))
             .max(Duration::from_millis(1));
         self.stream.set_read_timeout(Some(wait))?;
+        self.buffer.resize(READ_SIZE, 0);
         let open = match self.stream.read(&mut self.buffer) {
             Ok(0) => false,
+            Ok(n) if self.owned => {
+                self.buffer.truncate(n);
+                let read = self.buffer.split().freeze();
+                self.session.handle_bytes_owned(Instant::now(), read);
+                true
+            }
             Ok(n) => {
                 self.session.handle_bytes(Instant::now(), &self.buffer[..n]);
                 true
@@ -130,7 +147,8 @@ fn receive(listener: TcpListener, count: usize) -> Vec<Received> {
     let mut config = MsrpSessionConfig::new(RECEIVER, SENDER, Setup::Passive);
     config.receive = ReceivePolicy::Sink;
     config.accept_types = vec!["application/octet-stream".into()];
-    let mut link = Link::new(stream, MsrpSession::new(config));
+    // The receiver hands its reads over whole; the sender copies them.
+    let mut link = Link::new(stream, MsrpSession::new(config), true);
     let mut hashing: HashMap<Arc<str>, (Sha256, u64)> = HashMap::new();
     let mut done = Vec::new();
     let give_up = Instant::now() + GIVE_UP;
@@ -187,7 +205,7 @@ fn fifty_megabytes_over_loopback_tcp_in_2k_and_64k_chunks() {
     let stream = TcpStream::connect(address).unwrap();
     let mut config = MsrpSessionConfig::new(SENDER, RECEIVER, Setup::Active);
     config.report_timeout = Some(Duration::from_secs(60));
-    let mut link = Link::new(stream, MsrpSession::new(config));
+    let mut link = Link::new(stream, MsrpSession::new(config), false);
     let give_up = Instant::now() + GIVE_UP;
     let mut established = false;
     let mut reports = Vec::new();
