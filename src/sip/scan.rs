@@ -253,6 +253,7 @@ struct Required {
 
 impl Required {
     /// Checks one header of `input`.
+    #[inline(always)]
     fn check(
         &mut self,
         method: Option<Method<'_>>,
