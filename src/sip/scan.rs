@@ -651,45 +651,50 @@ const fn splat(b: u8) -> u64 {
 /// This is the one look at the bytes of a value routing does not read, and it costs
 /// about one instruction per byte, against a library call per line.
 #[inline(always)]
-fn find_line_end(input: &[u8], at: usize) -> Option<usize> {
+fn find_line_end(input: &[u8], mut at: usize) -> Option<usize> {
     const BELOW: u64 = splat(0x0E);
     const HIGH: u64 = splat(0x80);
     /// Bytes searched word by word before the search hands over to `memchr2`, whose
     /// wide steps win on a long line once its fixed cost is paid.
     const SHORT: usize = 128;
-    let rest = input.get(at..)?;
-    let mut base = 0;
-    let mut chunks = rest.chunks_exact(16);
-    for chunk in chunks.by_ref() {
-        let (a, b) = chunk.split_at(8);
-        let (mut wa, mut wb) = ([0u8; 8], [0u8; 8]);
-        wa.copy_from_slice(a);
-        wb.copy_from_slice(b);
-        let (wa, wb) = (u64::from_le_bytes(wa), u64::from_le_bytes(wb));
-        let fa = wa.wrapping_sub(BELOW) & !wa;
-        let fb = wb.wrapping_sub(BELOW) & !wb;
-        if (fa | fb) & HIGH != 0 {
-            let n = if fa & HIGH != 0 {
-                (fa & HIGH).trailing_zeros() / 8
-            } else {
-                8 + (fb & HIGH).trailing_zeros() / 8
-            } as usize;
-            return match chunk.get(n) {
-                Some(b'\r' | b'\n') => Some(at + base + n),
+    // A loop rather than a call of itself after a control byte, so that the search
+    // is inlined into the walk.
+    'search: loop {
+        let rest = input.get(at..)?;
+        let mut base = 0;
+        let mut chunks = rest.chunks_exact(16);
+        for chunk in chunks.by_ref() {
+            let (a, b) = chunk.split_at(8);
+            let (mut wa, mut wb) = ([0u8; 8], [0u8; 8]);
+            wa.copy_from_slice(a);
+            wb.copy_from_slice(b);
+            let (wa, wb) = (u64::from_le_bytes(wa), u64::from_le_bytes(wb));
+            let fa = wa.wrapping_sub(BELOW) & !wa;
+            let fb = wb.wrapping_sub(BELOW) & !wb;
+            if (fa | fb) & HIGH != 0 {
+                let n = if fa & HIGH != 0 {
+                    (fa & HIGH).trailing_zeros() / 8
+                } else {
+                    8 + (fb & HIGH).trailing_zeros() / 8
+                } as usize;
+                if matches!(chunk.get(n), Some(b'\r' | b'\n')) {
+                    return Some(at + base + n);
+                }
                 // HTAB, NUL or another control byte: go on after it.
-                _ => find_line_end(input, at + base + n + 1),
-            };
+                at += base + n + 1;
+                continue 'search;
+            }
+            base += 16;
+            if base >= SHORT {
+                return memchr2(b'\r', b'\n', &rest[base..]).map(|n| at + base + n);
+            }
         }
-        base += 16;
-        if base >= SHORT {
-            return memchr2(b'\r', b'\n', &rest[base..]).map(|n| at + base + n);
-        }
+        return chunks
+            .remainder()
+            .iter()
+            .position(|&b| b == b'\r' || b == b'\n')
+            .map(|n| at + base + n);
     }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| b == b'\r' || b == b'\n')
-        .map(|n| at + base + n)
 }
 
 /// Splits `input[start..end]` into name and value.
