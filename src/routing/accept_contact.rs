@@ -76,17 +76,18 @@ impl<'l> TagReader<'l> {
     /// taken here is read by the list grammar to the same tags and count.
     #[inline]
     fn read_plain(&mut self, value: &[u8]) -> bool {
-        const HEAD: &[u8] = b"*;+g.3gpp.icsi-ref=\"";
+        const HEAD: &[u8; 20] = b"*;+g.3gpp.icsi-ref=\"";
         if self.values >= self.limits.max_accept_contact_values || self.limits.max_params == 0 {
             return false;
         }
-        let Some(quoted) = value
-            .get(..HEAD.len())
-            .filter(|head| head.eq_ignore_ascii_case(HEAD))
-            .map(|_| &value[HEAD.len()..])
-        else {
+        // Networks write the name in lower case: one plain comparison of a fixed
+        // length before the comparison that ignores case.
+        let Some((head, quoted)) = value.split_first_chunk::<20>() else {
             return false;
         };
+        if head != HEAD && !head.eq_ignore_ascii_case(HEAD) {
+            return false;
+        }
         match quoted.split_last() {
             Some((b'"', inner)) if memchr::memchr2(b'"', b'\\', inner).is_none() => {
                 self.values += 1;
