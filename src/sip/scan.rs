@@ -146,14 +146,17 @@ fn header_lines<'a, V: Visit<'a>>(
     let visited_as = method.unwrap_or(Method::Extension(""));
     let mut required = Required::default();
     let mut count = 0;
+    // Each line read below ends only where the next line does not start with SP or
+    // HTAB (a fold belongs to its line, RFC 3261 section 7.3.1): the first line is the
+    // only one that can start as a continuation.
+    if matches!(input.get(pos), Some(b' ' | b'\t')) {
+        return Err(fail(ParseErrorKind::OrphanContinuation, pos));
+    }
     let body_start = loop {
         match input.get(pos..pos + 2) {
             Some(b"\r\n") => break pos + 2,
             None if pos == input.len() => return Err(fail(ParseErrorKind::UnterminatedHead, pos)),
             _ => {}
-        }
-        if matches!(input[pos], b' ' | b'\t') {
-            return Err(fail(ParseErrorKind::OrphanContinuation, pos));
         }
         count += 1;
         if count > limits.max_headers {
@@ -535,13 +538,10 @@ fn plain_name(input: &[u8], start: usize) -> Option<usize> {
 #[inline(always)]
 fn plain_line_end(input: &[u8], start: usize, colon: usize, max: usize) -> Option<usize> {
     let cr = find_line_end(input, colon + 1)?;
-    if input[cr] != b'\r'
-        || cr - start > max
-        || !matches!(input.get(cr + 1..cr + 3), Some([b'\n', b]) if !matches!(b, b' ' | b'\t'))
-    {
-        return None;
-    }
-    Some(cr)
+    // CR, LF, and a next line that is not a fold, in one bounds check.
+    let plain_end =
+        matches!(input.get(cr..cr + 3), Some([b'\r', b'\n', b]) if !matches!(b, b' ' | b'\t'));
+    (plain_end && cr - start <= max).then_some(cr)
 }
 
 /// The header of a line [`plain_line`] read: the value between the colon and the CR,
@@ -867,11 +867,41 @@ fn plain_params(mut rest: &[u8], max_params: usize) -> Option<&[u8]> {
             value = Some(grammar::ParamValue::Bare(&after[..value_len]));
             rest = &after[value_len..];
         }
-        if grammar::check_named(grammar::VIA_PARAMS, &mut seen, name, value).is_err() {
+        if !plain_via_param(&mut seen, name, value) {
             return None;
         }
     }
     Some(rest)
+}
+
+/// [`grammar::check_named`] with [`grammar::VIA_PARAMS`], `true` when the parameter
+/// passes, for a parameter [`plain_params`] read (a value, if any, bare and not
+/// empty). `branch` and `rport`, on nearly every Via, are told by their length and
+/// first letter and checked here; any other name goes to `check_named`. `seen` holds
+/// the bits `check_named` keeps (one per entry of `VIA_PARAMS`, in its order).
+#[inline(always)]
+fn plain_via_param(seen: &mut u32, name: &[u8], value: Option<grammar::ParamValue<'_>>) -> bool {
+    const BRANCH: u32 = 1 << 0;
+    const RPORT: u32 = 1 << 2;
+    let is = |lower: &[u8]| name.iter().zip(lower).all(|(&b, &l)| b | 0x20 == l);
+    let first = name.first().map_or(0, |b| b | 0x20);
+    let bit = match (name.len(), first) {
+        (6, b'b') if is(b"branch") => BRANCH,
+        (5, b'r') if is(b"rport") => RPORT,
+        _ => return grammar::check_named(grammar::VIA_PARAMS, seen, name, value).is_ok(),
+    };
+    if *seen & bit != 0 {
+        return false;
+    }
+    *seen |= bit;
+    match value {
+        // `branch=token`, a bare value not empty here.
+        Some(grammar::ParamValue::Bare(v)) if bit == BRANCH => !v.is_empty(),
+        Some(grammar::ParamValue::Bare(v)) => !v.is_empty() && v.iter().all(u8::is_ascii_digit),
+        Some(grammar::ParamValue::Quoted(_)) => false,
+        // `rport` may stand alone (RFC 3581 section 3), `branch` may not.
+        None => bit == RPORT,
+    }
 }
 
 /// Reads a whole Via line of the usual shape in one pass, whose name (from `start`)
@@ -1203,6 +1233,51 @@ mod tests {
             ..Limits::DEFAULT
         };
         assert_eq!(plain_via_line(text, 0, 3, &tight), None);
+    }
+
+    #[test]
+    fn the_via_parameter_check_agrees_with_the_named_table() {
+        use grammar::ParamValue::{Bare, Quoted};
+        let names = [
+            "branch", "BRANCH", "Branch", "branc", "branchx", "bRanch", "rport", "RPORT", "rpor",
+            "rports", "received", "ttl", "maddr", "b", "r", "brunch", "rp0rt", "x",
+        ];
+        let values = [
+            None,
+            Some(Bare(&b"z9hG4bK-1"[..])),
+            Some(Bare(b"5060")),
+            Some(Bare(b"")),
+            Some(Bare(b"192.0.2.1")),
+            Some(Bare(b"50a")),
+            Some(Bare(b"255")),
+            Some(Bare(b"256")),
+            Some(Quoted(b"x")),
+        ];
+        for first in names {
+            for name in names {
+                for v1 in values {
+                    for v2 in values {
+                        let (mut a, mut b) = (0, 0);
+                        let fast = plain_via_param(&mut a, first.as_bytes(), v1)
+                            && plain_via_param(&mut a, name.as_bytes(), v2);
+                        let table =
+                            grammar::check_named(grammar::VIA_PARAMS, &mut b, first.as_bytes(), v1)
+                                .is_ok()
+                                && grammar::check_named(
+                                    grammar::VIA_PARAMS,
+                                    &mut b,
+                                    name.as_bytes(),
+                                    v2,
+                                )
+                                .is_ok();
+                        assert_eq!(fast, table, "{first} {v1:?} {name} {v2:?}");
+                        if fast {
+                            assert_eq!(a, b, "{first} {name}");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
