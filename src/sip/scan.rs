@@ -355,7 +355,7 @@ fn first_line(input: &[u8]) -> Result<(usize, &[u8], usize), ParseError> {
     if rest.is_empty() {
         return Err(fail(ParseErrorKind::Empty, 0));
     }
-    match memchr2(b'\r', b'\n', rest) {
+    match find_line_end(rest, 0) {
         Some(n) if rest[n] == b'\r' && rest.get(n + 1) == Some(&b'\n') => {
             Ok((lead, &rest[..n], n + 2))
         }
@@ -732,8 +732,17 @@ fn split_header(input: &[u8], start: usize, end: usize) -> Result<RawHeader<'_>,
 /// `CSeq: 1*DIGIT LWS Method`, the number at most 2^32 - 1 (RFC 3261 section 8.1.1.5
 /// and RFC 4475 section 3.1.2.4).
 fn parse_cseq(value: &[u8]) -> Option<(u32, &[u8])> {
-    let digits = value.iter().take_while(|b| b.is_ascii_digit()).count();
-    let number = parse_decimal(&value[..digits]).and_then(|n| u32::try_from(n).ok())?;
+    // The number is read as the digits are counted; past u32::MAX it stays there.
+    let mut number = 0u64;
+    let mut digits = 0;
+    while let Some(&b) = value.get(digits).filter(|b| b.is_ascii_digit()) {
+        number = (number * 10 + u64::from(b - b'0')).min(u64::from(u32::MAX) + 1);
+        digits += 1;
+    }
+    if digits == 0 {
+        return None;
+    }
+    let number = u32::try_from(number).ok()?;
     let rest = &value[digits..];
     let method = grammar::lws(rest);
     if method.len() == rest.len() || !grammar::is_token(method) {
