@@ -891,12 +891,24 @@ fn plain_params(mut rest: &[u8], max_params: usize) -> Option<&[u8]> {
 #[inline(always)]
 fn plain_via_param(seen: &mut u32, name: &[u8], value: Option<grammar::ParamValue<'_>>) -> bool {
     const BRANCH: u32 = 1 << 0;
+    const RECEIVED: u32 = 1 << 1;
     const RPORT: u32 = 1 << 2;
     let is = |lower: &[u8]| name.iter().zip(lower).all(|(&b, &l)| b | 0x20 == l);
     let first = name.first().map_or(0, |b| b | 0x20);
     let bit = match (name.len(), first) {
         (6, b'b') if is(b"branch") => BRANCH,
         (5, b'r') if is(b"rport") => RPORT,
+        // `received` with a name or IPv4 address: host bytes only, which the table
+        // accepts; any other value (IPv6, a fault) goes to the table.
+        (8, b'r') if is(b"received") && *seen & RECEIVED == 0 => match value {
+            Some(grammar::ParamValue::Bare(v))
+                if !v.is_empty() && grammar::short_host_len(v) == v.len() =>
+            {
+                *seen |= RECEIVED;
+                return true;
+            }
+            _ => return grammar::check_named(grammar::VIA_PARAMS, seen, name, value).is_ok(),
+        },
         _ => return grammar::check_named(grammar::VIA_PARAMS, seen, name, value).is_ok(),
     };
     if *seen & bit != 0 {
@@ -1257,6 +1269,8 @@ mod tests {
             Some(Bare(b"5060")),
             Some(Bare(b"")),
             Some(Bare(b"192.0.2.1")),
+            Some(Bare(b"[2001:db8::1]")),
+            Some(Bare(b"a/b")),
             Some(Bare(b"50a")),
             Some(Bare(b"255")),
             Some(Bare(b"256")),
