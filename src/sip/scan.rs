@@ -893,11 +893,20 @@ fn plain_via_param(seen: &mut u32, name: &[u8], value: Option<grammar::ParamValu
     const BRANCH: u32 = 1 << 0;
     const RECEIVED: u32 = 1 << 1;
     const RPORT: u32 = 1 << 2;
-    let is = |lower: &[u8]| name.iter().zip(lower).all(|(&b, &l)| b | 0x20 == l);
+    // The name (at most eight bytes here) with bit 0x20 set on every byte, in one word:
+    // equal to the lower-case name padded with SP exactly when the name is that name
+    // in any case (the names are letters only).
+    let is = |lower: &[u8; 8]| {
+        let mut word = [0u8; 8];
+        if let Some(to) = word.get_mut(..name.len()) {
+            to.copy_from_slice(name);
+        }
+        u64::from_le_bytes(word) | u64::from_le_bytes([0x20; 8]) == u64::from_le_bytes(*lower)
+    };
     let first = name.first().map_or(0, |b| b | 0x20);
     let bit = match (name.len(), first) {
-        (6, b'b') if is(b"branch") => BRANCH,
-        (5, b'r') if is(b"rport") => RPORT,
+        (6, b'b') if is(b"branch  ") => BRANCH,
+        (5, b'r') if is(b"rport   ") => RPORT,
         // `received` with a name or IPv4 address: host bytes only, which the table
         // accepts; any other value (IPv6, a fault) goes to the table.
         (8, b'r') if is(b"received") && *seen & RECEIVED == 0 => match value {
