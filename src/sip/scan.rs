@@ -523,8 +523,71 @@ fn plain_line(input: &[u8], start: usize, max: usize) -> Option<(usize, usize)> 
 }
 
 /// The colon right after the token name of the line at `start`, if there is one.
+///
+/// The names nearly every request carries, written as RFC 3261 writes them, and the
+/// compact forms (section 7.3.3), are recognised by their first bytes and compared
+/// whole, a word at a time; any other name is read byte by byte. Either way the colon
+/// is the same: a name recognised is a token followed by its colon.
 #[inline(always)]
 fn plain_name(input: &[u8], start: usize) -> Option<usize> {
+    let line = input.get(start..)?;
+    if let Some(len) = usual_name(line) {
+        return Some(start + len - 1);
+    }
+    token_name(input, start)
+}
+
+/// The length of `name` (with its colon) when `line` starts with it: `name` has 8 to
+/// 24 bytes, compared in overlapping words.
+#[inline(always)]
+fn starts_with_name(line: &[u8], name: &[u8]) -> Option<usize> {
+    let word = |bytes: &[u8], at: usize| {
+        let chunk = bytes.get(at..)?.first_chunk::<8>()?;
+        Some(u64::from_le_bytes(*chunk))
+    };
+    let len = name.len();
+    let last = len.checked_sub(8)?;
+    let equal = word(line, 0)? == word(name, 0)?
+        && word(line, last)? == word(name, last)?
+        && (len <= 16 || word(line, 8)? == word(name, 8)?);
+    equal.then_some(len)
+}
+
+/// The length (with the colon) of the name of [`plain_name`]'s list `line` starts
+/// with, `None` for any other.
+#[inline(always)]
+fn usual_name(line: &[u8]) -> Option<usize> {
+    let head = line.first_chunk::<8>()?;
+    let name: &[u8] = match head {
+        [c, b':', ..] if grammar::is_token_char(*c) => return Some(2),
+        [b'T', b'o', b':', ..] => return Some(3),
+        [b'V', b'i', b'a', b':', ..] => return Some(4),
+        [b'F', b'r', b'o', b'm', b':', ..] => return Some(5),
+        [b'C', b'S', b'e', b'q', b':', ..] => return Some(5),
+        [b'R', b'o', b'u', b't', b'e', b':', ..] => return Some(6),
+        [b'C', b'a', b'l', b'l', b'-', b'I', b'D', b':'] => return Some(8),
+        [b'C', b'o', b'n', b't', b'a', b'c', b't', b':'] => return Some(8),
+        [b'C', b'o', b'n', b't', b'e', b'n', b't', b'-'] => match line.get(8)? {
+            b'L' => b"Content-Length:",
+            b'T' => b"Content-Type:",
+            _ => return None,
+        },
+        [b'C', b'o', b'n', b't', b'r', ..] => b"Contribution-ID:",
+        [b'C', b'o', b'n', b'v', ..] => b"Conversation-ID:",
+        [b'A', b'c', b'c', b'e', ..] => b"Accept-Contact:",
+        [b'M', b'a', b'x', b'-', ..] => b"Max-Forwards:",
+        [b'R', b'e', b'c', b'o', ..] => b"Record-Route:",
+        [b'U', b's', b'e', b'r', ..] => b"User-Agent:",
+        [b'S', b'u', b'p', b'p', ..] => b"Supported:",
+        [b'P', b'-', b'A', b's', ..] => b"P-Asserted-Identity:",
+        _ => return None,
+    };
+    starts_with_name(line, name)
+}
+
+/// The colon right after the token name of the line at `start`, read byte by byte.
+#[inline(always)]
+fn token_name(input: &[u8], start: usize) -> Option<usize> {
     let line = input.get(start..)?;
     let name_len = grammar::short_token_len(line);
     if name_len == 0 || line.get(name_len) != Some(&b':') {
@@ -1308,6 +1371,74 @@ mod tests {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn usual_names_end_where_the_byte_by_byte_reading_ends() {
+        let names = [
+            "v",
+            "f",
+            "t",
+            "i",
+            "m",
+            "l",
+            "a",
+            "%",
+            "To",
+            "Via",
+            "From",
+            "CSeq",
+            "Route",
+            "Call-ID",
+            "Contact",
+            "Content-Length",
+            "Content-Type",
+            "Content-Encoding",
+            "Contribution-ID",
+            "Conversation-ID",
+            "Accept-Contact",
+            "Accept",
+            "Max-Forwards",
+            "Record-Route",
+            "User-Agent",
+            "Supported",
+            "P-Asserted-Identity",
+            "P-Asserted-Identitx",
+            "Tox",
+            "Vi",
+            "Froms",
+            "Content-Lengthy",
+            "Contribution-Id",
+            "X-Acme-Diagnostics-1",
+        ];
+        let tails = [
+            ": x\r\n",
+            ":x\r\n",
+            " : x\r\n",
+            "\r\n",
+            ":",
+            "",
+            ";x: y\r\n",
+            "\0: x",
+        ];
+        for name in names {
+            for tail in tails {
+                for lead in ["", "\r\n"] {
+                    let line = format!("{lead}{name}{tail}");
+                    let start = lead.len();
+                    let expected = token_name(line.as_bytes(), start);
+                    assert_eq!(plain_name(line.as_bytes(), start), expected, "{line:?}");
+                    let lower = line.to_ascii_lowercase();
+                    let expected = token_name(lower.as_bytes(), start);
+                    assert_eq!(plain_name(lower.as_bytes(), start), expected, "{lower:?}");
+                }
+            }
+            for cut in 0..name.len() + 2 {
+                let line = format!("{name}: x");
+                let line = &line.as_bytes()[..cut.min(line.len())];
+                assert_eq!(plain_name(line, 0), token_name(line, 0), "{line:?}");
             }
         }
     }
