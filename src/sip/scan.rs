@@ -389,7 +389,7 @@ fn request_line(input: &[u8]) -> Result<RequestLine<'_>, ParseError> {
         let (uri, version) = target.split_at(space);
         if !uri.is_empty()
             && version.len() == 8
-            && version.eq_ignore_ascii_case(b" SIP/2.0")
+            && is_sp_version(version)
             && grammar::has_scheme(uri)
         {
             return Ok(RequestLine {
@@ -450,6 +450,16 @@ fn request_line(input: &[u8]) -> Result<RequestLine<'_>, ParseError> {
         uri,
         end: lead + end,
     })
+}
+
+/// Whether `bytes` starts with ` SIP/2.0` in any case, in one comparison: bit 0x20 set
+/// on the three letters only.
+#[inline(always)]
+fn is_sp_version(bytes: &[u8]) -> bool {
+    const LETTERS: u64 = u64::from_le_bytes([0, 0x20, 0x20, 0x20, 0, 0, 0, 0]);
+    bytes
+        .first_chunk::<8>()
+        .is_some_and(|v| u64::from_le_bytes(*v) | LETTERS == u64::from_le_bytes(*b" sip/2.0"))
 }
 
 struct StatusLine {
@@ -1441,6 +1451,19 @@ mod tests {
                 assert_eq!(plain_name(line, 0), token_name(line, 0), "{line:?}");
             }
         }
+    }
+
+    #[test]
+    fn the_version_word_ignores_case_as_the_slice_comparison_does() {
+        for at in 0..8 {
+            for b in 0..=255u8 {
+                let mut version = *b" SIP/2.0";
+                version[at] = b;
+                let expected = version.eq_ignore_ascii_case(b" SIP/2.0");
+                assert_eq!(is_sp_version(&version), expected, "{version:?}");
+            }
+        }
+        assert!(!is_sp_version(b" SIP/2."));
     }
 
     #[test]
