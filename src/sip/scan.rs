@@ -165,8 +165,7 @@ fn header_lines<'a, V: Visit<'a>>(
                 pos,
             ));
         }
-        let plain = plain_name(input, pos).and_then(|colon| {
-            let core = KnownHeader::core(&input[pos..colon]);
+        let plain = plain_name(input, pos).and_then(|(colon, core)| {
             if core == Some(KnownHeader::Via) {
                 if let Some(cr) = plain_via_line(input, pos, colon, limits) {
                     required.via = true;
@@ -528,29 +527,35 @@ fn plain_header_line(input: &[u8], start: usize, max: usize) -> Option<(RawHeade
 /// made of its value.
 #[cfg(test)]
 fn plain_line(input: &[u8], start: usize, max: usize) -> Option<(usize, usize)> {
-    let colon = plain_name(input, start)?;
+    let (colon, _) = plain_name(input, start)?;
     Some((colon, plain_line_end(input, start, colon, max)?))
 }
 
-/// The colon right after the token name of the line at `start`, if there is one.
+/// The colon right after the token name of the line at `start`, if there is one, and
+/// the header of [`KnownHeader::core`] the name is.
 ///
 /// The names nearly every request carries, written as RFC 3261 writes them, and the
 /// compact forms (section 7.3.3), are recognised by their first bytes and compared
 /// whole, a word at a time; any other name is read byte by byte. Either way the colon
 /// is the same: a name recognised is a token followed by its colon.
 #[inline(always)]
-fn plain_name(input: &[u8], start: usize) -> Option<usize> {
+fn plain_name(input: &[u8], start: usize) -> Option<(usize, Option<KnownHeader>)> {
     let line = input.get(start..)?;
-    if let Some(len) = usual_name(line) {
-        return Some(start + len - 1);
+    if let Some((len, core)) = usual_name(line) {
+        return Some((start + len - 1, core));
     }
-    token_name(input, start)
+    let colon = token_name(input, start)?;
+    Some((colon, KnownHeader::core(&input[start..colon])))
 }
 
 /// The length of `name` (with its colon) when `line` starts with it: `name` has 8 to
 /// 24 bytes, compared in overlapping words.
 #[inline(always)]
-fn starts_with_name(line: &[u8], name: &[u8]) -> Option<usize> {
+fn starts_with_name(
+    line: &[u8],
+    name: &[u8],
+    core: Option<KnownHeader>,
+) -> Option<(usize, Option<KnownHeader>)> {
     let word = |bytes: &[u8], at: usize| {
         let chunk = bytes.get(at..)?.first_chunk::<8>()?;
         Some(u64::from_le_bytes(*chunk))
@@ -560,39 +565,42 @@ fn starts_with_name(line: &[u8], name: &[u8]) -> Option<usize> {
     let equal = word(line, 0)? == word(name, 0)?
         && word(line, last)? == word(name, last)?
         && (len <= 16 || word(line, 8)? == word(name, 8)?);
-    equal.then_some(len)
+    equal.then_some((len, core))
 }
 
 /// The length (with the colon) of the name of [`plain_name`]'s list `line` starts
-/// with, `None` for any other.
+/// with, and the header of [`KnownHeader::core`] it is; `None` for any other name.
 #[inline(always)]
-fn usual_name(line: &[u8]) -> Option<usize> {
+fn usual_name(line: &[u8]) -> Option<(usize, Option<KnownHeader>)> {
+    use KnownHeader as K;
     let head = line.first_chunk::<8>()?;
-    let name: &[u8] = match head {
-        [c, b':', ..] if grammar::is_token_char(*c) => return Some(2),
-        [b'T', b'o', b':', ..] => return Some(3),
-        [b'V', b'i', b'a', b':', ..] => return Some(4),
-        [b'F', b'r', b'o', b'm', b':', ..] => return Some(5),
-        [b'C', b'S', b'e', b'q', b':', ..] => return Some(5),
-        [b'R', b'o', b'u', b't', b'e', b':', ..] => return Some(6),
-        [b'C', b'a', b'l', b'l', b'-', b'I', b'D', b':'] => return Some(8),
-        [b'C', b'o', b'n', b't', b'a', b'c', b't', b':'] => return Some(8),
+    let (name, core): (&[u8], _) = match head {
+        [c, b':', ..] if grammar::is_token_char(*c) => {
+            return Some((2, KnownHeader::core(std::slice::from_ref(c))))
+        }
+        [b'T', b'o', b':', ..] => return Some((3, Some(K::To))),
+        [b'V', b'i', b'a', b':', ..] => return Some((4, Some(K::Via))),
+        [b'F', b'r', b'o', b'm', b':', ..] => return Some((5, Some(K::From))),
+        [b'C', b'S', b'e', b'q', b':', ..] => return Some((5, Some(K::CSeq))),
+        [b'R', b'o', b'u', b't', b'e', b':', ..] => return Some((6, None)),
+        [b'C', b'a', b'l', b'l', b'-', b'I', b'D', b':'] => return Some((8, Some(K::CallId))),
+        [b'C', b'o', b'n', b't', b'a', b'c', b't', b':'] => return Some((8, Some(K::Contact))),
         [b'C', b'o', b'n', b't', b'e', b'n', b't', b'-'] => match line.get(8)? {
-            b'L' => b"Content-Length:",
-            b'T' => b"Content-Type:",
+            b'L' => (&b"Content-Length:"[..], Some(K::ContentLength)),
+            b'T' => (&b"Content-Type:"[..], None),
             _ => return None,
         },
-        [b'C', b'o', b'n', b't', b'r', ..] => b"Contribution-ID:",
-        [b'C', b'o', b'n', b'v', ..] => b"Conversation-ID:",
-        [b'A', b'c', b'c', b'e', ..] => b"Accept-Contact:",
-        [b'M', b'a', b'x', b'-', ..] => b"Max-Forwards:",
-        [b'R', b'e', b'c', b'o', ..] => b"Record-Route:",
-        [b'U', b's', b'e', b'r', ..] => b"User-Agent:",
-        [b'S', b'u', b'p', b'p', ..] => b"Supported:",
-        [b'P', b'-', b'A', b's', ..] => b"P-Asserted-Identity:",
+        [b'C', b'o', b'n', b't', b'r', ..] => (&b"Contribution-ID:"[..], None),
+        [b'C', b'o', b'n', b'v', ..] => (&b"Conversation-ID:"[..], None),
+        [b'A', b'c', b'c', b'e', ..] => (&b"Accept-Contact:"[..], Some(K::AcceptContact)),
+        [b'M', b'a', b'x', b'-', ..] => (&b"Max-Forwards:"[..], None),
+        [b'R', b'e', b'c', b'o', ..] => (&b"Record-Route:"[..], None),
+        [b'U', b's', b'e', b'r', ..] => (&b"User-Agent:"[..], None),
+        [b'S', b'u', b'p', b'p', ..] => (&b"Supported:"[..], None),
+        [b'P', b'-', b'A', b's', ..] => (&b"P-Asserted-Identity:"[..], None),
         _ => return None,
     };
-    starts_with_name(line, name)
+    starts_with_name(line, name, core)
 }
 
 /// The colon right after the token name of the line at `start`, read byte by byte.
@@ -1438,17 +1446,19 @@ mod tests {
                 for lead in ["", "\r\n"] {
                     let line = format!("{lead}{name}{tail}");
                     let start = lead.len();
-                    let expected = token_name(line.as_bytes(), start);
-                    assert_eq!(plain_name(line.as_bytes(), start), expected, "{line:?}");
-                    let lower = line.to_ascii_lowercase();
-                    let expected = token_name(lower.as_bytes(), start);
-                    assert_eq!(plain_name(lower.as_bytes(), start), expected, "{lower:?}");
+                    for line in [line.clone(), line.to_ascii_lowercase()] {
+                        let line = line.as_bytes();
+                        let expected = token_name(line, start)
+                            .map(|colon| (colon, KnownHeader::core(&line[start..colon])));
+                        assert_eq!(plain_name(line, start), expected, "{line:?}");
+                    }
                 }
             }
             for cut in 0..name.len() + 2 {
                 let line = format!("{name}: x");
                 let line = &line.as_bytes()[..cut.min(line.len())];
-                assert_eq!(plain_name(line, 0), token_name(line, 0), "{line:?}");
+                let expected = token_name(line, 0).map(|c| (c, KnownHeader::core(&line[..c])));
+                assert_eq!(plain_name(line, 0), expected, "{line:?}");
             }
         }
     }
