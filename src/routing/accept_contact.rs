@@ -88,14 +88,23 @@ impl<'l> TagReader<'l> {
         if head != HEAD && !head.eq_ignore_ascii_case(HEAD) {
             return false;
         }
-        match quoted.split_last() {
-            Some((b'"', inner)) if memchr::memchr2(b'"', b'\\', inner).is_none() => {
-                self.values += 1;
+        let Some((b'"', inner)) = quoted.split_last() else {
+            return false;
+        };
+        // One search for a quote, a backslash and the comma of a list: a single
+        // tag-value, the usual case, is read with no second look for the comma.
+        match memchr::memchr3(b'"', b'\\', b',', inner) {
+            None => add_icsi_value(inner, &mut self.tags),
+            Some(at) if inner[at] == b',' => {
+                if memchr::memchr2(b'"', b'\\', &inner[at..]).is_some() {
+                    return false;
+                }
                 add_icsi_values(Some(ParamValue::Quoted(inner)), &mut self.tags);
-                true
             }
-            _ => false,
+            Some(_) => return false,
         }
+        self.values += 1;
+        true
     }
 
     /// Reads one header value with the whole Accept-Contact grammar.
@@ -172,6 +181,33 @@ mod tests {
         tags(value.as_bytes(), &Limits::DEFAULT)
             .map(|t| t.to_string())
             .map_err(|e| e.kind().clone())
+    }
+
+    #[test]
+    fn the_plain_reading_agrees_with_the_list_grammar() {
+        let head = "*;+g.3gpp.icsi-ref=";
+        for inner in [
+            MSG.to_string(),
+            format!("{MSG}, {SESSION}"),
+            format!("{MSG},{SESSION},"),
+            format!("{MSG}, \\\"{SESSION}"),
+            format!("{MSG}\\,{SESSION}"),
+            format!(",{MSG}"),
+            format!("!{MSG}, <{SESSION}>"),
+            String::new(),
+        ] {
+            let value = format!("{head}\"{inner}\"");
+            let limits = Limits::DEFAULT;
+            let (mut plain, mut list) = (TagReader::new(&limits), TagReader::new(&limits));
+            let list_result = list
+                .read_list(value.as_bytes())
+                .map_err(|e| e.kind().clone());
+            if plain.read_plain(value.as_bytes()) {
+                assert_eq!(list_result, Ok(()), "{value}");
+                assert_eq!(plain.tags(), list.tags(), "{value}");
+                assert_eq!(plain.values, list.values, "{value}");
+            }
+        }
     }
 
     #[test]
