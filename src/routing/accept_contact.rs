@@ -70,7 +70,8 @@ impl<'l> TagReader<'l> {
     }
 
     /// Reads the value nearly every CPM request carries, `*;+g.3gpp.icsi-ref="..."`
-    /// (one value, one parameter, its name in any case, no escape in the quoted string),
+    /// (one value, one parameter, its name in any case, no escape in the quoted string;
+    /// `;explicit;require` or `;require;explicit` may follow),
     /// in one pass; `false` for any other value, which [`TagReader::read_list`] then
     /// reads with the whole grammar (and names the fault of an invalid one). A value
     /// taken here is read by the list grammar to the same tags and count.
@@ -88,6 +89,19 @@ impl<'l> TagReader<'l> {
         if head != HEAD && !head.eq_ignore_ascii_case(HEAD) {
             return false;
         }
+        // `explicit` and `require` (RFC 3841 section 9.2), which a file transfer's
+        // Accept-Contact often carries after the tag, instruct proxies: two more
+        // parameters to count, nothing to read.
+        let quoted = match quoted.last() {
+            Some(b'"') => quoted,
+            _ => match quoted
+                .strip_suffix(b";explicit;require")
+                .or_else(|| quoted.strip_suffix(b";require;explicit"))
+            {
+                Some(rest) if self.limits.max_params >= 3 => rest,
+                _ => return false,
+            },
+        };
         let Some((b'"', inner)) = quoted.split_last() else {
             return false;
         };
@@ -186,27 +200,55 @@ mod tests {
     #[test]
     fn the_plain_reading_agrees_with_the_list_grammar() {
         let head = "*;+g.3gpp.icsi-ref=";
-        for inner in [
-            MSG.to_string(),
-            format!("{MSG}, {SESSION}"),
-            format!("{MSG},{SESSION},"),
-            format!("{MSG}, \\\"{SESSION}"),
-            format!("{MSG}\\,{SESSION}"),
-            format!(",{MSG}"),
-            format!("!{MSG}, <{SESSION}>"),
-            String::new(),
+        let quoted = |inner: &str| format!("{head}\"{inner}\"");
+        for value in [
+            quoted(MSG),
+            quoted(&format!("{MSG}, {SESSION}")),
+            quoted(&format!("{MSG},{SESSION},")),
+            quoted(&format!("{MSG}, \\\"{SESSION}")),
+            quoted(&format!("{MSG}\\,{SESSION}")),
+            quoted(&format!(",{MSG}")),
+            quoted(&format!("!{MSG}, <{SESSION}>")),
+            quoted(""),
+            format!("{}{}", quoted(MSG), ";explicit;require"),
+            format!("{}{}", quoted(MSG), ";require;explicit"),
+            format!("{}{}", quoted(MSG), ";require;explicit;explicit"),
+            format!("{}{}", quoted(MSG), "explicit;require"),
+            format!("{}{}", quoted(MSG), ";EXPLICIT;require"),
+            format!("{}{}", quoted(MSG), ";explicit;require, *;explicit;require"),
+            format!(
+                "{}{}",
+                quoted(&format!("{MSG}, {SESSION}")),
+                ";require;explicit"
+            ),
+            format!("{}{}", quoted(&format!("{MSG}\"")), ";require;explicit"),
         ] {
-            let value = format!("{head}\"{inner}\"");
-            let limits = Limits::DEFAULT;
-            let (mut plain, mut list) = (TagReader::new(&limits), TagReader::new(&limits));
-            let list_result = list
-                .read_list(value.as_bytes())
-                .map_err(|e| e.kind().clone());
-            if plain.read_plain(value.as_bytes()) {
-                assert_eq!(list_result, Ok(()), "{value}");
-                assert_eq!(plain.tags(), list.tags(), "{value}");
-                assert_eq!(plain.values, list.values, "{value}");
+            for max_params in [0, 1, 2, 3, 64] {
+                let limits = Limits {
+                    max_params,
+                    ..Limits::DEFAULT
+                };
+                let (mut plain, mut list) = (TagReader::new(&limits), TagReader::new(&limits));
+                let list_result = list
+                    .read_list(value.as_bytes())
+                    .map_err(|e| e.kind().clone());
+                if plain.read_plain(value.as_bytes()) {
+                    assert_eq!(list_result, Ok(()), "{value} {max_params}");
+                    assert_eq!(plain.tags(), list.tags(), "{value}");
+                    assert_eq!(plain.values, list.values, "{value}");
+                }
             }
+        }
+        // The usual values are read by the plain reader.
+        let limits = Limits::DEFAULT;
+        for value in [
+            quoted(MSG),
+            format!("{}{}", quoted(MSG), ";explicit;require"),
+        ] {
+            assert!(
+                TagReader::new(&limits).read_plain(value.as_bytes()),
+                "{value}"
+            );
         }
     }
 
