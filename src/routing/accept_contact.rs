@@ -70,31 +70,55 @@ impl<'l> TagReader<'l> {
     }
 
     /// Reads the value nearly every CPM request carries, `*;+g.3gpp.icsi-ref="..."`
-    /// (one value, one parameter, its name in any case, no escape in the quoted string),
+    /// (one value, one parameter, its name in any case, no escape in the quoted string;
+    /// `;explicit;require` or `;require;explicit` may follow),
     /// in one pass; `false` for any other value, which [`TagReader::read_list`] then
     /// reads with the whole grammar (and names the fault of an invalid one). A value
     /// taken here is read by the list grammar to the same tags and count.
     #[inline]
     fn read_plain(&mut self, value: &[u8]) -> bool {
-        const HEAD: &[u8] = b"*;+g.3gpp.icsi-ref=\"";
+        const HEAD: &[u8; 20] = b"*;+g.3gpp.icsi-ref=\"";
         if self.values >= self.limits.max_accept_contact_values || self.limits.max_params == 0 {
             return false;
         }
-        let Some(quoted) = value
-            .get(..HEAD.len())
-            .filter(|head| head.eq_ignore_ascii_case(HEAD))
-            .map(|_| &value[HEAD.len()..])
-        else {
+        // Networks write the name in lower case: one plain comparison of a fixed
+        // length before the comparison that ignores case.
+        let Some((head, quoted)) = value.split_first_chunk::<20>() else {
             return false;
         };
-        match quoted.split_last() {
-            Some((b'"', inner)) if memchr::memchr2(b'"', b'\\', inner).is_none() => {
-                self.values += 1;
-                add_icsi_values(Some(ParamValue::Quoted(inner)), &mut self.tags);
-                true
-            }
-            _ => false,
+        if head != HEAD && !head.eq_ignore_ascii_case(HEAD) {
+            return false;
         }
+        // `explicit` and `require` (RFC 3841 section 9.2), which a file transfer's
+        // Accept-Contact often carries after the tag, instruct proxies: two more
+        // parameters to count, nothing to read.
+        let quoted = match quoted.last() {
+            Some(b'"') => quoted,
+            _ => match quoted
+                .strip_suffix(b";explicit;require")
+                .or_else(|| quoted.strip_suffix(b";require;explicit"))
+            {
+                Some(rest) if self.limits.max_params >= 3 => rest,
+                _ => return false,
+            },
+        };
+        let Some((b'"', inner)) = quoted.split_last() else {
+            return false;
+        };
+        // One search for a quote, a backslash and the comma of a list: a single
+        // tag-value, the usual case, is read with no second look for the comma.
+        match memchr::memchr3(b'"', b'\\', b',', inner) {
+            None => add_icsi_value(inner, &mut self.tags),
+            Some(at) if inner[at] == b',' => {
+                if memchr::memchr2(b'"', b'\\', &inner[at..]).is_some() {
+                    return false;
+                }
+                add_icsi_values(Some(ParamValue::Quoted(inner)), &mut self.tags);
+            }
+            Some(_) => return false,
+        }
+        self.values += 1;
+        true
     }
 
     /// Reads one header value with the whole Accept-Contact grammar.
@@ -171,6 +195,61 @@ mod tests {
         tags(value.as_bytes(), &Limits::DEFAULT)
             .map(|t| t.to_string())
             .map_err(|e| e.kind().clone())
+    }
+
+    #[test]
+    fn the_plain_reading_agrees_with_the_list_grammar() {
+        let head = "*;+g.3gpp.icsi-ref=";
+        let quoted = |inner: &str| format!("{head}\"{inner}\"");
+        for value in [
+            quoted(MSG),
+            quoted(&format!("{MSG}, {SESSION}")),
+            quoted(&format!("{MSG},{SESSION},")),
+            quoted(&format!("{MSG}, \\\"{SESSION}")),
+            quoted(&format!("{MSG}\\,{SESSION}")),
+            quoted(&format!(",{MSG}")),
+            quoted(&format!("!{MSG}, <{SESSION}>")),
+            quoted(""),
+            format!("{}{}", quoted(MSG), ";explicit;require"),
+            format!("{}{}", quoted(MSG), ";require;explicit"),
+            format!("{}{}", quoted(MSG), ";require;explicit;explicit"),
+            format!("{}{}", quoted(MSG), "explicit;require"),
+            format!("{}{}", quoted(MSG), ";EXPLICIT;require"),
+            format!("{}{}", quoted(MSG), ";explicit;require, *;explicit;require"),
+            format!(
+                "{}{}",
+                quoted(&format!("{MSG}, {SESSION}")),
+                ";require;explicit"
+            ),
+            format!("{}{}", quoted(&format!("{MSG}\"")), ";require;explicit"),
+        ] {
+            for max_params in [0, 1, 2, 3, 64] {
+                let limits = Limits {
+                    max_params,
+                    ..Limits::DEFAULT
+                };
+                let (mut plain, mut list) = (TagReader::new(&limits), TagReader::new(&limits));
+                let list_result = list
+                    .read_list(value.as_bytes())
+                    .map_err(|e| e.kind().clone());
+                if plain.read_plain(value.as_bytes()) {
+                    assert_eq!(list_result, Ok(()), "{value} {max_params}");
+                    assert_eq!(plain.tags(), list.tags(), "{value}");
+                    assert_eq!(plain.values, list.values, "{value}");
+                }
+            }
+        }
+        // The usual values are read by the plain reader.
+        let limits = Limits::DEFAULT;
+        for value in [
+            quoted(MSG),
+            format!("{}{}", quoted(MSG), ";explicit;require"),
+        ] {
+            assert!(
+                TagReader::new(&limits).read_plain(value.as_bytes()),
+                "{value}"
+            );
+        }
     }
 
     #[test]

@@ -120,9 +120,9 @@ impl FeatureTag {
                 let service = &value[prefix.len()..];
                 // Networks write the prefix in lower case: one plain comparison
                 // before the comparison that ignores case.
+                // A service name is a few bytes: one pass for both escapes.
                 if (head == prefix || head.eq_ignore_ascii_case(prefix))
-                    && !service.contains(&b'%')
-                    && !service.contains(&b'\\')
+                    && !service.iter().any(|&b| b == b'%' || b == b'\\')
                 {
                     return FeatureTag::from_service(service);
                 }

@@ -146,14 +146,17 @@ fn header_lines<'a, V: Visit<'a>>(
     let visited_as = method.unwrap_or(Method::Extension(""));
     let mut required = Required::default();
     let mut count = 0;
+    // Each line read below ends only where the next line does not start with SP or
+    // HTAB (a fold belongs to its line, RFC 3261 section 7.3.1): the first line is the
+    // only one that can start as a continuation.
+    if matches!(input.get(pos), Some(b' ' | b'\t')) {
+        return Err(fail(ParseErrorKind::OrphanContinuation, pos));
+    }
     let body_start = loop {
         match input.get(pos..pos + 2) {
             Some(b"\r\n") => break pos + 2,
             None if pos == input.len() => return Err(fail(ParseErrorKind::UnterminatedHead, pos)),
             _ => {}
-        }
-        if matches!(input[pos], b' ' | b'\t') {
-            return Err(fail(ParseErrorKind::OrphanContinuation, pos));
         }
         count += 1;
         if count > limits.max_headers {
@@ -162,8 +165,7 @@ fn header_lines<'a, V: Visit<'a>>(
                 pos,
             ));
         }
-        let plain = plain_name(input, pos).and_then(|colon| {
-            let core = KnownHeader::core(&input[pos..colon]);
+        let plain = plain_name(input, pos).and_then(|(colon, core)| {
             if core == Some(KnownHeader::Via) {
                 if let Some(cr) = plain_via_line(input, pos, colon, limits) {
                     required.via = true;
@@ -253,6 +255,7 @@ struct Required {
 
 impl Required {
     /// Checks one header of `input`.
+    #[inline(always)]
     fn check(
         &mut self,
         method: Option<Method<'_>>,
@@ -351,7 +354,7 @@ fn first_line(input: &[u8]) -> Result<(usize, &[u8], usize), ParseError> {
     if rest.is_empty() {
         return Err(fail(ParseErrorKind::Empty, 0));
     }
-    match memchr2(b'\r', b'\n', rest) {
+    match find_line_end(rest, 0) {
         Some(n) if rest[n] == b'\r' && rest.get(n + 1) == Some(&b'\n') => {
             Ok((lead, &rest[..n], n + 2))
         }
@@ -385,7 +388,7 @@ fn request_line(input: &[u8]) -> Result<RequestLine<'_>, ParseError> {
         let (uri, version) = target.split_at(space);
         if !uri.is_empty()
             && version.len() == 8
-            && version.eq_ignore_ascii_case(b" SIP/2.0")
+            && is_sp_version(version)
             && grammar::has_scheme(uri)
         {
             return Ok(RequestLine {
@@ -446,6 +449,16 @@ fn request_line(input: &[u8]) -> Result<RequestLine<'_>, ParseError> {
         uri,
         end: lead + end,
     })
+}
+
+/// Whether `bytes` starts with ` SIP/2.0` in any case, in one comparison: bit 0x20 set
+/// on the three letters only.
+#[inline(always)]
+fn is_sp_version(bytes: &[u8]) -> bool {
+    const LETTERS: u64 = u64::from_le_bytes([0, 0x20, 0x20, 0x20, 0, 0, 0, 0]);
+    bytes
+        .first_chunk::<8>()
+        .is_some_and(|v| u64::from_le_bytes(*v) | LETTERS == u64::from_le_bytes(*b" sip/2.0"))
 }
 
 struct StatusLine {
@@ -514,13 +527,85 @@ fn plain_header_line(input: &[u8], start: usize, max: usize) -> Option<(RawHeade
 /// made of its value.
 #[cfg(test)]
 fn plain_line(input: &[u8], start: usize, max: usize) -> Option<(usize, usize)> {
-    let colon = plain_name(input, start)?;
+    let (colon, _) = plain_name(input, start)?;
     Some((colon, plain_line_end(input, start, colon, max)?))
 }
 
-/// The colon right after the token name of the line at `start`, if there is one.
+/// The colon right after the token name of the line at `start`, if there is one, and
+/// the header of [`KnownHeader::core`] the name is.
+///
+/// The names nearly every request carries, written as RFC 3261 writes them, and the
+/// compact forms (section 7.3.3), are recognised by their first bytes and compared
+/// whole, a word at a time; any other name is read byte by byte. Either way the colon
+/// is the same: a name recognised is a token followed by its colon.
 #[inline(always)]
-fn plain_name(input: &[u8], start: usize) -> Option<usize> {
+fn plain_name(input: &[u8], start: usize) -> Option<(usize, Option<KnownHeader>)> {
+    let line = input.get(start..)?;
+    if let Some((len, core)) = usual_name(line) {
+        return Some((start + len - 1, core));
+    }
+    let colon = token_name(input, start)?;
+    Some((colon, KnownHeader::core(&input[start..colon])))
+}
+
+/// The length of `name` (with its colon) when `line` starts with it: `name` has 8 to
+/// 24 bytes, compared in overlapping words.
+#[inline(always)]
+fn starts_with_name(
+    line: &[u8],
+    name: &[u8],
+    core: Option<KnownHeader>,
+) -> Option<(usize, Option<KnownHeader>)> {
+    let word = |bytes: &[u8], at: usize| {
+        let chunk = bytes.get(at..)?.first_chunk::<8>()?;
+        Some(u64::from_le_bytes(*chunk))
+    };
+    let len = name.len();
+    let last = len.checked_sub(8)?;
+    let equal = word(line, 0)? == word(name, 0)?
+        && word(line, last)? == word(name, last)?
+        && (len <= 16 || word(line, 8)? == word(name, 8)?);
+    equal.then_some((len, core))
+}
+
+/// The length (with the colon) of the name of [`plain_name`]'s list `line` starts
+/// with, and the header of [`KnownHeader::core`] it is; `None` for any other name.
+#[inline(always)]
+fn usual_name(line: &[u8]) -> Option<(usize, Option<KnownHeader>)> {
+    use KnownHeader as K;
+    let head = line.first_chunk::<8>()?;
+    let (name, core): (&[u8], _) = match head {
+        [c, b':', ..] if grammar::is_token_char(*c) => {
+            return Some((2, KnownHeader::core(std::slice::from_ref(c))))
+        }
+        [b'T', b'o', b':', ..] => return Some((3, Some(K::To))),
+        [b'V', b'i', b'a', b':', ..] => return Some((4, Some(K::Via))),
+        [b'F', b'r', b'o', b'm', b':', ..] => return Some((5, Some(K::From))),
+        [b'C', b'S', b'e', b'q', b':', ..] => return Some((5, Some(K::CSeq))),
+        [b'R', b'o', b'u', b't', b'e', b':', ..] => return Some((6, None)),
+        [b'C', b'a', b'l', b'l', b'-', b'I', b'D', b':'] => return Some((8, Some(K::CallId))),
+        [b'C', b'o', b'n', b't', b'a', b'c', b't', b':'] => return Some((8, Some(K::Contact))),
+        [b'C', b'o', b'n', b't', b'e', b'n', b't', b'-'] => match line.get(8)? {
+            b'L' => (&b"Content-Length:"[..], Some(K::ContentLength)),
+            b'T' => (&b"Content-Type:"[..], None),
+            _ => return None,
+        },
+        [b'C', b'o', b'n', b't', b'r', ..] => (&b"Contribution-ID:"[..], None),
+        [b'C', b'o', b'n', b'v', ..] => (&b"Conversation-ID:"[..], None),
+        [b'A', b'c', b'c', b'e', ..] => (&b"Accept-Contact:"[..], Some(K::AcceptContact)),
+        [b'M', b'a', b'x', b'-', ..] => (&b"Max-Forwards:"[..], None),
+        [b'R', b'e', b'c', b'o', ..] => (&b"Record-Route:"[..], None),
+        [b'U', b's', b'e', b'r', ..] => (&b"User-Agent:"[..], None),
+        [b'S', b'u', b'p', b'p', ..] => (&b"Supported:"[..], None),
+        [b'P', b'-', b'A', b's', ..] => (&b"P-Asserted-Identity:"[..], None),
+        _ => return None,
+    };
+    starts_with_name(line, name, core)
+}
+
+/// The colon right after the token name of the line at `start`, read byte by byte.
+#[inline(always)]
+fn token_name(input: &[u8], start: usize) -> Option<usize> {
     let line = input.get(start..)?;
     let name_len = grammar::short_token_len(line);
     if name_len == 0 || line.get(name_len) != Some(&b':') {
@@ -534,13 +619,10 @@ fn plain_name(input: &[u8], start: usize) -> Option<usize> {
 #[inline(always)]
 fn plain_line_end(input: &[u8], start: usize, colon: usize, max: usize) -> Option<usize> {
     let cr = find_line_end(input, colon + 1)?;
-    if input[cr] != b'\r'
-        || cr - start > max
-        || !matches!(input.get(cr + 1..cr + 3), Some([b'\n', b]) if !matches!(b, b' ' | b'\t'))
-    {
-        return None;
-    }
-    Some(cr)
+    // CR, LF, and a next line that is not a fold, in one bounds check.
+    let plain_end =
+        matches!(input.get(cr..cr + 3), Some([b'\r', b'\n', b]) if !matches!(b, b' ' | b'\t'));
+    (plain_end && cr - start <= max).then_some(cr)
 }
 
 /// The header of a line [`plain_line`] read: the value between the colon and the CR,
@@ -650,45 +732,50 @@ const fn splat(b: u8) -> u64 {
 /// This is the one look at the bytes of a value routing does not read, and it costs
 /// about one instruction per byte, against a library call per line.
 #[inline(always)]
-fn find_line_end(input: &[u8], at: usize) -> Option<usize> {
+fn find_line_end(input: &[u8], mut at: usize) -> Option<usize> {
     const BELOW: u64 = splat(0x0E);
     const HIGH: u64 = splat(0x80);
     /// Bytes searched word by word before the search hands over to `memchr2`, whose
     /// wide steps win on a long line once its fixed cost is paid.
     const SHORT: usize = 128;
-    let rest = input.get(at..)?;
-    let mut base = 0;
-    let mut chunks = rest.chunks_exact(16);
-    for chunk in chunks.by_ref() {
-        let (a, b) = chunk.split_at(8);
-        let (mut wa, mut wb) = ([0u8; 8], [0u8; 8]);
-        wa.copy_from_slice(a);
-        wb.copy_from_slice(b);
-        let (wa, wb) = (u64::from_le_bytes(wa), u64::from_le_bytes(wb));
-        let fa = wa.wrapping_sub(BELOW) & !wa;
-        let fb = wb.wrapping_sub(BELOW) & !wb;
-        if (fa | fb) & HIGH != 0 {
-            let n = if fa & HIGH != 0 {
-                (fa & HIGH).trailing_zeros() / 8
-            } else {
-                8 + (fb & HIGH).trailing_zeros() / 8
-            } as usize;
-            return match chunk.get(n) {
-                Some(b'\r' | b'\n') => Some(at + base + n),
+    // A loop rather than a call of itself after a control byte, so that the search
+    // is inlined into the walk.
+    'search: loop {
+        let rest = input.get(at..)?;
+        let mut base = 0;
+        let mut chunks = rest.chunks_exact(16);
+        for chunk in chunks.by_ref() {
+            let (a, b) = chunk.split_at(8);
+            let (mut wa, mut wb) = ([0u8; 8], [0u8; 8]);
+            wa.copy_from_slice(a);
+            wb.copy_from_slice(b);
+            let (wa, wb) = (u64::from_le_bytes(wa), u64::from_le_bytes(wb));
+            let fa = wa.wrapping_sub(BELOW) & !wa;
+            let fb = wb.wrapping_sub(BELOW) & !wb;
+            if (fa | fb) & HIGH != 0 {
+                let n = if fa & HIGH != 0 {
+                    (fa & HIGH).trailing_zeros() / 8
+                } else {
+                    8 + (fb & HIGH).trailing_zeros() / 8
+                } as usize;
+                if matches!(chunk.get(n), Some(b'\r' | b'\n')) {
+                    return Some(at + base + n);
+                }
                 // HTAB, NUL or another control byte: go on after it.
-                _ => find_line_end(input, at + base + n + 1),
-            };
+                at += base + n + 1;
+                continue 'search;
+            }
+            base += 16;
+            if base >= SHORT {
+                return memchr2(b'\r', b'\n', &rest[base..]).map(|n| at + base + n);
+            }
         }
-        base += 16;
-        if base >= SHORT {
-            return memchr2(b'\r', b'\n', &rest[base..]).map(|n| at + base + n);
-        }
+        return chunks
+            .remainder()
+            .iter()
+            .position(|&b| b == b'\r' || b == b'\n')
+            .map(|n| at + base + n);
     }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| b == b'\r' || b == b'\n')
-        .map(|n| at + base + n)
 }
 
 /// Splits `input[start..end]` into name and value.
@@ -726,8 +813,17 @@ fn split_header(input: &[u8], start: usize, end: usize) -> Result<RawHeader<'_>,
 /// `CSeq: 1*DIGIT LWS Method`, the number at most 2^32 - 1 (RFC 3261 section 8.1.1.5
 /// and RFC 4475 section 3.1.2.4).
 fn parse_cseq(value: &[u8]) -> Option<(u32, &[u8])> {
-    let digits = value.iter().take_while(|b| b.is_ascii_digit()).count();
-    let number = parse_decimal(&value[..digits]).and_then(|n| u32::try_from(n).ok())?;
+    // The number is read as the digits are counted; past u32::MAX it stays there.
+    let mut number = 0u64;
+    let mut digits = 0;
+    while let Some(&b) = value.get(digits).filter(|b| b.is_ascii_digit()) {
+        number = (number * 10 + u64::from(b - b'0')).min(u64::from(u32::MAX) + 1);
+        digits += 1;
+    }
+    if digits == 0 {
+        return None;
+    }
+    let number = u32::try_from(number).ok()?;
     let rest = &value[digits..];
     let method = grammar::lws(rest);
     if method.len() == rest.len() || !grammar::is_token(method) {
@@ -861,11 +957,62 @@ fn plain_params(mut rest: &[u8], max_params: usize) -> Option<&[u8]> {
             value = Some(grammar::ParamValue::Bare(&after[..value_len]));
             rest = &after[value_len..];
         }
-        if grammar::check_named(grammar::VIA_PARAMS, &mut seen, name, value).is_err() {
+        if !plain_via_param(&mut seen, name, value) {
             return None;
         }
     }
     Some(rest)
+}
+
+/// [`grammar::check_named`] with [`grammar::VIA_PARAMS`], `true` when the parameter
+/// passes, for a parameter [`plain_params`] read (a value, if any, bare and not
+/// empty). `branch` and `rport`, on nearly every Via, are told by their length and
+/// first letter and checked here; any other name goes to `check_named`. `seen` holds
+/// the bits `check_named` keeps (one per entry of `VIA_PARAMS`, in its order).
+#[inline(always)]
+fn plain_via_param(seen: &mut u32, name: &[u8], value: Option<grammar::ParamValue<'_>>) -> bool {
+    const BRANCH: u32 = 1 << 0;
+    const RECEIVED: u32 = 1 << 1;
+    const RPORT: u32 = 1 << 2;
+    // The name (at most eight bytes here) with bit 0x20 set on every byte, in one word:
+    // equal to the lower-case name padded with SP exactly when the name is that name
+    // in any case (the names are letters only).
+    let is = |lower: &[u8; 8]| {
+        let mut word = [0u8; 8];
+        if let Some(to) = word.get_mut(..name.len()) {
+            to.copy_from_slice(name);
+        }
+        u64::from_le_bytes(word) | u64::from_le_bytes([0x20; 8]) == u64::from_le_bytes(*lower)
+    };
+    let first = name.first().map_or(0, |b| b | 0x20);
+    let bit = match (name.len(), first) {
+        (6, b'b') if is(b"branch  ") => BRANCH,
+        (5, b'r') if is(b"rport   ") => RPORT,
+        // `received` with a name or IPv4 address: host bytes only, which the table
+        // accepts; any other value (IPv6, a fault) goes to the table.
+        (8, b'r') if is(b"received") && *seen & RECEIVED == 0 => match value {
+            Some(grammar::ParamValue::Bare(v))
+                if !v.is_empty() && grammar::short_host_len(v) == v.len() =>
+            {
+                *seen |= RECEIVED;
+                return true;
+            }
+            _ => return grammar::check_named(grammar::VIA_PARAMS, seen, name, value).is_ok(),
+        },
+        _ => return grammar::check_named(grammar::VIA_PARAMS, seen, name, value).is_ok(),
+    };
+    if *seen & bit != 0 {
+        return false;
+    }
+    *seen |= bit;
+    match value {
+        // `branch=token`, a bare value not empty here.
+        Some(grammar::ParamValue::Bare(v)) if bit == BRANCH => !v.is_empty(),
+        Some(grammar::ParamValue::Bare(v)) => !v.is_empty() && v.iter().all(u8::is_ascii_digit),
+        Some(grammar::ParamValue::Quoted(_)) => false,
+        // `rport` may stand alone (RFC 3581 section 3), `branch` may not.
+        None => bit == RPORT,
+    }
 }
 
 /// Reads a whole Via line of the usual shape in one pass, whose name (from `start`)
@@ -1197,6 +1344,136 @@ mod tests {
             ..Limits::DEFAULT
         };
         assert_eq!(plain_via_line(text, 0, 3, &tight), None);
+    }
+
+    #[test]
+    fn the_via_parameter_check_agrees_with_the_named_table() {
+        use grammar::ParamValue::{Bare, Quoted};
+        let names = [
+            "branch", "BRANCH", "Branch", "branc", "branchx", "bRanch", "rport", "RPORT", "rpor",
+            "rports", "received", "ttl", "maddr", "b", "r", "brunch", "rp0rt", "x",
+        ];
+        let values = [
+            None,
+            Some(Bare(&b"z9hG4bK-1"[..])),
+            Some(Bare(b"5060")),
+            Some(Bare(b"")),
+            Some(Bare(b"192.0.2.1")),
+            Some(Bare(b"[2001:db8::1]")),
+            Some(Bare(b"a/b")),
+            Some(Bare(b"50a")),
+            Some(Bare(b"255")),
+            Some(Bare(b"256")),
+            Some(Quoted(b"x")),
+        ];
+        for first in names {
+            for name in names {
+                for v1 in values {
+                    for v2 in values {
+                        let (mut a, mut b) = (0, 0);
+                        let fast = plain_via_param(&mut a, first.as_bytes(), v1)
+                            && plain_via_param(&mut a, name.as_bytes(), v2);
+                        let table =
+                            grammar::check_named(grammar::VIA_PARAMS, &mut b, first.as_bytes(), v1)
+                                .is_ok()
+                                && grammar::check_named(
+                                    grammar::VIA_PARAMS,
+                                    &mut b,
+                                    name.as_bytes(),
+                                    v2,
+                                )
+                                .is_ok();
+                        assert_eq!(fast, table, "{first} {v1:?} {name} {v2:?}");
+                        if fast {
+                            assert_eq!(a, b, "{first} {name}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn usual_names_end_where_the_byte_by_byte_reading_ends() {
+        let names = [
+            "v",
+            "f",
+            "t",
+            "i",
+            "m",
+            "l",
+            "a",
+            "%",
+            "To",
+            "Via",
+            "From",
+            "CSeq",
+            "Route",
+            "Call-ID",
+            "Contact",
+            "Content-Length",
+            "Content-Type",
+            "Content-Encoding",
+            "Contribution-ID",
+            "Conversation-ID",
+            "Accept-Contact",
+            "Accept",
+            "Max-Forwards",
+            "Record-Route",
+            "User-Agent",
+            "Supported",
+            "P-Asserted-Identity",
+            "P-Asserted-Identitx",
+            "Tox",
+            "Vi",
+            "Froms",
+            "Content-Lengthy",
+            "Contribution-Id",
+            "X-Acme-Diagnostics-1",
+        ];
+        let tails = [
+            ": x\r\n",
+            ":x\r\n",
+            " : x\r\n",
+            "\r\n",
+            ":",
+            "",
+            ";x: y\r\n",
+            "\0: x",
+        ];
+        for name in names {
+            for tail in tails {
+                for lead in ["", "\r\n"] {
+                    let line = format!("{lead}{name}{tail}");
+                    let start = lead.len();
+                    for line in [line.clone(), line.to_ascii_lowercase()] {
+                        let line = line.as_bytes();
+                        let expected = token_name(line, start)
+                            .map(|colon| (colon, KnownHeader::core(&line[start..colon])));
+                        assert_eq!(plain_name(line, start), expected, "{line:?}");
+                    }
+                }
+            }
+            for cut in 0..name.len() + 2 {
+                let line = format!("{name}: x");
+                let line = &line.as_bytes()[..cut.min(line.len())];
+                let expected = token_name(line, 0).map(|c| (c, KnownHeader::core(&line[..c])));
+                assert_eq!(plain_name(line, 0), expected, "{line:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_version_word_ignores_case_as_the_slice_comparison_does() {
+        for at in 0..8 {
+            for b in 0..=255u8 {
+                let mut version = *b" SIP/2.0";
+                version[at] = b;
+                let expected = version.eq_ignore_ascii_case(b" SIP/2.0");
+                assert_eq!(is_sp_version(&version), expected, "{version:?}");
+            }
+        }
+        assert!(!is_sp_version(b" SIP/2."));
     }
 
     #[test]
