@@ -272,8 +272,8 @@ fn decimal_bytes(digits: &[u8]) -> Option<u64> {
 /// The `1*DIGIT` at the start of `rest`, which is moved past them; `None` when there
 /// is no digit or the number is past 2^64 - 1.
 fn leading_decimal(rest: &mut &[u8]) -> Option<u64> {
-    // One pass: 19 digits stay below 2^64 - 1, so only longer numbers are checked on
-    // the way.
+    // One pass that wraps; 19 digits stay below 2^64 - 1, so only a longer number is
+    // read again with checks.
     let mut n = 0u64;
     let mut len = 0;
     for &b in rest.iter() {
@@ -281,17 +281,16 @@ fn leading_decimal(rest: &mut &[u8]) -> Option<u64> {
         if d > 9 {
             break;
         }
-        n = if len < 19 {
-            n * 10 + u64::from(d)
-        } else {
-            n.checked_mul(10)?.checked_add(u64::from(d))?
-        };
+        n = n.wrapping_mul(10).wrapping_add(u64::from(d));
         len += 1;
     }
+    let (digits, after) = rest.split_at_checked(len)?;
     if len == 0 {
         return None;
+    } else if len > 19 {
+        n = decimal_bytes(digits)?;
     }
-    *rest = rest.get(len..).unwrap_or_default();
+    *rest = after;
     Some(n)
 }
 
@@ -764,13 +763,13 @@ impl KnownPaths {
     /// The fields kept, placed at `base`, those from `old_end` in the kept head on
     /// moved to start from `new_end`.
     fn fields_at(&self, base: usize, old_end: usize, new_end: usize) -> Fields {
+        // The moves as sums that wrap: the ranges placed are in the message, so no
+        // sum is past `usize::MAX` in the end.
+        let moved = base.wrapping_add(new_end.wrapping_sub(old_end));
         let place = |r: &Option<Range<usize>>| {
             r.clone().map(|r| {
-                if r.start >= old_end {
-                    base + new_end + (r.start - old_end)..base + new_end + (r.end - old_end)
-                } else {
-                    base + r.start..base + r.end
-                }
+                let by = if r.start >= old_end { moved } else { base };
+                r.start.wrapping_add(by)..r.end.wrapping_add(by)
             })
         };
         let kept = &self.fields;
