@@ -272,21 +272,24 @@ fn decimal_bytes(digits: &[u8]) -> Option<u64> {
 /// The `1*DIGIT` at the start of `rest`, which is moved past them; `None` when there
 /// is no digit or the number is past 2^64 - 1.
 fn leading_decimal(rest: &mut &[u8]) -> Option<u64> {
-    let len = rest
-        .iter()
-        .position(|d| !d.is_ascii_digit())
-        .unwrap_or(rest.len());
-    let (digits, after) = rest.split_at(len);
-    let n = if len == 0 {
+    // One pass that wraps; 19 digits stay below 2^64 - 1, so only a longer number is
+    // read again with checks.
+    let mut n = 0u64;
+    let mut len = 0;
+    for &b in rest.iter() {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        n = n.wrapping_mul(10).wrapping_add(u64::from(d));
+        len += 1;
+    }
+    let (digits, after) = rest.split_at_checked(len)?;
+    if len == 0 {
         return None;
-    } else if len <= 19 {
-        // 19 digits stay below 2^64 - 1: no check needed on the way.
-        digits
-            .iter()
-            .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'))
-    } else {
-        decimal_bytes(digits)?
-    };
+    } else if len > 19 {
+        n = decimal_bytes(digits)?;
+    }
     *rest = after;
     Some(n)
 }
@@ -637,7 +640,7 @@ pub fn salvage_start_line(bytes: &[u8]) -> Option<(&str, Option<&str>)> {
 }
 
 /// The header values a request or response may carry, located in its bytes.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Fields {
     to_path: Option<Range<usize>>,
     from_path: Option<Range<usize>>,
@@ -656,12 +659,26 @@ struct Fields {
 /// by a reader of one connection, as bytes. A session receiving a message in many
 /// chunks reads the same four values in every chunk: a value equal to the one
 /// remembered is not checked against its grammar (RFC 4975 section 9) again.
+///
+/// It also keeps the last head read whole (the header lines, start line and empty
+/// line left out) with what was read from it, its ranges counted from the head's
+/// first byte: the chunks of one message carry the same header lines but for the
+/// Byte-Range value, so a head equal to the one kept outside that value is not read
+/// line by line again (see [`recall`](Self::recall)).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct KnownPaths {
     to: Vec<u8>,
     from: Vec<u8>,
     message_id: Vec<u8>,
     content_type: Vec<u8>,
+    /// The head last read whole without an error (valid when `remembered`).
+    head: Vec<u8>,
+    /// What was read from `head`, ranges counted from its first byte.
+    fields: Fields,
+    /// Where the Byte-Range value (trimmed) is in `head`, if it has one.
+    byte_range_at: Option<Range<usize>>,
+    /// Whether `head`, `fields` and `byte_range_at` hold a reading.
+    remembered: bool,
 }
 
 impl KnownPaths {
@@ -680,6 +697,94 @@ impl KnownPaths {
                 ok
             }
             None => valid(value),
+        }
+    }
+
+    /// Keeps `head` (at `base` in its message) and what was read from it.
+    fn remember(
+        &mut self,
+        head: &[u8],
+        base: usize,
+        fields: &Fields,
+        byte_range: Option<Range<usize>>,
+    ) {
+        self.head.clear();
+        self.head.extend_from_slice(head);
+        let back = |r: &Option<Range<usize>>| r.clone().map(|r| r.start - base..r.end - base);
+        self.fields = Fields {
+            to_path: back(&fields.to_path),
+            from_path: back(&fields.from_path),
+            message_id: back(&fields.message_id),
+            byte_range: fields.byte_range,
+            success_report: fields.success_report,
+            failure_report: fields.failure_report,
+            status: back(&fields.status),
+            content_type: back(&fields.content_type),
+            content_id: back(&fields.content_id),
+            content_description: back(&fields.content_description),
+            content_disposition: back(&fields.content_disposition),
+        };
+        self.byte_range_at = byte_range.map(|r| r.start - base..r.end - base);
+        self.remembered = true;
+    }
+
+    /// What reading `head` (at `base` in its message) line by line would give, when
+    /// it is the head kept but for the Byte-Range value, and that value is one made
+    /// of digits, `-`, `/` and `*` only, and reads: the lines then split where they
+    /// did (no CR, LF or colon comes in, and the value neither starts nor ends with
+    /// white space, so it is trimmed where it was), every other value is the one
+    /// found well-formed before, and the new value is read as the line by line
+    /// reading reads an ASCII value. `None` otherwise, and for a Byte-Range that does
+    /// not read (the reading line by line then says where).
+    fn recall(&self, head: &[u8], base: usize) -> Option<Fields> {
+        if !self.remembered {
+            return None;
+        }
+        let kept = self.head.as_slice();
+        let Some(at) = self.byte_range_at.clone() else {
+            return (head == kept).then(|| self.fields_at(base, kept.len(), head.len()));
+        };
+        let prefix = kept.get(..at.start)?;
+        let suffix = kept.get(at.end..)?;
+        let value_end = head.len().checked_sub(suffix.len())?;
+        if value_end <= at.start
+            || head.get(..at.start)? != prefix
+            || head.get(value_end..)? != suffix
+        {
+            return None;
+        }
+        // A value that reads is made of digits, `-`, `/` and `*` only.
+        let range = ByteRange::parse_ascii(head.get(at.start..value_end)?)?;
+        let mut fields = self.fields_at(base, at.end, value_end);
+        fields.byte_range = Some(range);
+        Some(fields)
+    }
+
+    /// The fields kept, placed at `base`, those from `old_end` in the kept head on
+    /// moved to start from `new_end`.
+    fn fields_at(&self, base: usize, old_end: usize, new_end: usize) -> Fields {
+        // The moves as sums that wrap: the ranges placed are in the message, so no
+        // sum is past `usize::MAX` in the end.
+        let moved = base.wrapping_add(new_end.wrapping_sub(old_end));
+        let place = |r: &Option<Range<usize>>| {
+            r.clone().map(|r| {
+                let by = if r.start >= old_end { moved } else { base };
+                r.start.wrapping_add(by)..r.end.wrapping_add(by)
+            })
+        };
+        let kept = &self.fields;
+        Fields {
+            to_path: place(&kept.to_path),
+            from_path: place(&kept.from_path),
+            message_id: place(&kept.message_id),
+            byte_range: kept.byte_range,
+            success_report: kept.success_report,
+            failure_report: kept.failure_report,
+            status: place(&kept.status),
+            content_type: place(&kept.content_type),
+            content_id: place(&kept.content_id),
+            content_description: place(&kept.content_description),
+            content_disposition: place(&kept.content_disposition),
         }
     }
 }
@@ -878,10 +983,42 @@ fn value_of<T>(
     }
 }
 
+/// Reads the header lines in `head`; with `known`, a head like the last one read
+/// whole on the connection is not read line by line again ([`KnownPaths::recall`]).
 fn read_headers(
     bytes: &[u8],
     head: Range<usize>,
+    known: Option<&mut KnownPaths>,
+) -> Result<Fields, MsrpError> {
+    let head_bytes = bytes.get(head.clone()).unwrap_or_default();
+    let Some(known) = known else {
+        return read_header_lines(bytes, head, None, &mut None);
+    };
+    if let Some(fields) = known.recall(head_bytes, head.start) {
+        #[cfg(debug_assertions)]
+        {
+            let fresh = read_header_lines(bytes, head.clone(), None, &mut None);
+            debug_assert_eq!(
+                fresh.as_ref(),
+                Ok(&fields),
+                "a recalled head reads otherwise"
+            );
+        }
+        return Ok(fields);
+    }
+    let mut byte_range = None;
+    let fields = read_header_lines(bytes, head.clone(), Some(&mut *known), &mut byte_range)?;
+    known.remember(head_bytes, head.start, &fields, byte_range);
+    Ok(fields)
+}
+
+/// Reads the header lines in `head` one by one; `byte_range_at` is set to where the
+/// Byte-Range value is.
+fn read_header_lines(
+    bytes: &[u8],
+    head: Range<usize>,
     mut known: Option<&mut KnownPaths>,
+    byte_range_at: &mut Option<Range<usize>>,
 ) -> Result<Fields, MsrpError> {
     let head_bytes = bytes.get(head.clone()).unwrap_or_default();
     if !head_bytes.is_ascii() && std::str::from_utf8(head_bytes).is_err() {
@@ -944,6 +1081,7 @@ fn read_headers(
                 let parsed = value_of(value, ByteRange::parse_ascii, ByteRange::parse)
                     .ok_or_else(|| bad("Byte-Range"))?;
                 once!(fields.byte_range, "Byte-Range", parsed);
+                *byte_range_at = Some(range);
             }
             Known::SuccessReport => {
                 let parsed =
@@ -1640,5 +1778,121 @@ mod tests {
             frame(&wrong_tid).unwrap_err().kind(),
             &MsrpErrorKind::NoEndLine
         );
+    }
+
+    /// Reads `wire` as the session does (with what `known` keeps of the last head)
+    /// and as a fresh reading, and checks that they give the same frame or error;
+    /// says whether the head was recalled.
+    fn same_as_fresh(wire: &[u8], known: &mut KnownPaths) -> bool {
+        let head = start_line(wire).ok().map(|start| {
+            let from = start.end - 2;
+            let end = find_blank_line(&wire[from..]).map_or(wire.len(), |at| from + at + 2);
+            start.end..end.max(start.end)
+        });
+        let recalled =
+            head.is_some_and(|head| known.recall(&wire[head.clone()], head.start).is_some());
+        let bytes = Bytes::copy_from_slice(wire);
+        let with = MsrpFrame::parse_framed_known(bytes.clone(), known, None);
+        let fresh = MsrpFrame::parse_framed(bytes);
+        assert_eq!(
+            format!("{with:?}"),
+            format!("{fresh:?}"),
+            "{:?}",
+            String::from_utf8_lossy(wire)
+        );
+        recalled
+    }
+
+    fn chunk(tid: &str, range: &str, extra: &str) -> Vec<u8> {
+        format!(
+            "MSRP {tid} SEND\r\nTo-Path: msrp://b.example:1/s;tcp\r\n\
+             From-Path: msrp://a.example:1/s;tcp\r\nMessage-ID: m1234\r\n\
+             Byte-Range: {range}\r\n{extra}Content-Type: text/plain\r\n\
+             Success-Report: yes\r\n\r\nbody\r\n-------{tid}+\r\n"
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn a_head_recalled_reads_as_a_fresh_reading() {
+        let mut known = KnownPaths::default();
+        assert!(!same_as_fresh(&chunk("abcd", "1-4/12", ""), &mut known));
+        // The next chunks: another transaction id, another Byte-Range (of another
+        // length too), the rest the same.
+        assert!(same_as_fresh(&chunk("abcde", "5-8/12", ""), &mut known));
+        assert!(same_as_fresh(&chunk("abcd", "9-12/12", ""), &mut known));
+        assert!(same_as_fresh(&chunk("abcd", "10-12/*", ""), &mut known));
+        assert!(same_as_fresh(&chunk("abcd", "100-99/*", ""), &mut known));
+        // A Byte-Range that does not read, or not as ASCII digits: read line by line.
+        for range in [
+            "5-3/12",
+            "5-8/4",
+            "5-8",
+            " 5-8/12",
+            "5-8/12 x",
+            "0-1/1",
+            "5-8/1\u{b}2",
+        ] {
+            assert!(
+                !same_as_fresh(&chunk("abcd", range, ""), &mut known),
+                "{range:?}"
+            );
+        }
+        // Another header line: read line by line, then kept.
+        assert!(!same_as_fresh(
+            &chunk("abcd", "1-4/12", "Content-ID: <x>\r\n"),
+            &mut known
+        ));
+        assert!(same_as_fresh(
+            &chunk("abcd", "5-8/12", "Content-ID: <x>\r\n"),
+            &mut known
+        ));
+        assert!(!same_as_fresh(&chunk("abcd", "5-8/12", ""), &mut known));
+        assert!(!same_as_fresh(
+            &chunk("abcd", "5-8/12", "Byte-Range: 1-2/3\r\n"),
+            &mut known
+        ));
+    }
+
+    #[test]
+    fn any_byte_of_a_head_changed_reads_as_a_fresh_reading() {
+        let base = chunk("abcd", "5-8/12", "");
+        let head_start = b"MSRP abcd SEND\r\n".len();
+        let body_start = head_start - 2 + find_blank_line(&base[head_start - 2..]).unwrap() + 4;
+        let mut primed = KnownPaths::default();
+        assert!(!same_as_fresh(&chunk("abcd", "1-4/12", ""), &mut primed));
+        // One reading kept through all the changes too: it follows what last read.
+        let mut running = primed.clone();
+        let mut recalled = 0;
+        let mut cases = 0;
+        let bytes = b"019-/*: \t\r\nxAz\x0b\xff\xc3";
+        for at in head_start..=body_start {
+            let mut wires = Vec::new();
+            for &b in bytes {
+                if at < body_start {
+                    let mut changed = base.clone();
+                    changed[at] = b;
+                    wires.push(changed);
+                }
+                let mut inserted = base.clone();
+                inserted.insert(at, b);
+                wires.push(inserted);
+            }
+            if at < body_start {
+                let mut removed = base.clone();
+                removed.remove(at);
+                wires.push(removed);
+            }
+            for wire in wires {
+                cases += 1;
+                if same_as_fresh(&wire, &mut primed.clone()) {
+                    recalled += 1;
+                }
+                same_as_fresh(&wire, &mut running);
+            }
+        }
+        // The changes inside the Byte-Range value that keep it a range were recalled.
+        assert!(cases > 3000, "{cases}");
+        assert!(recalled >= 20, "{recalled} of {cases}");
     }
 }

@@ -1015,8 +1015,13 @@ fn msrp_frame(frame: &Bytes, framed: bool) {
 /// under small limits on the input cut at several points (the frames and errors do not
 /// depend on the cuts nor on whether the pieces are copied in or handed over whole,
 /// each frame read again by a fresh reader is itself, memory stays bounded); a
-/// receiving `MsrpSession` on the input in two pieces (every response it writes reads
-/// back; the pieces handed over whole give the same responses and events).
+/// receiving `MsrpSession` on the input in two pieces, then on the whole input again
+/// (every response it writes reads back; the pieces handed over whole give the same
+/// responses and events). A session recalls the last head it read whole when the next
+/// one differs from it only in the Byte-Range value: the input again makes every
+/// head that read follow itself, the seeds' chunks follow one another, and their
+/// mutations defeat the recall; debug builds check each recalled head against a
+/// reading line by line.
 pub fn msrp(x: &[u8]) {
     use cpm_client::msrp::{MsrpSession, MsrpSessionConfig};
     msrp_frame(&Bytes::copy_from_slice(x), false);
@@ -1068,7 +1073,7 @@ pub fn msrp(x: &[u8]) {
     let mut session = MsrpSession::with_ids(config.clone(), ids());
     let mut owned = MsrpSession::with_ids(config, ids());
     let now = std::time::Instant::now();
-    for piece in [&x[..n / 2], &x[n / 2..]] {
+    for piece in [&x[..n / 2], &x[n / 2..], x] {
         session.handle_bytes(now, piece);
         owned.handle_bytes_owned(now, Bytes::copy_from_slice(piece));
         while let Some(out) = session.poll_transmit(now) {
