@@ -87,13 +87,30 @@ fn run_of(class: u8, bytes: &[u8]) -> usize {
 }
 
 /// How many bytes of `class` `bytes` starts with, for the short runs of a header line
-/// (a name, a transport, a parameter): one table lookup per byte and one bounds check
-/// per four bytes, with no work spent on a chunk the run ends inside.
+/// (a name, a transport, a host, a parameter): one table lookup per byte, and one
+/// bounds check per sixteen, eight or four bytes while that many are left, with no
+/// work spent on a chunk the run ends inside.
 #[inline(always)]
 fn short_run(class: u8, bytes: &[u8]) -> usize {
     let is = |b: u8| CLASS[usize::from(b)] & class != 0;
     let mut n = 0;
-    while let Some(&[a, b, c, d]) = bytes.get(n..n + 4) {
+    while let Some(chunk) = bytes.get(n..n + 16) {
+        for (i, &b) in chunk.iter().enumerate() {
+            if !is(b) {
+                return n + i;
+            }
+        }
+        n += 16;
+    }
+    if let Some(chunk) = bytes.get(n..n + 8) {
+        for (i, &b) in chunk.iter().enumerate() {
+            if !is(b) {
+                return n + i;
+            }
+        }
+        n += 8;
+    }
+    if let Some(&[a, b, c, d]) = bytes.get(n..n + 4) {
         if !is(a) {
             return n;
         }
@@ -669,6 +686,28 @@ mod tests {
             Ok(())
         })?;
         Ok((out, rest))
+    }
+
+    /// The short runs, sixteen, eight and four bytes per bounds check, count what one
+    /// table lookup per byte counts: runs of every length to 40 ended by every byte
+    /// value, for each class.
+    #[test]
+    fn short_runs_count_what_the_table_counts() {
+        for class in [TOKEN, HOST, BARE] {
+            let fill: Vec<u8> = b"aZ9-.".iter().copied().cycle().take(41).collect();
+            for len in 0..=40 {
+                for end in 0..=255u8 {
+                    let mut bytes = fill[..=len].to_vec();
+                    bytes[len] = end;
+                    let table = bytes
+                        .iter()
+                        .position(|&b| CLASS[usize::from(b)] & class == 0)
+                        .unwrap_or(bytes.len());
+                    assert_eq!(short_run(class, &bytes), table, "{class} {bytes:?}");
+                    assert_eq!(short_run(class, &bytes[..len]), len);
+                }
+            }
+        }
     }
 
     #[test]
