@@ -101,6 +101,18 @@ pub(crate) const MAX_IDENT: usize = 32;
 
 /// Whether `bytes` is an RFC 4975 `ident`: a letter or digit, then 3 to 31 letters,
 /// digits or `.-+%=` (the grammar of transaction ids and Message-IDs).
+/// The bytes an `ident` may hold past its first (RFC 4975 section 9).
+const IDENT_CHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'+' | b'%' | b'=');
+        b += 1;
+    }
+    table
+};
+
 pub(crate) fn is_ident(bytes: &[u8]) -> bool {
     (4..=MAX_IDENT).contains(&bytes.len())
         && bytes[0].is_ascii_alphanumeric()
@@ -583,13 +595,31 @@ pub(crate) fn start_line_to(bytes: &[u8], line_end: usize) -> Result<StartLine, 
     let bad = || MsrpError::new(MsrpErrorKind::BadStartLine, 0);
     let line = bytes.get(..line_end).ok_or_else(bad)?;
     let rest = line.strip_prefix(b"MSRP ").ok_or_else(bad)?;
-    // Start lines are short: plain loops beat setting up vector searches.
-    let tid_len = rest.iter().position(|&b| b == b' ').ok_or_else(bad)?;
-    if !is_ident(&rest[..tid_len]) {
+    // Start lines are short: plain loops beat setting up vector searches. The
+    // transaction id (RFC 4975 section 9: `ident`) runs up to the first byte outside
+    // its characters, which must be the space before the method or status code.
+    let tid_len = rest
+        .iter()
+        .position(|&b| !IDENT_CHAR[usize::from(b)])
+        .unwrap_or(rest.len());
+    if rest.get(tid_len) != Some(&b' ')
+        || !(4..=MAX_IDENT).contains(&tid_len)
+        || !rest.first().is_some_and(u8::is_ascii_alphanumeric)
+    {
         return Err(bad());
     }
     let tid = 5..5 + tid_len;
     let after = tid.end + 1;
+    // The common request line: a method of capitals up to the CRLF.
+    let method = line.get(after..).unwrap_or_default();
+    if !method.is_empty() && method.iter().all(u8::is_ascii_uppercase) {
+        return Ok(StartLine {
+            tid,
+            kind: StartKind::Request(after..line.len()),
+            end: line_end + 2,
+            body_start: None,
+        });
+    }
     let word_end = line[after..]
         .iter()
         .position(|&b| b == b' ')
@@ -1547,6 +1577,108 @@ mod tests {
 
     const PATHS: &str =
         "To-Path: msrp://b.example.com:8888/s2;tcp\r\nFrom-Path: msrp://a.example.com:7777/s1;tcp\r\n";
+
+    /// The start-line reader as it was before its one-pass form, kept to check the
+    /// two agree.
+    fn start_line_to_reference(bytes: &[u8], line_end: usize) -> Result<StartLine, MsrpError> {
+        let bad = || MsrpError::new(MsrpErrorKind::BadStartLine, 0);
+        let line = bytes.get(..line_end).ok_or_else(bad)?;
+        let rest = line.strip_prefix(b"MSRP ").ok_or_else(bad)?;
+        let tid_len = rest.iter().position(|&b| b == b' ').ok_or_else(bad)?;
+        if !is_ident(&rest[..tid_len]) {
+            return Err(bad());
+        }
+        let tid = 5..5 + tid_len;
+        let after = tid.end + 1;
+        let word_end = line[after..]
+            .iter()
+            .position(|&b| b == b' ')
+            .map_or(line.len(), |n| after + n);
+        let word = &line[after..word_end];
+        let kind = if word.len() == 3 && word.iter().all(u8::is_ascii_digit) {
+            let code = word.iter().fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'));
+            let comment = (word_end < line.len()).then(|| word_end + 1..line.len());
+            if comment
+                .as_ref()
+                .is_some_and(|c| std::str::from_utf8(&line[c.clone()]).is_err())
+            {
+                return Err(bad());
+            }
+            StartKind::Response(code, comment)
+        } else if !word.is_empty()
+            && word_end == line.len()
+            && word.iter().all(u8::is_ascii_uppercase)
+        {
+            StartKind::Request(after..word_end)
+        } else {
+            return Err(bad());
+        };
+        Ok(StartLine {
+            tid,
+            kind,
+            end: line_end + 2,
+            body_start: None,
+        })
+    }
+
+    fn same_start_line(bytes: &[u8]) {
+        for line_end in [bytes.len().saturating_sub(2), bytes.len(), bytes.len() + 1] {
+            let new = format!("{:?}", start_line_to(bytes, line_end));
+            let old = format!("{:?}", start_line_to_reference(bytes, line_end));
+            assert_eq!(
+                new,
+                old,
+                "{:?} to {line_end}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+    }
+
+    #[test]
+    fn start_line_to_agrees_with_its_reference() {
+        let typical: [&[u8]; 6] = [
+            b"MSRP a786hjs2 SEND\r\n",
+            b"MSRP dkei38sd REPORT\r\n",
+            b"MSRP d93kswow 200 OK\r\n",
+            b"MSRP 0123456789abcdef0123456789abcdef 408 Timeout \xc3\xa9\r\n",
+            b"MSRP a.b-c+d%e= 415\r\n",
+            b"MSRP abcd X\r\n",
+        ];
+        let edges: [&[u8]; 16] = [
+            b"",
+            b"MSRP",
+            b"MSRP ",
+            b"MSRP abcd",
+            b"MSRP abcd ",
+            b"MSRP abc SEND",
+            b"MSRP .abc SEND",
+            b"MSRP abcd  SEND",
+            b"MSRP abcd SEND ",
+            b"MSRP abcd Send",
+            b"MSRP abcd 20 OK",
+            b"MSRP abcd 2000",
+            b"MSRP abcd 200 \xff",
+            b"MSRP 0123456789abcdef0123456789abcdefX SEND",
+            b"MSRP 0123456789abcdef0123456789abcdef SEND",
+            b"MSRP ab\xffcd SEND",
+        ];
+        for bytes in edges {
+            same_start_line(bytes);
+        }
+        for bytes in typical.iter().chain(edges.iter()) {
+            same_start_line(bytes);
+            for at in 0..bytes.len() {
+                for r in 0..=u8::MAX {
+                    let mut m = bytes.to_vec();
+                    m[at] = r;
+                    same_start_line(&m);
+                }
+                let mut cut = bytes.to_vec();
+                cut.remove(at);
+                same_start_line(&cut);
+            }
+        }
+    }
 
     #[test]
     fn a_body_may_hold_other_transactions_end_lines() {
