@@ -43,12 +43,6 @@ fn wire(size: usize, chunk: usize) -> (Vec<u8>, usize) {
 
 #[inline(never)]
 fn run(how: &str, wire: &Bytes, size: usize) -> u64 {
-    // The reads handed over whole, as slices of one buffer: no copy.
-    let reads = || {
-        (0..wire.len())
-            .step_by(READ)
-            .map(|at| wire.slice(at..(at + READ).min(wire.len())))
-    };
     match how {
         "floor" => {
             let finder = memchr::memmem::Finder::new(b"\r\n-------zzzzzzzzzzzzzzzz$");
@@ -71,64 +65,44 @@ fn run(how: &str, wire: &Bytes, size: usize) -> u64 {
             }
             body
         }
-        "sink" => {
-            let mut config = MsrpSessionConfig::new(BOB, ALICE, Setup::Passive);
-            config.receive = ReceivePolicy::Sink;
-            let mut bob = MsrpSession::new(config);
-            let now = Instant::now();
-            let mut written = 0;
-            for read in reads() {
-                bob.handle_bytes_owned(now, read);
-                while let Some(bytes) = bob.poll_transmit(now) {
-                    black_box(bytes);
-                }
-                while let Some(event) = bob.poll_event() {
-                    if let MsrpEvent::Data { data, .. } = event {
-                        written += black_box(data).len() as u64;
-                    }
-                }
-            }
-            written
+        "sink" => receive(wire, ReceivePolicy::Sink, size, true),
+        "sink-copy" => receive(wire, ReceivePolicy::Sink, size, false),
+        _ => receive(wire, ReceivePolicy::Buffer, size, true),
+    }
+}
+
+/// A receiving session takes the transfer in 64 KiB reads, handed over whole
+/// (`handle_bytes_owned`) or copied (`handle_bytes`); the 200s are taken and dropped.
+/// What it received: the bytes of the sink's `Data` events, or the size of the
+/// message reassembled into one buffer.
+fn receive(wire: &Bytes, policy: ReceivePolicy, size: usize, owned: bool) -> u64 {
+    let mut config = MsrpSessionConfig::new(BOB, ALICE, Setup::Passive);
+    if policy == ReceivePolicy::Buffer {
+        config.max_buffered_size = size as u64;
+    }
+    config.receive = policy;
+    let mut bob = MsrpSession::new(config);
+    let now = Instant::now();
+    let mut received = 0;
+    for at in (0..wire.len()).step_by(READ) {
+        let read = wire.slice(at..(at + READ).min(wire.len()));
+        if owned {
+            bob.handle_bytes_owned(now, read);
+        } else {
+            bob.handle_bytes(now, &read);
         }
-        "sink-copy" => {
-            let mut config = MsrpSessionConfig::new(BOB, ALICE, Setup::Passive);
-            config.receive = ReceivePolicy::Sink;
-            let mut bob = MsrpSession::new(config);
-            let now = Instant::now();
-            let mut written = 0;
-            for piece in wire.chunks(READ) {
-                bob.handle_bytes(now, piece);
-                while let Some(bytes) = bob.poll_transmit(now) {
-                    black_box(bytes);
-                }
-                while let Some(event) = bob.poll_event() {
-                    if let MsrpEvent::Data { data, .. } = event {
-                        written += black_box(data).len() as u64;
-                    }
-                }
-            }
-            written
+        while let Some(bytes) = bob.poll_transmit(now) {
+            black_box(bytes);
         }
-        _ => {
-            let mut config = MsrpSessionConfig::new(BOB, ALICE, Setup::Passive);
-            config.max_buffered_size = size as u64;
-            let mut bob = MsrpSession::new(config);
-            let now = Instant::now();
-            let mut received = 0;
-            for read in reads() {
-                bob.handle_bytes_owned(now, read);
-                while let Some(bytes) = bob.poll_transmit(now) {
-                    black_box(bytes);
-                }
-                while let Some(event) = bob.poll_event() {
-                    if let MsrpEvent::MessageReceived(m) = event {
-                        received = m.size;
-                    }
-                }
+        while let Some(event) = bob.poll_event() {
+            if let MsrpEvent::Data { data, .. } = event {
+                received += black_box(data).len() as u64;
+            } else if let MsrpEvent::MessageReceived(m) = event {
+                received = received.max(m.size);
             }
-            received
         }
     }
+    received
 }
 
 fn main() {
