@@ -153,9 +153,9 @@ fn header_lines<'a, V: Visit<'a>>(
         return Err(fail(ParseErrorKind::OrphanContinuation, pos));
     }
     let body_start = loop {
-        match input.get(pos..pos + 2) {
-            Some(b"\r\n") => break pos + 2,
-            None if pos == input.len() => return Err(fail(ParseErrorKind::UnterminatedHead, pos)),
+        match input.get(pos..) {
+            Some([b'\r', b'\n', ..]) => break pos + 2,
+            Some([]) => return Err(fail(ParseErrorKind::UnterminatedHead, pos)),
             _ => {}
         }
         count += 1;
@@ -548,24 +548,15 @@ fn plain_name(input: &[u8], start: usize) -> Option<(usize, Option<KnownHeader>)
     Some((colon, KnownHeader::core(&input[start..colon])))
 }
 
-/// The length of `name` (with its colon) when `line` starts with it: `name` has 8 to
-/// 24 bytes, compared in overlapping words.
+/// The length of `name` (with its colon) when `line` starts with it, and `core`:
+/// one comparison of a known length, which the compiler makes a few word compares.
 #[inline(always)]
-fn starts_with_name(
+fn starts_with_name<const N: usize>(
     line: &[u8],
-    name: &[u8],
+    name: &[u8; N],
     core: Option<KnownHeader>,
 ) -> Option<(usize, Option<KnownHeader>)> {
-    let word = |bytes: &[u8], at: usize| {
-        let chunk = bytes.get(at..)?.first_chunk::<8>()?;
-        Some(u64::from_le_bytes(*chunk))
-    };
-    let len = name.len();
-    let last = len.checked_sub(8)?;
-    let equal = word(line, 0)? == word(name, 0)?
-        && word(line, last)? == word(name, last)?
-        && (len <= 16 || word(line, 8)? == word(name, 8)?);
-    equal.then_some((len, core))
+    (line.first_chunk::<N>()? == name).then_some((N, core))
 }
 
 /// The length (with the colon) of the name of [`plain_name`]'s list `line` starts
@@ -574,33 +565,34 @@ fn starts_with_name(
 fn usual_name(line: &[u8]) -> Option<(usize, Option<KnownHeader>)> {
     use KnownHeader as K;
     let head = line.first_chunk::<8>()?;
-    let (name, core): (&[u8], _) = match head {
+    match head {
         [c, b':', ..] if grammar::is_token_char(*c) => {
-            return Some((2, KnownHeader::core(std::slice::from_ref(c))))
+            Some((2, KnownHeader::core(std::slice::from_ref(c))))
         }
-        [b'T', b'o', b':', ..] => return Some((3, Some(K::To))),
-        [b'V', b'i', b'a', b':', ..] => return Some((4, Some(K::Via))),
-        [b'F', b'r', b'o', b'm', b':', ..] => return Some((5, Some(K::From))),
-        [b'C', b'S', b'e', b'q', b':', ..] => return Some((5, Some(K::CSeq))),
-        [b'R', b'o', b'u', b't', b'e', b':', ..] => return Some((6, None)),
-        [b'C', b'a', b'l', b'l', b'-', b'I', b'D', b':'] => return Some((8, Some(K::CallId))),
-        [b'C', b'o', b'n', b't', b'a', b'c', b't', b':'] => return Some((8, Some(K::Contact))),
+        [b'T', b'o', b':', ..] => Some((3, Some(K::To))),
+        [b'V', b'i', b'a', b':', ..] => Some((4, Some(K::Via))),
+        [b'F', b'r', b'o', b'm', b':', ..] => Some((5, Some(K::From))),
+        [b'C', b'S', b'e', b'q', b':', ..] => Some((5, Some(K::CSeq))),
+        [b'R', b'o', b'u', b't', b'e', b':', ..] => Some((6, None)),
+        [b'C', b'a', b'l', b'l', b'-', b'I', b'D', b':'] => Some((8, Some(K::CallId))),
+        [b'C', b'o', b'n', b't', b'a', b'c', b't', b':'] => Some((8, Some(K::Contact))),
         [b'C', b'o', b'n', b't', b'e', b'n', b't', b'-'] => match line.get(8)? {
-            b'L' => (&b"Content-Length:"[..], Some(K::ContentLength)),
-            b'T' => (&b"Content-Type:"[..], None),
-            _ => return None,
+            b'L' => starts_with_name(line, b"Content-Length:", Some(K::ContentLength)),
+            b'T' => starts_with_name(line, b"Content-Type:", None),
+            _ => None,
         },
-        [b'C', b'o', b'n', b't', b'r', ..] => (&b"Contribution-ID:"[..], None),
-        [b'C', b'o', b'n', b'v', ..] => (&b"Conversation-ID:"[..], None),
-        [b'A', b'c', b'c', b'e', ..] => (&b"Accept-Contact:"[..], Some(K::AcceptContact)),
-        [b'M', b'a', b'x', b'-', ..] => (&b"Max-Forwards:"[..], None),
-        [b'R', b'e', b'c', b'o', ..] => (&b"Record-Route:"[..], None),
-        [b'U', b's', b'e', b'r', ..] => (&b"User-Agent:"[..], None),
-        [b'S', b'u', b'p', b'p', ..] => (&b"Supported:"[..], None),
-        [b'P', b'-', b'A', b's', ..] => (&b"P-Asserted-Identity:"[..], None),
-        _ => return None,
-    };
-    starts_with_name(line, name, core)
+        [b'C', b'o', b'n', b't', b'r', ..] => starts_with_name(line, b"Contribution-ID:", None),
+        [b'C', b'o', b'n', b'v', ..] => starts_with_name(line, b"Conversation-ID:", None),
+        [b'A', b'c', b'c', b'e', ..] => {
+            starts_with_name(line, b"Accept-Contact:", Some(K::AcceptContact))
+        }
+        [b'M', b'a', b'x', b'-', ..] => starts_with_name(line, b"Max-Forwards:", None),
+        [b'R', b'e', b'c', b'o', ..] => starts_with_name(line, b"Record-Route:", None),
+        [b'U', b's', b'e', b'r', ..] => starts_with_name(line, b"User-Agent:", None),
+        [b'S', b'u', b'p', b'p', ..] => starts_with_name(line, b"Supported:", None),
+        [b'P', b'-', b'A', b's', ..] => starts_with_name(line, b"P-Asserted-Identity:", None),
+        _ => None,
+    }
 }
 
 /// The colon right after the token name of the line at `start`, read byte by byte.
@@ -621,7 +613,7 @@ fn plain_line_end(input: &[u8], start: usize, colon: usize, max: usize) -> Optio
     let cr = find_line_end(input, colon + 1)?;
     // CR, LF, and a next line that is not a fold, in one bounds check.
     let plain_end =
-        matches!(input.get(cr..cr + 3), Some([b'\r', b'\n', b]) if !matches!(b, b' ' | b'\t'));
+        matches!(input.get(cr..), Some([b'\r', b'\n', b, ..]) if !matches!(b, b' ' | b'\t'));
     (plain_end && cr - start <= max).then_some(cr)
 }
 
@@ -1108,9 +1100,11 @@ fn plain_via_line(input: &[u8], start: usize, colon: usize, limits: &Limits) -> 
     while matches!(input.get(at), Some(b' ' | b'\t')) {
         at += 1;
     }
-    let cr = at + plain_via_len(input.get(at..)?, limits.max_params)?;
+    let value = input.get(at..)?;
+    let len = plain_via_len(value, limits.max_params)?;
+    let cr = at + len;
     let plain_end =
-        matches!(input.get(cr..cr + 3), Some([b'\r', b'\n', b]) if !matches!(b, b' ' | b'\t'));
+        matches!(value.get(len..), Some([b'\r', b'\n', b, ..]) if !matches!(b, b' ' | b'\t'));
     (plain_end && cr - start <= limits.max_header_size).then_some(cr)
 }
 
