@@ -960,17 +960,59 @@ fn guarded(handler: impl FnOnce() -> Decision) -> Option<Decision> {
     }
 }
 
-/// The To-tag this client gives a request: a hash of what identifies the request
-/// (Call-ID, From-tag, top Via branch, CSeq) under a per-dispatcher secret, so that a
-/// retransmission gets the same tag and nobody can predict it. 16 hex digits.
+/// The To-tag this client gives bytes that did not read: a hash of them under a
+/// per-dispatcher secret, so that a retransmission gets the same tag and nobody can
+/// predict it. 16 hex digits.
 fn to_tag(settings: &Settings, identity: impl Hash) -> [u8; 16] {
-    let mut value = settings.secret.hash_one(identity);
+    hex_tag(settings.secret.hash_one(identity))
+}
+
+/// The 16 lower-case hex digits of `value`, as a To-tag.
+fn hex_tag(mut value: u64) -> [u8; 16] {
     let mut tag = [0u8; 16];
     for slot in tag.iter_mut().rev() {
         *slot = b"0123456789abcdef"[(value & 0xf) as usize];
         value >>= 4;
     }
     tag
+}
+
+/// What identifies a request for its To-tag (RFC 3261 8.2.6.2: the same tag for a
+/// retransmission): Call-ID, From-tag, top Via value, CSeq number.
+///
+/// Hashed as one fixed-size head holding the lengths (and whether the optional parts
+/// are there) and the number, then the bytes of each part: the parts cannot be
+/// confused with one another, and the keyed hasher is fed four times rather than once
+/// per field and length.
+struct Identity<'r> {
+    call_id: &'r [u8],
+    from_tag: Option<&'r [u8]>,
+    top_via: Option<&'r [u8]>,
+    cseq: u32,
+}
+
+impl Hash for Identity<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // 0 for an absent part, its length plus one for a present one.
+        let len = |part: Option<&[u8]>| part.map_or(0, |p| (p.len() as u64).wrapping_add(1));
+        let mut head = [0u8; 28];
+        let fields = [
+            self.call_id.len() as u64,
+            len(self.from_tag),
+            len(self.top_via),
+        ];
+        for (slot, field) in head.chunks_exact_mut(8).zip(fields) {
+            slot.copy_from_slice(&field.to_le_bytes());
+        }
+        if let Some(slot) = head.get_mut(24..) {
+            slot.copy_from_slice(&self.cseq.to_le_bytes());
+        }
+        state.write(&head);
+        state.write(self.call_id);
+        for part in [self.from_tag, self.top_via].into_iter().flatten() {
+            state.write(part);
+        }
+    }
 }
 
 /// Builds the responses to one request that read.
@@ -1015,21 +1057,24 @@ impl<'a> Responder<'a> {
         to_tagged: Option<bool>,
     ) -> Self {
         let view = RequestView::new(request);
-        let identity = (
-            view.call_id_bytes(),
+        let identity = Identity {
+            call_id: view.call_id_bytes(),
             from_tag,
             // The top Via's first value (a Via the walk accepted always has one).
-            request
+            top_via: request
                 .first_known(KnownHeader::Via)
-                .and_then(|via| via.values().next()),
-            request.cseq(),
-        );
+                .map(|via| via.first_value()),
+            cseq: request.cseq(),
+        };
         let seed = settings.secret.hash_one(identity);
         Responder {
             settings,
             request,
             route,
-            to_tag: to_tag(settings, seed),
+            // The keyed hash is the tag itself: what else is drawn from it (the SDP
+            // answer's identifiers) is hashed again under the secret, so showing it
+            // tells nobody those.
+            to_tag: hex_tag(seed),
             seed,
             offer: OnceCell::new(),
             source,
@@ -1432,6 +1477,31 @@ impl std::fmt::Display for ContactValue<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identities_that_differ_hash_apart() {
+        let secret = std::collections::hash_map::RandomState::new();
+        let id = |call_id: &'static [u8], from_tag, top_via, cseq| {
+            secret.hash_one(Identity {
+                call_id,
+                from_tag,
+                top_via,
+                cseq,
+            })
+        };
+        let base = id(b"ab", Some(&b"c"[..]), Some(&b"v"[..]), 1);
+        assert_eq!(base, id(b"ab", Some(&b"c"[..]), Some(&b"v"[..]), 1));
+        for other in [
+            id(b"a", Some(&b"bc"[..]), Some(&b"v"[..]), 1),
+            id(b"ab", Some(&b"cv"[..]), None, 1),
+            id(b"ab", None, Some(&b"cv"[..]), 1),
+            id(b"ab", Some(&b""[..]), Some(&b"cv"[..]), 1),
+            id(b"ab", Some(&b"c"[..]), Some(&b"v"[..]), 2),
+            id(b"abc", None, Some(&b"v"[..]), 1),
+        ] {
+            assert_ne!(base, other);
+        }
+    }
 
     #[test]
     fn digits_pushed_as_formatting_writes_them() {
