@@ -1086,21 +1086,7 @@ impl<'a> Responder<'a> {
     /// The host of the Request-URI (`sip:user@host:port;...`), for SDP answers made
     /// without a [`ClientConfig`]; `127.0.0.1` when it has none that is a plain host.
     fn request_uri_host(&self) -> &'a str {
-        let uri = std::str::from_utf8(self.request.request_uri()).unwrap_or_default();
-        let rest = uri.split_once(':').map_or(uri, |(_, rest)| rest);
-        let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
-        let host = match rest.strip_prefix('[') {
-            Some(v6) => v6.split(']').next().unwrap_or_default(),
-            None => rest.split([':', ';', '?']).next().unwrap_or_default(),
-        };
-        let plain = host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
-        if host.is_empty() || !plain {
-            "127.0.0.1"
-        } else {
-            host
-        }
+        uri_host(std::str::from_utf8(self.request.request_uri()).unwrap_or_default())
     }
 
     /// The Request-URI, when it can stand between `<` and `>` as a Contact address
@@ -1414,6 +1400,41 @@ impl<'a> Responder<'a> {
     }
 }
 
+/// The host of `uri` (`scheme:user@host:port;...`, `[v6]` without its brackets) when
+/// it is a plain host (letters, digits, `.`, `-`, `:`), else `127.0.0.1`. Every
+/// delimiter looked for is ASCII, so byte searches cut where the `str` searches would.
+fn uri_host(uri: &str) -> &str {
+    let bytes = uri.as_bytes();
+    let after_scheme = bytes.iter().position(|&b| b == b':').map_or(0, |n| n + 1);
+    let host_at = bytes
+        .iter()
+        .rposition(|&b| b == b'@')
+        .filter(|&n| n >= after_scheme)
+        .map_or(after_scheme, |n| n + 1);
+    let rest = uri.get(host_at..).unwrap_or_default();
+    let host = match rest.strip_prefix('[') {
+        Some(v6) => {
+            let end = v6.bytes().position(|b| b == b']').unwrap_or(v6.len());
+            v6.get(..end).unwrap_or_default()
+        }
+        None => {
+            let end = rest
+                .bytes()
+                .position(|b| matches!(b, b':' | b';' | b'?'))
+                .unwrap_or(rest.len());
+            rest.get(..end).unwrap_or_default()
+        }
+    };
+    let plain = host
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
+    if host.is_empty() || !plain {
+        "127.0.0.1"
+    } else {
+        host
+    }
+}
+
 /// Appends the 16 lower-case hex digits of `word` (as `{:016x}` writes them).
 fn push_hex(out: &mut String, word: u64) {
     for shift in (0..16).rev() {
@@ -1477,6 +1498,53 @@ impl std::fmt::Display for ContactValue<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uri_hosts_are_found_as_the_str_searches_found_them() {
+        // The reading before the byte searches, kept to compare with.
+        fn reference(uri: &str) -> &str {
+            let rest = uri.split_once(':').map_or(uri, |(_, rest)| rest);
+            let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+            let host = match rest.strip_prefix('[') {
+                Some(v6) => v6.split(']').next().unwrap_or_default(),
+                None => rest.split([':', ';', '?']).next().unwrap_or_default(),
+            };
+            let plain = host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
+            if host.is_empty() || !plain {
+                "127.0.0.1"
+            } else {
+                host
+            }
+        }
+        for uri in [
+            "sip:+15555566686@ims.example.net",
+            "sip:bob@example.net:5060;transport=tcp",
+            "sips:example.net",
+            "sip:[2001:db8::1]:5060",
+            "sip:bob@[2001:db8::1];x",
+            "sip:bob@[2001:db8::1",
+            "tel:+15550100",
+            "sip:a@b@c.example",
+            "sip:@",
+            "sip:",
+            ":",
+            "",
+            "example.net",
+            "a@b:c",
+            "@x:y",
+            "sip:bob@ho st",
+            "sip:bob@h\u{e9}st;x",
+            "sip:b\u{e9}b@host?x=1",
+            "sip:bob@host?x=@y",
+            "sip:bob;p=@x@host",
+            "[::1]",
+            "sip:[]",
+        ] {
+            assert_eq!(uri_host(uri), reference(uri), "{uri:?}");
+        }
+    }
 
     #[test]
     fn identities_that_differ_hash_apart() {
