@@ -74,22 +74,25 @@ impl<'a> CpimMessage<'a> {
     /// assert_eq!(err.kind(), &BodyErrorKind::UnterminatedHeaders);
     /// ```
     pub fn parse(body: &'a [u8]) -> Result<Self, BodyError> {
-        let (head_len, after_head) = split_header_block(body).ok_or(BodyError::new(
-            BodyErrorKind::UnterminatedHeaders,
-            body.len(),
-        ))?;
+        let (head_len, after_head, _) = header_block(body, 0, body.len(), |_, _| {})?;
         let headers = &body[..head_len];
-        check_block(headers, 0)?;
         let rest = &body[after_head..];
-        let (content_headers, content) = if rest.is_empty() {
-            (rest, rest)
+        // The first Content-Type and Content-Length of the content headers, as the
+        // pass that checks them meets them (taken only from the usual pass over a
+        // block with no folded header).
+        let (mut content_type, mut content_length) = (None, None);
+        let mut met = |name: &'a [u8], value: &'a [u8]| {
+            if content_type.is_none() && name.eq_ignore_ascii_case(b"Content-Type") {
+                content_type = Some(value);
+            } else if content_length.is_none() && name.eq_ignore_ascii_case(b"Content-Length") {
+                content_length = Some(value);
+            }
+        };
+        let (content_headers, content, met_all) = if rest.is_empty() {
+            (rest, rest, true)
         } else {
-            let (len, after) = split_header_block(rest).ok_or(BodyError::new(
-                BodyErrorKind::UnterminatedHeaders,
-                body.len(),
-            ))?;
-            check_block(&rest[..len], after_head)?;
-            (&rest[..len], &rest[after..])
+            let (len, after, met_all) = header_block(rest, after_head, body.len(), &mut met)?;
+            (&rest[..len], &rest[after..], met_all)
         };
         let mut message = CpimMessage {
             headers,
@@ -98,19 +101,14 @@ impl<'a> CpimMessage<'a> {
             content_at: body.len() - content.len(),
             content_type: None,
         };
-        // Content-Type and Content-Length in one pass over the content headers, the
-        // first of each (as `content_header` finds them).
-        let (mut content_type, mut content_length) = (None, None);
-        for (name, value) in message.content_headers() {
-            if content_type.is_none() && name.eq_ignore_ascii_case("Content-Type") {
-                content_type = Some(value);
-            } else if content_length.is_none() && name.eq_ignore_ascii_case("Content-Length") {
-                content_length = Some(value);
-            }
-            if content_type.is_some() && content_length.is_some() {
-                break;
-            }
-        }
+        let (content_type, content_length) = if met_all {
+            (
+                content_type.and_then(crate::mime::utf8),
+                content_length.and_then(crate::mime::utf8),
+            )
+        } else {
+            message.content_type_and_length()
+        };
         message.content_type = content_type;
         if let Some(n) = content_length.and_then(|v| v.trim().parse::<u64>().ok()) {
             if let Ok(n) = usize::try_from(n) {
@@ -120,6 +118,23 @@ impl<'a> CpimMessage<'a> {
             }
         }
         Ok(message)
+    }
+
+    /// The first Content-Type and the first Content-Length of the content headers,
+    /// in one pass over them (as [`CpimMessage::content_header`] finds each).
+    fn content_type_and_length(&self) -> (Option<&'a str>, Option<&'a str>) {
+        let (mut content_type, mut content_length) = (None, None);
+        for (name, value) in self.content_headers() {
+            if content_type.is_none() && name.eq_ignore_ascii_case("Content-Type") {
+                content_type = Some(value);
+            } else if content_length.is_none() && name.eq_ignore_ascii_case("Content-Length") {
+                content_length = Some(value);
+            }
+            if content_type.is_some() && content_length.is_some() {
+                break;
+            }
+        }
+        (content_type, content_length)
     }
 
     /// The message headers in order, as `(name, value)` exactly as written (prefixes
@@ -232,7 +247,7 @@ impl<'a> CpimMessage<'a> {
 
     /// The Content-Type of the content, when present and well-formed.
     pub fn content_type(&self) -> Option<MediaType<'a>> {
-        MediaType::parse(self.content_type_raw()?).ok()
+        MediaType::parse_str(self.content_type_raw()?).ok()
     }
 
     /// The Content-Length the content headers declare, when present and a number.
@@ -331,6 +346,94 @@ fn caseless_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     a.bytes()
         .map(|c| c.to_ascii_lowercase())
         .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+}
+
+/// Finds the end of the header block at the start of `input` (offset `base` of a
+/// body of `body_len` bytes) and checks its lines: the block's length and where what
+/// follows its empty line starts, as [`split_header_block`] gives them, or the error
+/// [`check_block`] finds (a block with no empty line is unterminated, at the end of
+/// the body).
+///
+/// The usual block (every line a token name and a colon, or a continuation line, and
+/// UTF-8) is split and checked in one pass over its lines, which hands each header
+/// line to `met` as its name and its value (white space trimmed, as
+/// [`raw_headers`] trims it when no line continues it); any other block is read
+/// again by the full path, which finds the same split or the error. The third value
+/// says whether `met` has seen every header whole: the usual pass read the block and
+/// no line of it was a continuation line.
+fn header_block<'a>(
+    input: &'a [u8],
+    base: usize,
+    body_len: usize,
+    met: impl FnMut(&'a [u8], &'a [u8]),
+) -> Result<(usize, usize, bool), BodyError> {
+    if let Some((len, after, continued)) = usual_block(input, met) {
+        if input
+            .get(..len)
+            .is_some_and(|b| std::str::from_utf8(b).is_ok())
+        {
+            return Ok((len, after, !continued));
+        }
+    }
+    let (len, after) = split_header_block(input)
+        .ok_or(BodyError::new(BodyErrorKind::UnterminatedHeaders, body_len))?;
+    check_block(&input[..len], base)?;
+    Ok((len, after, false))
+}
+
+/// The one-pass reading of [`header_block`]: `Some((len, after, continued))` when
+/// every line up to the empty line is `token ":" ...` or (past the first line)
+/// starts with SP or HTAB (`continued`: there was such a line); `None` for any other
+/// line, or no empty line (UTF-8 is not checked here).
+fn usual_block<'a>(
+    input: &'a [u8],
+    mut met: impl FnMut(&'a [u8], &'a [u8]),
+) -> Option<(usize, usize, bool)> {
+    let mut at = 0;
+    let mut continued = false;
+    loop {
+        let rest = input.get(at..)?;
+        match rest {
+            [b'\r', b'\n', ..] => return Some((at, at + 2, continued)),
+            [b'\n', ..] => return Some((at, at + 1, continued)),
+            [b' ' | b'\t', ..] if at > 0 => continued = true,
+            _ => {
+                let name_len = token_run(rest);
+                if name_len == 0 || rest.get(name_len) != Some(&b':') {
+                    return None;
+                }
+                let line_end = memchr::memchr(b'\n', rest.get(name_len..)?)? + name_len + 1;
+                met(
+                    rest.get(..name_len)?,
+                    trim_lws(rest.get(name_len + 1..line_end)?),
+                );
+                at += line_end;
+                continue;
+            }
+        }
+        at += memchr::memchr(b'\n', rest)? + 1;
+    }
+}
+
+/// How many MIME token bytes `bytes` starts with: eight at a time while all eight
+/// are (their table entries ANDed, one branch per eight bytes), then byte by byte.
+#[inline]
+fn token_run(bytes: &[u8]) -> usize {
+    let mut n = 0;
+    while let Some(chunk) = bytes.get(n..n + 8) {
+        if !chunk
+            .iter()
+            .fold(true, |all, &b| all & is_mime_token_char(b))
+        {
+            break;
+        }
+        n += 8;
+    }
+    let rest = bytes.get(n..).unwrap_or_default();
+    n + rest
+        .iter()
+        .position(|&b| !is_mime_token_char(b))
+        .unwrap_or(rest.len())
 }
 
 /// Checks the lines of a header block starting at offset `base` of the body.
@@ -581,6 +684,119 @@ mod tests {
             assert_eq!(cpim.message_id(), Some(count.to_string().as_str()));
             let bindings = Bindings::new(cpim.namespaces(), IMDN_NS);
             assert!(bindings.binds("p0") && !bindings.binds("u") && !bindings.binds("p"));
+        }
+    }
+
+    /// The reading of [`CpimMessage::parse`] before the usual blocks were read in one
+    /// pass: split, check each block, then find Content-Type and Content-Length.
+    fn reference(body: &[u8]) -> Result<CpimMessage<'_>, BodyError> {
+        let unterminated = || BodyError::new(BodyErrorKind::UnterminatedHeaders, body.len());
+        let (head_len, after_head) = split_header_block(body).ok_or_else(unterminated)?;
+        check_block(&body[..head_len], 0)?;
+        let rest = &body[after_head..];
+        let (content_headers, content) = if rest.is_empty() {
+            (rest, rest)
+        } else {
+            let (len, after) = split_header_block(rest).ok_or_else(unterminated)?;
+            check_block(&rest[..len], after_head)?;
+            (&rest[..len], &rest[after..])
+        };
+        let mut message = CpimMessage {
+            headers: &body[..head_len],
+            content_headers,
+            content,
+            content_at: body.len() - content.len(),
+            content_type: None,
+        };
+        let (content_type, content_length) = message.content_type_and_length();
+        message.content_type = content_type;
+        if let Some(n) = content_length.and_then(|v| v.trim().parse::<u64>().ok()) {
+            if let Ok(n) = usize::try_from(n) {
+                if n < content.len() {
+                    message.content = &content[..n];
+                }
+            }
+        }
+        Ok(message)
+    }
+
+    #[test]
+    fn the_one_pass_reading_agrees_with_the_reference() {
+        let bodies: &[&[u8]] = &[
+            b"From: <sip:a@x>\r\nTo: <sip:b@x>\r\n\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi!",
+            b"From: <sip:a@x>\nimdn.Message-ID: 1\n\nContent-Type: text/plain\n\nhi",
+            b"\r\nContent-Type: a/b\r\n\r\n",
+            b"\r\n\r\n",
+            b"\n",
+            b"",
+            b"From: <sip:a@x>\r\n",
+            b"From: <sip:a@x>\r\n\r\n",
+            b"From: <sip:a@x>\r\n\r\nContent-Type: a/b\r\n",
+            b"From: <sip:a@x>\r\n\r\nContent-Type: a/b",
+            b"From : <sip:a@x>\r\n\r\nContent-Type : a/b\r\n\r\nx",
+            b"From:<sip:a@x>\r\n\r\nContent-Type:a/b\r\nContent-Length:1\r\n\r\nxy",
+            b"From: <sip:a@x>\r\n folded\r\n\r\nContent-Type: a/b\r\n\r\nx",
+            b"From: x\r\n\r\nContent-Type: a/b;\r\n q=1\r\nContent-Length: 1\r\n\r\nxy",
+            b"From: x\r\n\r\nContent-Type:\r\n\ta/b\r\n\r\nx",
+            b"From: x\r\n\r\nContent-Length: 1\r\n\tContent-Type: a/b\r\n\r\nxy",
+            b" From: x\r\n\r\n",
+            b"From: x\r\n\r\n content-type: a/b\r\n\r\n",
+            b"hello\r\n\r\n",
+            b"From: x\r\n\r\nhello\r\n\r\n",
+            b": x\r\n\r\n",
+            b"Fr(m: x\r\n\r\n",
+            b"From: \xff\r\n\r\n",
+            b"From: x\r\n\r\nContent-Type: \xffa/b\r\n\r\n",
+            b"From: \xc3\xa9\r\n\r\nContent-Type: text/plain; x=\xc3\xa9\r\n\r\n\xc3\xa9",
+            b"From: x\r\r\n\r\n",
+            b"From: x\r\n\r\r\n\r\n",
+            b"From: x\r\n\r\nCONTENT-TYPE: A/B\r\ncontent-type: c/d\r\ncontent-length: 0\r\nContent-Length: 5\r\n\r\nabc",
+            b"From: x\r\n\r\nContent-Length: 99999999999999999999999\r\n\r\nabc",
+            b"From: x\r\n\r\nContent-Length:  2 \r\n\r\nabc",
+            b"From: x\r\n\r\nX-\xff: y\r\n\r\n",
+            b"a.b-c_d!e: 1\r\nimdn.Disposition-Notification: positive-delivery\r\n\r\n\r\nbody",
+        ];
+        for &body in bodies {
+            let shown = String::from_utf8_lossy(body);
+            match (CpimMessage::parse(body), reference(body)) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(
+                        (a.headers, a.content_headers, a.content, a.content_at),
+                        (b.headers, b.content_headers, b.content, b.content_at),
+                        "{shown:?}"
+                    );
+                    assert_eq!(a.content_type, b.content_type, "{shown:?}");
+                }
+                (Err(a), Err(b)) => {
+                    assert_eq!((a.kind(), a.offset()), (b.kind(), b.offset()), "{shown:?}")
+                }
+                (a, b) => panic!("{shown:?}: {a:?} but {b:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn token_runs_are_counted_as_byte_by_byte() {
+        let inputs: &[&[u8]] = &[
+            b"",
+            b"a",
+            b"From:",
+            b"abcdefg:",
+            b"abcdefgh:",
+            b"abcdefghi",
+            b"imdn.Disposition-Notification: x",
+            b"Content-Type : x",
+            b"abcdefgh(ijklmnop",
+            b"abcdefghijklmnop",
+            b"\xffabc",
+            b"abc\xff",
+        ];
+        for &input in inputs {
+            let by_byte = input
+                .iter()
+                .position(|&b| !is_mime_token_char(b))
+                .unwrap_or(input.len());
+            assert_eq!(token_run(input), by_byte, "{input:?}");
         }
     }
 

@@ -960,17 +960,59 @@ fn guarded(handler: impl FnOnce() -> Decision) -> Option<Decision> {
     }
 }
 
-/// The To-tag this client gives a request: a hash of what identifies the request
-/// (Call-ID, From-tag, top Via branch, CSeq) under a per-dispatcher secret, so that a
-/// retransmission gets the same tag and nobody can predict it. 16 hex digits.
+/// The To-tag this client gives bytes that did not read: a hash of them under a
+/// per-dispatcher secret, so that a retransmission gets the same tag and nobody can
+/// predict it. 16 hex digits.
 fn to_tag(settings: &Settings, identity: impl Hash) -> [u8; 16] {
-    let mut value = settings.secret.hash_one(identity);
+    hex_tag(settings.secret.hash_one(identity))
+}
+
+/// The 16 lower-case hex digits of `value`, as a To-tag.
+fn hex_tag(mut value: u64) -> [u8; 16] {
     let mut tag = [0u8; 16];
     for slot in tag.iter_mut().rev() {
         *slot = b"0123456789abcdef"[(value & 0xf) as usize];
         value >>= 4;
     }
     tag
+}
+
+/// What identifies a request for its To-tag (RFC 3261 8.2.6.2: the same tag for a
+/// retransmission): Call-ID, From-tag, top Via value, CSeq number.
+///
+/// Hashed as one fixed-size head holding the lengths (and whether the optional parts
+/// are there) and the number, then the bytes of each part: the parts cannot be
+/// confused with one another, and the keyed hasher is fed four times rather than once
+/// per field and length.
+struct Identity<'r> {
+    call_id: &'r [u8],
+    from_tag: Option<&'r [u8]>,
+    top_via: Option<&'r [u8]>,
+    cseq: u32,
+}
+
+impl Hash for Identity<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // 0 for an absent part, its length plus one for a present one.
+        let len = |part: Option<&[u8]>| part.map_or(0, |p| (p.len() as u64).wrapping_add(1));
+        let mut head = [0u8; 28];
+        let fields = [
+            self.call_id.len() as u64,
+            len(self.from_tag),
+            len(self.top_via),
+        ];
+        for (slot, field) in head.chunks_exact_mut(8).zip(fields) {
+            slot.copy_from_slice(&field.to_le_bytes());
+        }
+        if let Some(slot) = head.get_mut(24..) {
+            slot.copy_from_slice(&self.cseq.to_le_bytes());
+        }
+        state.write(&head);
+        state.write(self.call_id);
+        for part in [self.from_tag, self.top_via].into_iter().flatten() {
+            state.write(part);
+        }
+    }
 }
 
 /// Builds the responses to one request that read.
@@ -1015,21 +1057,24 @@ impl<'a> Responder<'a> {
         to_tagged: Option<bool>,
     ) -> Self {
         let view = RequestView::new(request);
-        let identity = (
-            view.call_id_bytes(),
+        let identity = Identity {
+            call_id: view.call_id_bytes(),
             from_tag,
             // The top Via's first value (a Via the walk accepted always has one).
-            request
+            top_via: request
                 .first_known(KnownHeader::Via)
-                .and_then(|via| via.values().next()),
-            request.cseq(),
-        );
+                .map(|via| via.first_value()),
+            cseq: request.cseq(),
+        };
         let seed = settings.secret.hash_one(identity);
         Responder {
             settings,
             request,
             route,
-            to_tag: to_tag(settings, seed),
+            // The keyed hash is the tag itself: what else is drawn from it (the SDP
+            // answer's identifiers) is hashed again under the secret, so showing it
+            // tells nobody those.
+            to_tag: hex_tag(seed),
             seed,
             offer: OnceCell::new(),
             source,
@@ -1041,21 +1086,7 @@ impl<'a> Responder<'a> {
     /// The host of the Request-URI (`sip:user@host:port;...`), for SDP answers made
     /// without a [`ClientConfig`]; `127.0.0.1` when it has none that is a plain host.
     fn request_uri_host(&self) -> &'a str {
-        let uri = std::str::from_utf8(self.request.request_uri()).unwrap_or_default();
-        let rest = uri.split_once(':').map_or(uri, |(_, rest)| rest);
-        let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
-        let host = match rest.strip_prefix('[') {
-            Some(v6) => v6.split(']').next().unwrap_or_default(),
-            None => rest.split([':', ';', '?']).next().unwrap_or_default(),
-        };
-        let plain = host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
-        if host.is_empty() || !plain {
-            "127.0.0.1"
-        } else {
-            host
-        }
+        uri_host(std::str::from_utf8(self.request.request_uri()).unwrap_or_default())
     }
 
     /// The Request-URI, when it can stand between `<` and `>` as a Contact address
@@ -1369,6 +1400,41 @@ impl<'a> Responder<'a> {
     }
 }
 
+/// The host of `uri` (`scheme:user@host:port;...`, `[v6]` without its brackets) when
+/// it is a plain host (letters, digits, `.`, `-`, `:`), else `127.0.0.1`. Every
+/// delimiter looked for is ASCII, so byte searches cut where the `str` searches would.
+fn uri_host(uri: &str) -> &str {
+    let bytes = uri.as_bytes();
+    let after_scheme = bytes.iter().position(|&b| b == b':').map_or(0, |n| n + 1);
+    let host_at = bytes
+        .iter()
+        .rposition(|&b| b == b'@')
+        .filter(|&n| n >= after_scheme)
+        .map_or(after_scheme, |n| n + 1);
+    let rest = uri.get(host_at..).unwrap_or_default();
+    let host = match rest.strip_prefix('[') {
+        Some(v6) => {
+            let end = v6.bytes().position(|b| b == b']').unwrap_or(v6.len());
+            v6.get(..end).unwrap_or_default()
+        }
+        None => {
+            let end = rest
+                .bytes()
+                .position(|b| matches!(b, b':' | b';' | b'?'))
+                .unwrap_or(rest.len());
+            rest.get(..end).unwrap_or_default()
+        }
+    };
+    let plain = host
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
+    if host.is_empty() || !plain {
+        "127.0.0.1"
+    } else {
+        host
+    }
+}
+
 /// Appends the 16 lower-case hex digits of `word` (as `{:016x}` writes them).
 fn push_hex(out: &mut String, word: u64) {
     for shift in (0..16).rev() {
@@ -1432,6 +1498,78 @@ impl std::fmt::Display for ContactValue<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uri_hosts_are_found_as_the_str_searches_found_them() {
+        // The reading before the byte searches, kept to compare with.
+        fn reference(uri: &str) -> &str {
+            let rest = uri.split_once(':').map_or(uri, |(_, rest)| rest);
+            let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+            let host = match rest.strip_prefix('[') {
+                Some(v6) => v6.split(']').next().unwrap_or_default(),
+                None => rest.split([':', ';', '?']).next().unwrap_or_default(),
+            };
+            let plain = host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
+            if host.is_empty() || !plain {
+                "127.0.0.1"
+            } else {
+                host
+            }
+        }
+        for uri in [
+            "sip:+15555566686@ims.example.net",
+            "sip:bob@example.net:5060;transport=tcp",
+            "sips:example.net",
+            "sip:[2001:db8::1]:5060",
+            "sip:bob@[2001:db8::1];x",
+            "sip:bob@[2001:db8::1",
+            "tel:+15550100",
+            "sip:a@b@c.example",
+            "sip:@",
+            "sip:",
+            ":",
+            "",
+            "example.net",
+            "a@b:c",
+            "@x:y",
+            "sip:bob@ho st",
+            "sip:bob@h\u{e9}st;x",
+            "sip:b\u{e9}b@host?x=1",
+            "sip:bob@host?x=@y",
+            "sip:bob;p=@x@host",
+            "[::1]",
+            "sip:[]",
+        ] {
+            assert_eq!(uri_host(uri), reference(uri), "{uri:?}");
+        }
+    }
+
+    #[test]
+    fn identities_that_differ_hash_apart() {
+        let secret = std::collections::hash_map::RandomState::new();
+        let id = |call_id: &'static [u8], from_tag, top_via, cseq| {
+            secret.hash_one(Identity {
+                call_id,
+                from_tag,
+                top_via,
+                cseq,
+            })
+        };
+        let base = id(b"ab", Some(&b"c"[..]), Some(&b"v"[..]), 1);
+        assert_eq!(base, id(b"ab", Some(&b"c"[..]), Some(&b"v"[..]), 1));
+        for other in [
+            id(b"a", Some(&b"bc"[..]), Some(&b"v"[..]), 1),
+            id(b"ab", Some(&b"cv"[..]), None, 1),
+            id(b"ab", None, Some(&b"cv"[..]), 1),
+            id(b"ab", Some(&b""[..]), Some(&b"cv"[..]), 1),
+            id(b"ab", Some(&b"c"[..]), Some(&b"v"[..]), 2),
+            id(b"abc", None, Some(&b"v"[..]), 1),
+        ] {
+            assert_ne!(base, other);
+        }
+    }
 
     #[test]
     fn digits_pushed_as_formatting_writes_them() {

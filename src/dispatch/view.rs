@@ -13,9 +13,9 @@ use std::time::SystemTime;
 
 use crate::cpim::{CpimMessage, Disposition};
 use crate::error::BuildError;
-use crate::imdn::{is_notification, is_notification_typed, Imdn, ImdnStatus};
+use crate::imdn::{is_notification, is_notification_typed, Imdn, ImdnStatus, IMDN_CONTENT_TYPE};
 use crate::iscomposing::{ComposingState, IsComposing, ISCOMPOSING_CONTENT_TYPE};
-use crate::mime::{BodyError, MediaType};
+use crate::mime::{is_mime_token_char, BodyError, MediaType};
 use crate::multipart::{Multipart, DEFAULT_MAX_PARTS};
 use crate::outgoing::ImdnMessage;
 use crate::routing::RoutedRequest;
@@ -250,11 +250,18 @@ pub struct PagerMessage<'a> {
 impl<'a> PagerMessage<'a> {
     pub(crate) fn new(request: &'a RoutedRequest) -> Self {
         let view = RequestView::new(request);
-        let cpim = view
-            .content_type()
-            .filter(|t| t.is("message/cpim"))
-            .map(|_| CpimMessage::parse(view.body()));
+        let cpim =
+            is_cpim(view.known(KnownHeader::ContentType)).then(|| CpimMessage::parse(view.body()));
         PagerMessage { view, cpim }
+    }
+
+    /// The message's Content-Type as written (CPIM's inner one, or the body's), from
+    /// which [`PagerMessage::content_type`] reads its media type.
+    fn content_type_raw(&self) -> Option<&'a [u8]> {
+        match &self.cpim {
+            Some(Ok(cpim)) => cpim.content_type_raw().map(str::as_bytes),
+            _ => self.view.known(KnownHeader::ContentType),
+        }
     }
 
     /// Whether the network delivers a stored message (the `deferred` tag, 7.2.3.2).
@@ -311,6 +318,9 @@ impl PagerMessage<'_> {
     /// [`is_composing_indication`](Self::is_composing_indication) with the content
     /// type read once, as the dispatcher asks both.
     pub(crate) fn indication(&self) -> Indication {
+        if plainly_neither(self.content_type_raw()) {
+            return Indication::None;
+        }
         let content_type = self.content_type();
         if self
             .cpim()
@@ -381,6 +391,39 @@ impl PagerMessage<'_> {
         }
         Ok(message)
     }
+}
+
+/// Whether a body whose Content-Type is written `raw` (LWS around it trimmed) is
+/// CPIM, as `MediaType::parse(raw)` and `is("message/cpim")` say; the usual value,
+/// `message/cpim` alone in any case, is known without reading it as a media type.
+fn is_cpim(raw: Option<&[u8]>) -> bool {
+    match raw {
+        Some(raw) if raw.eq_ignore_ascii_case(b"message/cpim") => true,
+        _ => raw
+            .and_then(|raw| MediaType::parse(raw).ok())
+            .is_some_and(|t| t.is("message/cpim")),
+    }
+}
+
+/// Whether a Content-Type written `raw` is plainly neither an IMDN's (RFC 5438) nor
+/// an is-composing indication's (RFC 3994) without reading it whole: there is none,
+/// or it starts `type/subtype` (tokens with nothing between them and the `/`), ended
+/// by `;` or the end, that is neither type. Whatever its parameters, it cannot then
+/// read as one of those types; `false` leaves the question to the full reading.
+fn plainly_neither(raw: Option<&[u8]>) -> bool {
+    let Some(raw) = raw else {
+        return true;
+    };
+    let essence = raw.split(|&b| b == b';').next().unwrap_or_default();
+    let Some(slash) = essence.iter().position(|&b| b == b'/') else {
+        return false;
+    };
+    let token = |part: &[u8]| !part.is_empty() && part.iter().all(|&b| is_mime_token_char(b));
+    let (type_, subtype) = essence.split_at(slash);
+    token(type_)
+        && token(subtype.get(1..).unwrap_or_default())
+        && !essence.eq_ignore_ascii_case(IMDN_CONTENT_TYPE.as_bytes())
+        && !essence.eq_ignore_ascii_case(ISCOMPOSING_CONTENT_TYPE.as_bytes())
 }
 
 /// A received IMDN (RFC 5438), carried by a pager-mode MESSAGE: the message and the
@@ -597,5 +640,80 @@ impl DeferredGroupSession<'_> {
         self.view
             .content_type()
             .is_some_and(|t| t.type_().eq_ignore_ascii_case("multipart"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Content-Type values, usual and odd, for the shortcuts to agree with the full
+    /// reading on.
+    const VALUES: &[&[u8]] = &[
+        b"message/cpim",
+        b"Message/CPIM",
+        b"message/cpim;x=1",
+        b"message / cpim",
+        b"message/cpimx",
+        b"message/cpi",
+        b"message/imdn+xml",
+        b"MESSAGE/IMDN+XML;charset=utf-8",
+        b"message/imdn+xml;",
+        b"message/imdn+xml;=bad",
+        b"message/imdn+xml x",
+        b"message /imdn+xml",
+        b"application/im-iscomposing+xml",
+        b"Application/IM-isComposing+XML; x=\"a;b\"",
+        b"application/im-iscomposing+xml;bad",
+        b"text/plain",
+        b"text/plain;charset=UTF-8",
+        b"text/plain;=",
+        b"text/plain x",
+        b"text/",
+        b"/plain",
+        b"text",
+        b"",
+        b";",
+        b"text/pl\xffain",
+        b"\xff/imdn",
+        b"message/imdn+xml\r\n ;x=1",
+        b"*/*",
+        b"message/*",
+        b"a/b/c",
+    ];
+
+    #[test]
+    fn the_cpim_shortcut_agrees_with_the_full_reading() {
+        for &raw in VALUES {
+            let full = MediaType::parse(raw)
+                .ok()
+                .is_some_and(|t| t.is("message/cpim"));
+            assert_eq!(
+                is_cpim(Some(raw)),
+                full,
+                "{:?}",
+                String::from_utf8_lossy(raw)
+            );
+        }
+        assert!(!is_cpim(None));
+    }
+
+    #[test]
+    fn plainly_neither_is_said_only_of_values_that_are_neither() {
+        let mut said = 0;
+        for &raw in VALUES {
+            let full = MediaType::parse(raw).ok();
+            let either =
+                full.is_some_and(|t| t.is(IMDN_CONTENT_TYPE) || t.is(ISCOMPOSING_CONTENT_TYPE));
+            if plainly_neither(Some(raw)) {
+                said += 1;
+                assert!(!either, "{:?}", String::from_utf8_lossy(raw));
+            }
+        }
+        // The usual values are told apart by the shortcut.
+        assert!(plainly_neither(Some(b"text/plain;charset=UTF-8")));
+        assert!(plainly_neither(Some(b"message/cpim")));
+        assert!(plainly_neither(None));
+        assert!(said > 5);
     }
 }

@@ -48,9 +48,14 @@ impl<'a> MediaType<'a> {
     /// assert!(matches!(err.kind(), BodyErrorKind::MediaType(_)));
     /// ```
     pub fn parse<T: AsRef<[u8]> + ?Sized>(value: &'a T) -> Result<Self, BodyError> {
-        let bytes = value.as_ref();
-        let raw = std::str::from_utf8(bytes)
+        let raw = std::str::from_utf8(value.as_ref())
             .map_err(|e| BodyError::new(BodyErrorKind::NotUtf8, e.valid_up_to()))?;
+        MediaType::parse_str(raw)
+    }
+
+    /// [`MediaType::parse`] of a value known to be text (no UTF-8 check again).
+    pub(crate) fn parse_str(raw: &'a str) -> Result<Self, BodyError> {
+        let bytes = raw.as_bytes();
         let fail = |what, rest: &[u8]| {
             BodyError::new(BodyErrorKind::MediaType(what), bytes.len() - rest.len())
         };
@@ -127,11 +132,15 @@ impl<'a> MediaType<'a> {
     /// # Ok::<(), cpm_client::mime::BodyError>(())
     /// ```
     pub fn is(&self, essence: &str) -> bool {
-        let Some((t, s)) = essence.split_once('/') else {
+        // `/` is ASCII: the byte search finds the `/` that `split_once('/')` would.
+        let Some(slash) = essence.bytes().position(|b| b == b'/') else {
             return false;
         };
-        self.type_.eq_ignore_ascii_case(t.trim())
-            && (s.trim() == "*" || self.subtype.eq_ignore_ascii_case(s.trim()))
+        let (Some(t), Some(s)) = (essence.get(..slash), essence.get(slash + 1..)) else {
+            return false;
+        };
+        let (t, s) = (trimmed(t), trimmed(s));
+        self.type_.eq_ignore_ascii_case(t) && (s == "*" || self.subtype.eq_ignore_ascii_case(s))
     }
 
     /// The value of parameter `name` (compared ignoring ASCII case): a token as written,
@@ -185,6 +194,20 @@ impl fmt::Debug for MediaType<'_> {
 impl fmt::Display for MediaType<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.raw)
+    }
+}
+
+/// `text` without the white space around it, as [`str::trim`] makes it; a `text`
+/// that starts and ends with a visible ASCII byte (a constant such as `message/cpim`
+/// always does) is returned as it is without the Unicode search.
+#[inline]
+fn trimmed(text: &str) -> &str {
+    let visible = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x80);
+    let bytes = text.as_bytes();
+    if visible(bytes.first()) && visible(bytes.last()) {
+        text
+    } else {
+        text.trim()
     }
 }
 
@@ -327,6 +350,62 @@ mod tests {
         assert_eq!(m.param("boundary"), Some("----=_Part_1.2"));
         let m = MediaType::parse(r#"a/b;q="x\"y""#).unwrap();
         assert_eq!(m.param("q"), Some(r#"x\"y"#));
+    }
+
+    #[test]
+    fn is_agrees_with_split_and_trim() {
+        // What `is` was written as before it searched bytes and trimmed only when
+        // needed: the two must agree on every pair.
+        fn reference(media: &MediaType<'_>, essence: &str) -> bool {
+            let Some((t, s)) = essence.split_once('/') else {
+                return false;
+            };
+            media.type_.eq_ignore_ascii_case(t.trim())
+                && (s.trim() == "*" || media.subtype.eq_ignore_ascii_case(s.trim()))
+        }
+        let values = [
+            "message/cpim",
+            "Message/CPIM;x=1",
+            "text/plain",
+            "application/im-iscomposing+xml",
+            " multipart / mixed ",
+            "a/b",
+        ];
+        let essences = [
+            "message/cpim",
+            "MESSAGE/cpim",
+            " message / cpim ",
+            "\tmessage/cpim\n",
+            "\u{a0}message/cpim\u{2003}",
+            "message/\u{85}",
+            "message/*",
+            "message/ * ",
+            "*/*",
+            "message",
+            "message/",
+            "/cpim",
+            "/",
+            "",
+            "message//cpim",
+            "message/cpim/x",
+            "text/plain",
+            "multipart/mixed",
+            "a/b",
+            "A/B",
+            "\u{e9}/b",
+            "a/\u{e9}",
+            "application/im-iscomposing+xml",
+        ];
+        for value in values {
+            let media = MediaType::parse(value).unwrap();
+            for essence in essences {
+                assert_eq!(
+                    media.is(essence),
+                    reference(&media, essence),
+                    "{value:?} is {essence:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -440,6 +440,18 @@ impl<'a> Header<'a> {
             None => whole.take(),
         })
     }
+
+    /// The first of [`Header::values`] (a header always has one), found without
+    /// walking the value when it holds no comma: only a comma ends a value of a list.
+    pub(crate) fn first_value(&self) -> &'a [u8] {
+        if !self.known.is_some_and(KnownHeader::is_list) {
+            return self.value;
+        }
+        match memchr::memchr(b',', self.value) {
+            None => grammar::trim_lws(self.value),
+            Some(_) => grammar::split_list(self.value).next().unwrap_or_default(),
+        }
+    }
 }
 
 /// A header name looked for, resolved once (to a [`KnownHeader`] when it is one) so
@@ -590,6 +602,46 @@ mod tests {
         assert_eq!(&*h.unfolded(), b"a b c");
         let plain = Header { value: b"a b", ..h };
         assert!(matches!(plain.unfolded(), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn the_first_value_is_the_first_of_the_values() {
+        let values: [&[u8]; 14] = [
+            b"",
+            b" ",
+            b"SIP/2.0/TCP 192.0.2.7;branch=z9hG4bK-1",
+            b"SIP/2.0/TCP h1;branch=z9hG4bK1 , SIP/2.0/UDP h2",
+            b",",
+            b" , x",
+            b"a ,",
+            b"\"q,q\" <sip:a@b>, c",
+            b"<sip:a@b;x=1,2>;y, z",
+            b"\"a\\\",b\", c",
+            b"\"unterminated, x",
+            b"x\r\n ,y",
+            b"x \r\n ",
+            b"\t<sip:a@b>\t",
+        ];
+        for known in [
+            Some(KnownHeader::Via),
+            Some(KnownHeader::AcceptContact),
+            Some(KnownHeader::Date),
+            Some(KnownHeader::CallId),
+            None,
+        ] {
+            for value in values {
+                let header = Header {
+                    name: b"x",
+                    known,
+                    value,
+                };
+                assert_eq!(
+                    Some(header.first_value()),
+                    header.values().next(),
+                    "{known:?} {value:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -100,6 +100,7 @@ pub(crate) struct HeaderSpan {
 
 impl HeaderSpan {
     /// Where `header` lies.
+    #[inline]
     pub(crate) fn of(header: &RawHeader<'_>) -> HeaderSpan {
         HeaderSpan {
             name: header.start..header.start + header.name.len(),
@@ -110,6 +111,7 @@ impl HeaderSpan {
     }
 
     /// The header in `bytes`, the buffer it was found in.
+    #[inline]
     pub(crate) fn view<'b>(&self, bytes: &'b [u8]) -> Header<'b> {
         Header {
             name: &bytes[self.name.clone()],
@@ -227,6 +229,7 @@ impl IncomingRequest {
     }
 
     /// The first header of a known kind, found without walking the list.
+    #[inline]
     pub(crate) fn first_known(&self, known: KnownHeader) -> Option<Header<'_>> {
         match self.first.get(known) {
             Some(index) => self.headers.get(index).map(|span| span.view(&self.bytes)),
@@ -236,6 +239,15 @@ impl IncomingRequest {
             }
             None => None,
         }
+    }
+
+    /// Every header of a known kind, in order (the kinds compared before any header
+    /// is looked at in the buffer).
+    pub(crate) fn known_headers(&self, known: KnownHeader) -> impl Iterator<Item = Header<'_>> {
+        self.headers
+            .iter()
+            .filter(move |span| span.known == Some(known))
+            .map(|span| span.view(&self.bytes))
     }
 
     /// Every header with this name, in order.

@@ -99,10 +99,7 @@ impl<'a> Source<'a> {
     /// Calls `each` with the value of every header of kind `wanted`, in order.
     fn each(&self, wanted: KnownHeader, mut each: impl FnMut(&'a [u8])) {
         match self {
-            Source::Request(request) => request
-                .headers()
-                .filter(|h| h.known() == Some(wanted))
-                .for_each(|h| each(h.value())),
+            Source::Request(request) => request.known_headers(wanted).for_each(|h| each(h.value())),
             Source::Salvaged(salvaged) => salvaged.each(wanted, each),
         }
     }
@@ -122,9 +119,9 @@ impl<'a> Source<'a> {
     }
 }
 
-/// Appends the decimal digits of `n`.
-fn push_decimal(out: &mut Vec<u8>, n: u16) {
-    let mut digits = [0u8; 5];
+/// Appends the decimal digits of `n` (as `{}` writes them).
+fn push_decimal(out: &mut Vec<u8>, n: usize) {
+    let mut digits = [0u8; 20];
     let mut at = digits.len();
     let mut rest = n;
     loop {
@@ -189,7 +186,7 @@ impl ResponseWriter {
             scrub: matches!(source, Source::Salvaged(_)),
         };
         w.out.extend_from_slice(b"SIP/2.0 ");
-        push_decimal(&mut w.out, status.code());
+        push_decimal(&mut w.out, usize::from(status.code()));
         w.out.push(b' ');
         write_text(&mut w.out, reason.as_bytes());
         w.out.extend_from_slice(b"\r\n");
@@ -258,7 +255,17 @@ impl ResponseWriter {
     /// Adds `Server` with the release stamp (a [`ProductStamp`](crate::ProductStamp)
     /// written out).
     pub(crate) fn server(&mut self, stamp: &str) -> &mut Self {
-        self.header("Server", stamp)
+        self.text_header("Server", stamp)
+    }
+
+    /// [`ResponseWriter::header`] for a value that is text already: the same bytes,
+    /// written without the formatting machinery.
+    fn text_header(&mut self, name: &str, value: &str) -> &mut Self {
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b": ");
+        write_text(&mut self.out, value.as_bytes());
+        self.out.extend_from_slice(b"\r\n");
+        self
     }
 
     /// Ends the head with Content-Type (when there is a body) and Content-Length,
@@ -266,8 +273,10 @@ impl ResponseWriter {
     pub(crate) fn finish(mut self, body: Option<(&str, &[u8])>) -> Response {
         match body {
             Some((content_type, body)) => {
-                self.header("Content-Type", content_type);
-                self.header("Content-Length", body.len());
+                self.text_header("Content-Type", content_type);
+                self.out.extend_from_slice(b"Content-Length: ");
+                push_decimal(&mut self.out, body.len());
+                self.out.extend_from_slice(b"\r\n");
                 self.out.extend_from_slice(b"\r\n");
                 self.out.extend_from_slice(body);
             }
@@ -444,6 +453,11 @@ mod tests {
     #[test]
     fn decimal_digits_as_formatting_writes_them() {
         for n in [0u16, 7, 10, 99, 100, 180, 200, 486, 699, 1000, 65535] {
+            let mut out = b"x".to_vec();
+            push_decimal(&mut out, usize::from(n));
+            assert_eq!(out, format!("x{n}").into_bytes());
+        }
+        for n in [0usize, 9, 10, 363, 65536, 1 << 40, usize::MAX] {
             let mut out = b"x".to_vec();
             push_decimal(&mut out, n);
             assert_eq!(out, format!("x{n}").into_bytes());
