@@ -88,6 +88,9 @@ pub struct IncomingRequest {
     body: Range<usize>,
     content_length: Option<usize>,
     cseq: u32,
+    /// Whether the walk read some header line as an unusual one: when `false`, no
+    /// header value holds a fold, and a copy of it needs no unfolding.
+    unusual_lines: bool,
 }
 
 /// Where one header lies in a message.
@@ -196,6 +199,7 @@ impl IncomingRequest {
             body: frame.head.body_start..frame.head.body_start + frame.head.body.len(),
             content_length: frame.head.content_length,
             cseq: frame.head.cseq,
+            unusual_lines: frame.head.unusual_lines,
             headers: recorder.headers,
             first: recorder.first,
             bytes,
@@ -313,6 +317,12 @@ impl IncomingRequest {
     /// The length of the request line and headers, up to the body.
     pub(crate) fn head_len(&self) -> usize {
         self.body.start - self.start
+    }
+
+    /// Whether some header value may hold a fold (CR or LF): `false` when every
+    /// header line had the usual one-line shape.
+    pub(crate) fn may_hold_folds(&self) -> bool {
+        self.unusual_lines
     }
 
     /// A slice obtained from this request's accessors, as a [`Bytes`] that shares the

@@ -144,6 +144,9 @@ pub(crate) struct ResponseWriter {
     /// Copied values come from bytes the reader refused: any control character in
     /// them is written as a space (a read request's values are copied as they are).
     scrub: bool,
+    /// Copied values come from a request whose header lines all had the usual
+    /// one-line shape: none holds a fold to undo, and each is copied in one piece.
+    one_line: bool,
 }
 
 /// What the echoed part of a response copies besides the 8.2.6 headers.
@@ -184,6 +187,7 @@ impl ResponseWriter {
             status,
             out: Vec::with_capacity(capacity),
             scrub: matches!(source, Source::Salvaged(_)),
+            one_line: matches!(source, Source::Request(r) if !r.may_hold_folds()),
         };
         w.out.extend_from_slice(b"SIP/2.0 ");
         push_decimal(&mut w.out, usize::from(status.code()));
@@ -313,6 +317,8 @@ impl ResponseWriter {
         self.out.extend_from_slice(b": ");
         if self.scrub {
             write_text(&mut self.out, value);
+        } else if self.one_line {
+            self.out.extend_from_slice(value);
         } else {
             write_unfolded(&mut self.out, value);
         }

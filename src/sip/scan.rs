@@ -131,6 +131,9 @@ pub(crate) struct Head<'a> {
     pub(crate) body: &'a [u8],
     pub(crate) content_length: Option<usize>,
     pub(crate) cseq: u32,
+    /// Whether some header line was read as an unusual one (a fold, white space
+    /// before the colon...): when `false`, no header value holds a CR or LF.
+    pub(crate) unusual_lines: bool,
 }
 
 /// Walks the header lines from `pos` to the empty line, checks them (the CSeq method
@@ -146,6 +149,7 @@ fn header_lines<'a, V: Visit<'a>>(
     let visited_as = method.unwrap_or(Method::Extension(""));
     let mut required = Required::default();
     let mut count = 0;
+    let mut unusual_lines = false;
     // Each line read below ends only where the next line does not start with SP or
     // HTAB (a fold belongs to its line, RFC 3261 section 7.3.1): the first line is the
     // only one that can start as a continuation.
@@ -193,7 +197,10 @@ fn header_lines<'a, V: Visit<'a>>(
                 }
                 (header, cr + 2)
             }
-            None => header_line(input, pos, limits.max_header_size)?,
+            None => {
+                unusual_lines = true;
+                header_line(input, pos, limits.max_header_size)?
+            }
         };
         // Most lines are none of the required headers: no call for them.
         if matches!(
@@ -238,6 +245,7 @@ fn header_lines<'a, V: Visit<'a>>(
         body: &input[body_start..body_start + body_len],
         content_length: required.content_length,
         cseq: required.cseq.unwrap_or_default(),
+        unusual_lines,
     })
 }
 
@@ -1161,6 +1169,21 @@ mod tests {
         assert_eq!(frame.head.cseq, 7);
         assert_eq!(frame.head.body, b"");
         assert_eq!(frame.head.content_length, None);
+        assert!(!frame.head.unusual_lines);
+    }
+
+    #[test]
+    fn a_fold_or_an_unusual_line_is_said() {
+        for line in [
+            "Subject: a\r\n b\r\n",
+            "Subject : a\r\n",
+            "Via: SIP/2.0/UDP h;\r\n branch=z9hG4bK1\r\n",
+        ] {
+            let text =
+                format!("OPTIONS sip:b@example.com SIP/2.0\r\n{BASE}{line}CSeq: 7 OPTIONS\r\n\r\n");
+            let frame = walk(&text).unwrap();
+            assert!(frame.head.unusual_lines, "{line:?}");
+        }
     }
 
     #[test]
