@@ -200,6 +200,10 @@ impl<'a> Visit<'a> for FeatureReader<'_> {
 
     /// Routing reads Accept-Contact and Contact only, both core headers.
     const CORE_ONLY: bool = true;
+
+    fn reads(core: KnownHeader) -> bool {
+        matches!(core, KnownHeader::AcceptContact | KnownHeader::Contact)
+    }
 }
 
 /// The decision table; the row numbers are those of `docs/decisions.md`.

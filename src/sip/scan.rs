@@ -30,10 +30,16 @@ pub(crate) trait Visit<'a> {
     /// Called for every header line, in order, after the walk's own checks of it.
     fn header(&mut self, method: Method<'a>, header: &RawHeader<'a>) -> Result<(), ValueError>;
 
-    /// Whether the visitor reads only the headers of [`KnownHeader::core`]: then the
-    /// walk does not call [`Visit::header`] for the other lines of the usual shape
-    /// (it still checks every line), and does not trim their values.
+    /// Whether the visitor reads only some headers of [`KnownHeader::core`], those
+    /// [`Visit::reads`] names: then the walk calls [`Visit::header`] for those only,
+    /// and does not trim the values of the other lines of the usual shape (it still
+    /// checks every line, and the required headers as always).
     const CORE_ONLY: bool = false;
+
+    /// With [`Visit::CORE_ONLY`], whether the visitor reads the header `core`.
+    fn reads(_core: KnownHeader) -> bool {
+        true
+    }
 
     /// Called once when the whole request has passed the walk, with its method and
     /// body, so that a visitor can conclude without reading the request again.
@@ -47,6 +53,10 @@ impl<'a> Visit<'a> for () {
     }
 
     const CORE_ONLY: bool = true;
+
+    fn reads(_core: KnownHeader) -> bool {
+        false
+    }
 }
 
 /// A request that passed the walk.
@@ -183,7 +193,7 @@ fn header_lines<'a, V: Visit<'a>>(
             Some((colon, cr, core, checked)) => {
                 // A line neither the walk nor the visitor reads is done with: its
                 // bytes were looked at once, for the line end.
-                if V::CORE_ONLY && core.is_none() {
+                if V::CORE_ONLY && !core.is_some_and(V::reads) && (checked || core.is_none()) {
                     pos = cr + 2;
                     continue;
                 }
@@ -216,9 +226,11 @@ fn header_lines<'a, V: Visit<'a>>(
         ) {
             required.check(method, &header, limits, input)?;
         }
-        visit
-            .header(visited_as, &header)
-            .map_err(|e| fail(e.kind, header.value_start + e.at))?;
+        if !V::CORE_ONLY || header.core.is_some_and(V::reads) {
+            visit
+                .header(visited_as, &header)
+                .map_err(|e| fail(e.kind, header.value_start + e.at))?;
+        }
         pos = next;
     };
     if let Some(missing) = required.missing() {
