@@ -110,13 +110,7 @@ impl<'a> CpimMessage<'a> {
             message.content_type_and_length()
         };
         message.content_type = content_type;
-        if let Some(n) = content_length.and_then(|v| v.trim().parse::<u64>().ok()) {
-            if let Ok(n) = usize::try_from(n) {
-                if n < content.len() {
-                    message.content = &content[..n];
-                }
-            }
-        }
+        message.content = declared_content(content, content_length);
         Ok(message)
     }
 
@@ -346,6 +340,16 @@ fn caseless_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     a.bytes()
         .map(|c| c.to_ascii_lowercase())
         .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+}
+
+/// The content as a Content-Length of `declared` bytes cuts it: only a number smaller
+/// than the content's length shortens it (a larger one, or none, leaves it whole).
+fn declared_content<'a>(content: &'a [u8], declared: Option<&str>) -> &'a [u8] {
+    declared
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .and_then(|n| usize::try_from(n).ok())
+        .and_then(|n| content.get(..n))
+        .unwrap_or(content)
 }
 
 /// Finds the end of the header block at the start of `input` (offset `base` of a
@@ -710,13 +714,7 @@ mod tests {
         };
         let (content_type, content_length) = message.content_type_and_length();
         message.content_type = content_type;
-        if let Some(n) = content_length.and_then(|v| v.trim().parse::<u64>().ok()) {
-            if let Ok(n) = usize::try_from(n) {
-                if n < content.len() {
-                    message.content = &content[..n];
-                }
-            }
-        }
+        message.content = declared_content(content, content_length);
         Ok(message)
     }
 

@@ -1425,6 +1425,12 @@ fn uri_host(uri: &str) -> &str {
             rest.get(..end).unwrap_or_default()
         }
     };
+    host_or_loopback(host)
+}
+
+/// `host` when it is a plain name or address (letters, digits, `.`, `-`, `:`), else
+/// the loopback address, for the SDP answer's connection line.
+fn host_or_loopback(host: &str) -> &str {
     let plain = host
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
@@ -1509,14 +1515,7 @@ mod tests {
                 Some(v6) => v6.split(']').next().unwrap_or_default(),
                 None => rest.split([':', ';', '?']).next().unwrap_or_default(),
             };
-            let plain = host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
-            if host.is_empty() || !plain {
-                "127.0.0.1"
-            } else {
-                host
-            }
+            host_or_loopback(host)
         }
         for uri in [
             "sip:+15555566686@ims.example.net",

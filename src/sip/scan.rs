@@ -963,16 +963,8 @@ fn plain_params(mut rest: &[u8], max_params: usize) -> Option<&[u8]> {
             return None;
         }
         if let Some((known, name_len)) = usual_via_param(after) {
-            let mut value = None;
-            rest = &after[name_len..];
-            if let Some((b'=', after)) = rest.split_first() {
-                let value_len = grammar::short_bare_len(after);
-                if value_len == 0 {
-                    return None;
-                }
-                value = Some(grammar::ParamValue::Bare(&after[..value_len]));
-                rest = &after[value_len..];
-            }
+            let (value, after_value) = bare_param_value(&after[name_len..])?;
+            rest = after_value;
             if !usual_via_param_fits(&mut seen, known, value) {
                 return None;
             }
@@ -982,22 +974,31 @@ fn plain_params(mut rest: &[u8], max_params: usize) -> Option<&[u8]> {
         if name_len == 0 {
             return None;
         }
-        let name = &after[..name_len];
-        rest = &after[name_len..];
-        let mut value = None;
-        if let Some((b'=', after)) = rest.split_first() {
-            let value_len = grammar::short_bare_len(after);
-            if value_len == 0 {
-                return None;
-            }
-            value = Some(grammar::ParamValue::Bare(&after[..value_len]));
-            rest = &after[value_len..];
-        }
-        if !plain_via_param(&mut seen, name, value) {
+        let (value, after_value) = bare_param_value(&after[name_len..])?;
+        rest = after_value;
+        if !plain_via_param(&mut seen, &after[..name_len], value) {
             return None;
         }
     }
     Some(rest)
+}
+
+/// The `= bare-value` that may follow a parameter name in [`plain_params`], and what
+/// follows it: `(None, rest)` when `rest` does not start with `=`; `None` when the
+/// value after the `=` is empty.
+#[inline(always)]
+fn bare_param_value(rest: &[u8]) -> Option<(Option<grammar::ParamValue<'_>>, &[u8])> {
+    let Some((b'=', after)) = rest.split_first() else {
+        return Some((None, rest));
+    };
+    let value_len = grammar::short_bare_len(after);
+    if value_len == 0 {
+        return None;
+    }
+    Some((
+        Some(grammar::ParamValue::Bare(&after[..value_len])),
+        &after[value_len..],
+    ))
 }
 
 /// The parameter name nearly every Via carries that `after` (the bytes after a `;`)
